@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine (root, registries reachable).
+# Idempotent: safe to run again. Called by .ci/run and by the README's test command.
+set -euo pipefail
+
+# --- vulnerability engine (assay-vuln): reference version-order tools for the
+# version-order tests (crates/assay-vuln/tests/versions.rs): pip's `packaging` (PEP 440),
+# npm's `semver`, and dpkg (present on Debian).
+if ! python3 -c 'import packaging' 2>/dev/null; then
+  python3 -m pip install --quiet packaging==24.1 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages packaging==24.1
+fi
+if ! NODE_PATH="$(npm root -g)" node -e 'require("semver")' 2>/dev/null; then
+  npm install --global --silent semver@7.6.3
+fi
+command -v dpkg >/dev/null || { apt-get update -qq && apt-get install -y -qq dpkg; }
