@@ -10,7 +10,9 @@ use sha2::{Digest as _, Sha256};
 pub struct Sha256Digest(pub [u8; 32]);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{input}` is not a SHA-256 digest: expected 64 hex digits, optionally prefixed by `sha256:`")]
+#[error(
+    "`{input}` is not a SHA-256 digest: expected 64 hex digits, optionally prefixed by `sha256:`"
+)]
 pub struct DigestParseError {
     pub input: String,
 }
@@ -54,7 +56,9 @@ impl FromStr for Sha256Digest {
         let hex_part = s.strip_prefix("sha256:").unwrap_or(s);
         let mut out = [0u8; 32];
         if hex_part.len() != 64 || hex::decode_to_slice(hex_part, &mut out).is_err() {
-            return Err(DigestParseError { input: s.to_string() });
+            return Err(DigestParseError {
+                input: s.to_string(),
+            });
         }
         Ok(Self(out))
     }

@@ -105,7 +105,10 @@ mod tests {
     fn kinds_round_trip_through_names_and_predicate_types() {
         for kind in EvidenceKind::ALL {
             assert_eq!(kind.as_str().parse::<EvidenceKind>().unwrap(), *kind);
-            assert_eq!(EvidenceKind::from_predicate_type(&kind.predicate_type()), Some(*kind));
+            assert_eq!(
+                EvidenceKind::from_predicate_type(&kind.predicate_type()),
+                Some(*kind)
+            );
         }
         assert_eq!(EvidenceKind::ALL.len(), 14);
     }

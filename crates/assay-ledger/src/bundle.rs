@@ -71,7 +71,12 @@ impl<S: LedgerStore> Ledger<S> {
         let checkpoint = self.checkpoint()?;
         fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
         let mut file = entry.statement.predicate.file_name.clone();
-        if file.is_empty() || matches!(file.as_str(), "bundle.json" | "envelope.dsse.json" | "inclusion-proof.json" | "checkpoint.txt") {
+        if file.is_empty()
+            || matches!(
+                file.as_str(),
+                "bundle.json" | "envelope.dsse.json" | "inclusion-proof.json" | "checkpoint.txt"
+            )
+        {
             file = format!("evidence-{}", entry.blob_digest.short());
         }
         let manifest = BundleManifest {
@@ -97,7 +102,10 @@ impl<S: LedgerStore> Ledger<S> {
             &serde_json::to_vec_pretty(&proof).expect("proofs serialise"),
         )?;
         write(&manifest.checkpoint, checkpoint.note.as_bytes())?;
-        write("bundle.json", &serde_json::to_vec_pretty(&manifest).expect("manifests serialise"))?;
+        write(
+            "bundle.json",
+            &serde_json::to_vec_pretty(&manifest).expect("manifests serialise"),
+        )?;
         Ok(manifest)
     }
 
@@ -106,8 +114,12 @@ impl<S: LedgerStore> Ledger<S> {
     /// to this log.
     pub fn import_bundle(&self, dir: &Path) -> Result<(Appended, String)> {
         let files = read_bundle(dir)?;
-        let (statement, env) = decode_envelope(&files.envelope)
-            .map_err(|e| LedgerError::Input(format!("{}: {e}", dir.join(&files.manifest.envelope).display())))?;
+        let (statement, env) = decode_envelope(&files.envelope).map_err(|e| {
+            LedgerError::Input(format!(
+                "{}: {e}",
+                dir.join(&files.manifest.envelope).display()
+            ))
+        })?;
         let (kid, sig) = env.first_signature().map_err(LedgerError::Input)?;
         let keys = self.verifying_keys()?;
         let (rec, vk) = keys.get(kid).ok_or_else(|| {
@@ -166,7 +178,10 @@ fn read_bundle(dir: &Path) -> Result<BundleFiles> {
     };
     let manifest_path = dir.join("bundle.json");
     let manifest: BundleManifest = serde_json::from_slice(&read("bundle.json")?).map_err(|e| {
-        LedgerError::Input(format!("{}: not an assay bundle manifest ({e})", manifest_path.display()))
+        LedgerError::Input(format!(
+            "{}: not an assay bundle manifest ({e})",
+            manifest_path.display()
+        ))
     })?;
     if manifest.format != BUNDLE_FORMAT {
         return Err(LedgerError::Input(format!(
@@ -189,7 +204,9 @@ fn read_bundle(dir: &Path) -> Result<BundleFiles> {
 pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport> {
     let files = read_bundle(dir)?;
     let mut checks = Vec::new();
-    let mut check = |check: &'static str, ok: bool, detail: String| checks.push(BundleCheck { check, ok, detail });
+    let mut check = |check: &'static str, ok: bool, detail: String| {
+        checks.push(BundleCheck { check, ok, detail })
+    };
 
     let blob_digest = Sha256Digest::of(&files.blob);
     check(
@@ -205,7 +222,10 @@ pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport>
                 Ok((subject, digest)) => check(
                     "statement subject",
                     digest == blob_digest,
-                    format!("statement signs {} `{subject}` {digest}", statement.predicate.kind),
+                    format!(
+                        "statement signs {} `{subject}` {digest}",
+                        statement.predicate.kind
+                    ),
                 ),
                 Err(why) => check("statement subject", false, why),
             }
@@ -218,11 +238,15 @@ pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport>
                         None => check(
                             "envelope signature",
                             false,
-                            format!("signed by key id {kid}; none of the given public keys is that key (untrusted issuer)"),
+                            format!(
+                                "signed by key id {kid}; none of the given public keys is that key (untrusted issuer)"
+                            ),
                         ),
                         Some(k) => check(
                             "envelope signature",
-                            k.key.verify(&pae(&env.payload_type, &payload), &sig).is_ok(),
+                            k.key
+                                .verify(&pae(&env.payload_type, &payload), &sig)
+                                .is_ok(),
                             format!("Ed25519 signature by key id {kid}"),
                         ),
                     }
@@ -233,7 +257,11 @@ pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport>
 
     let leaf = merkle::leaf_hash(&files.envelope);
     match serde_json::from_slice::<InclusionProof>(&files.proof) {
-        Err(e) => check("inclusion proof", false, format!("{}: {e}", files.manifest.inclusion_proof)),
+        Err(e) => check(
+            "inclusion proof",
+            false,
+            format!("{}: {e}", files.manifest.inclusion_proof),
+        ),
         Ok(proof) => {
             check(
                 "inclusion proof",
@@ -246,9 +274,10 @@ pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport>
                 ),
             );
             let opened = keys.iter().find_map(|k| {
-                let name = signer_names(&files.checkpoint)
-                    .into_iter()
-                    .find(|n| files.checkpoint.contains(&format!(" {n} ")) && note_signed_by(&files.checkpoint, n, k))?;
+                let name = signer_names(&files.checkpoint).into_iter().find(|n| {
+                    files.checkpoint.contains(&format!(" {n} "))
+                        && note_signed_by(&files.checkpoint, n, k)
+                })?;
                 open_checkpoint(&files.checkpoint, &name, &k.key).ok()
             });
             match opened {
@@ -258,7 +287,11 @@ pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport>
                     "no valid checkpoint signature by any of the given public keys".into(),
                 ),
                 Some(Checkpoint { origin, size, root }) => {
-                    check("checkpoint signature", true, format!("signed checkpoint of `{origin}` at size {size}"));
+                    check(
+                        "checkpoint signature",
+                        true,
+                        format!("signed checkpoint of `{origin}` at size {size}"),
+                    );
                     check(
                         "checkpoint covers proof",
                         size == proof.tree_size && root == proof.root && origin == proof.log_origin,

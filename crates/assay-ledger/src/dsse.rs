@@ -111,11 +111,7 @@ pub struct EvidencePredicate {
 }
 
 impl Statement {
-    pub fn new(
-        subject: &str,
-        blob: &Sha256Digest,
-        predicate: EvidencePredicate,
-    ) -> Self {
+    pub fn new(subject: &str, blob: &Sha256Digest, predicate: EvidencePredicate) -> Self {
         Self {
             statement_type: STATEMENT_TYPE.to_string(),
             subject: vec![ResourceDescriptor {
@@ -139,7 +135,10 @@ impl Statement {
             ));
         }
         let [subject] = &self.subject[..] else {
-            return Err(format!("statement has {} subjects, expected 1", self.subject.len()));
+            return Err(format!(
+                "statement has {} subjects, expected 1",
+                self.subject.len()
+            ));
         };
         let digest = subject
             .digest

@@ -62,15 +62,21 @@ pub fn parse_public_key(text: &str) -> Result<PublicKeyText, String> {
             "{why}; expected a verifier key `NAME+HASH+BASE64` (from `assay key export`) or the base64 of a 32-byte Ed25519 public key"
         )
     };
-    if let [name, hash, b64] = text.split('+').collect::<Vec<_>>()[..] {
-        let raw = B64.decode(b64).map_err(|_| bad("the key part is not base64"))?;
+    if let [name, hash, b64] = text.splitn(3, '+').collect::<Vec<_>>()[..]
+        && hash.len() == 8
+    {
+        let raw = B64
+            .decode(b64)
+            .map_err(|_| bad("the key part is not base64"))?;
         if raw.len() != 33 || raw[0] != ALG_ED25519 {
             return Err(bad("not an Ed25519 verifier key"));
         }
         let key = VerifyingKey::from_bytes(raw[1..].try_into().expect("32 bytes"))
             .map_err(|_| bad("not a valid Ed25519 point"))?;
         if hex::encode(note_key_hash(name, &key)) != hash {
-            return Err(bad("the key hash does not match the name and key (typo or edited key?)"));
+            return Err(bad(
+                "the key hash does not match the name and key (typo or edited key?)",
+            ));
         }
         return Ok(PublicKeyText {
             name: Some(name.to_string()),
@@ -78,9 +84,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKeyText, String> {
         });
     }
     let raw = B64.decode(text).map_err(|_| bad("not base64"))?;
-    let bytes: [u8; 32] = raw
-        .try_into()
-        .map_err(|_| bad("not 32 bytes long"))?;
+    let bytes: [u8; 32] = raw.try_into().map_err(|_| bad("not 32 bytes long"))?;
     let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not a valid Ed25519 point"))?;
     Ok(PublicKeyText { name: None, key })
 }
@@ -182,6 +186,15 @@ mod tests {
         let raw = B64.encode(vk.as_bytes());
         assert_eq!(parse_public_key(&raw).unwrap().key, vk);
         assert!(parse_public_key("nonsense").is_err());
+        // Base64 may itself contain `+`: every key must round-trip.
+        for seed in 0..64u8 {
+            let vk = SigningKey::from_bytes(&[seed; 32]).verifying_key();
+            assert_eq!(
+                parse_public_key(&verifier_key("k", &vk)).unwrap().key,
+                vk,
+                "seed {seed}"
+            );
+        }
     }
 
     #[test]
@@ -193,13 +206,25 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
-        assert_eq!(read_private_key(&path, "k").unwrap().to_bytes(), key.to_bytes());
-        assert!(write_private_key(&path, &key).is_err(), "never overwrite a key");
+        assert_eq!(
+            read_private_key(&path, "k").unwrap().to_bytes(),
+            key.to_bytes()
+        );
+        assert!(
+            write_private_key(&path, &key).is_err(),
+            "never overwrite a key"
+        );
         fs::write(dir.path().join("bad.key"), "hello").unwrap();
         let err = read_private_key(&dir.path().join("bad.key"), "bad").unwrap_err();
-        assert!(err.to_string().contains("not an assay private key"), "{err}");
+        assert!(
+            err.to_string().contains("not an assay private key"),
+            "{err}"
+        );
         let err = read_private_key(&dir.path().join("none.key"), "none").unwrap_err();
         assert!(err.to_string().contains("assay key new none"), "{err}");
     }

@@ -29,7 +29,10 @@ pub struct Ledger<S: LedgerStore = SqliteStore> {
 
 impl<S: LedgerStore> std::fmt::Debug for Ledger<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").field("dir", &self.dir).field("origin", &self.origin).finish()
+        f.debug_struct("Ledger")
+            .field("dir", &self.dir)
+            .field("origin", &self.origin)
+            .finish()
     }
 }
 
@@ -66,7 +69,13 @@ pub struct InclusionProof {
 
 impl InclusionProof {
     pub fn verify(&self) -> bool {
-        merkle::verify_inclusion(self.index, self.tree_size, &self.leaf_hash, &self.hashes, &self.root)
+        merkle::verify_inclusion(
+            self.index,
+            self.tree_size,
+            &self.leaf_hash,
+            &self.hashes,
+            &self.root,
+        )
     }
 }
 
@@ -85,7 +94,13 @@ pub struct ConsistencyProof {
 
 impl ConsistencyProof {
     pub fn verify(&self) -> bool {
-        merkle::verify_consistency(self.old_size, self.new_size, &self.old_root, &self.new_root, &self.hashes)
+        merkle::verify_consistency(
+            self.old_size,
+            self.new_size,
+            &self.old_root,
+            &self.new_root,
+            &self.hashes,
+        )
     }
 }
 
@@ -162,7 +177,9 @@ impl<S: LedgerStore> Ledger<S> {
     /// A ledger over any store; `dir` holds the `keys/` folder.
     pub fn with_store(dir: &Path, store: S) -> Result<Self> {
         let origin = store.meta(META_ORIGIN)?.ok_or_else(|| {
-            LedgerError::Corrupt("the database has no log origin; was it created by `assay init`?".into())
+            LedgerError::Corrupt(
+                "the database has no log origin; was it created by `assay init`?".into(),
+            )
         })?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -222,9 +239,7 @@ impl<S: LedgerStore> Ledger<S> {
             .into_iter()
             .find(|k| k.name == name)
             .ok_or_else(|| {
-                LedgerError::NotFound(format!(
-                    "no key named `{name}`; see `assay key list`"
-                ))
+                LedgerError::NotFound(format!("no key named `{name}`; see `assay key list`"))
             })
     }
 
@@ -271,7 +286,10 @@ impl<S: LedgerStore> Ledger<S> {
             role: Some(role),
             own: false,
         };
-        if let Some(k) = existing.iter().find(|k| k.key_id == record.key_id && k.name != name) {
+        if let Some(k) = existing
+            .iter()
+            .find(|k| k.key_id == record.key_id && k.name != name)
+        {
             return Err(LedgerError::Input(format!(
                 "this public key is already known as `{}`",
                 k.name
@@ -307,9 +325,15 @@ impl<S: LedgerStore> Ledger<S> {
             }
         }
         let recorded_at = now_rfc3339();
-        let digests: Vec<Sha256Digest> = items.par_iter().map(|i| Sha256Digest::of(&i.bytes)).collect();
-        let blobs: Vec<(Sha256Digest, &[u8])> =
-            digests.iter().zip(items).map(|(d, i)| (*d, i.bytes.as_slice())).collect();
+        let digests: Vec<Sha256Digest> = items
+            .par_iter()
+            .map(|i| Sha256Digest::of(&i.bytes))
+            .collect();
+        let blobs: Vec<(Sha256Digest, &[u8])> = digests
+            .iter()
+            .zip(items)
+            .map(|(d, i)| (*d, i.bytes.as_slice()))
+            .collect();
         self.store.put_blobs(&blobs)?;
         // Signing is the expensive part: do it on every core.
         let entries: Vec<NewEntry> = items
@@ -446,18 +470,29 @@ impl<S: LedgerStore> Ledger<S> {
             )));
         }
         match self.store.find_by_blob_prefix(prefix)?[..] {
-            [] => Err(LedgerError::NotFound(format!("no evidence with a digest starting `{prefix}`"))),
+            [] => Err(LedgerError::NotFound(format!(
+                "no evidence with a digest starting `{prefix}`"
+            ))),
             [one] => Ok(one),
             ref many => Err(LedgerError::NotFound(format!(
                 "`{prefix}` matches {} entries ({}); give more digits or an index",
                 many.len(),
-                many.iter().take(5).map(u64::to_string).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .take(5)
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
 
     fn key_names(&self) -> Result<HashMap<String, KeyRecord>> {
-        Ok(self.store.keys()?.into_iter().map(|k| (k.key_id.clone(), k)).collect())
+        Ok(self
+            .store
+            .keys()?
+            .into_iter()
+            .map(|k| (k.key_id.clone(), k))
+            .collect())
     }
 
     pub fn entry(&self, index: u64) -> Result<EntryView> {
@@ -466,8 +501,9 @@ impl<S: LedgerStore> Ledger<S> {
             .entry(index)?
             .ok_or_else(|| LedgerError::NotFound(format!("no entry {index}")))?;
         let keys = self.key_names()?;
-        let (statement, _) = decode_envelope(&stored.entry.envelope)
-            .map_err(|e| LedgerError::Corrupt(format!("entry {index}: {e}; run `assay log verify`")))?;
+        let (statement, _) = decode_envelope(&stored.entry.envelope).map_err(|e| {
+            LedgerError::Corrupt(format!("entry {index}: {e}; run `assay log verify`"))
+        })?;
         Ok(EntryView {
             index,
             kind: stored.entry.kind.clone(),
@@ -496,12 +532,15 @@ impl<S: LedgerStore> Ledger<S> {
                 .par_iter()
                 .map(|e| {
                     let (st, _) = decode_envelope(&e.entry.envelope).map_err(|why| {
-                        LedgerError::Corrupt(format!("entry {}: {why}; run `assay log verify`", e.index))
+                        LedgerError::Corrupt(format!(
+                            "entry {}: {why}; run `assay log verify`",
+                            e.index
+                        ))
                     })?;
                     let key = keys.get(&e.entry.signer);
-                    let (subject, digest) = st.subject_and_digest().map_err(|why| {
-                        LedgerError::Corrupt(format!("entry {}: {why}", e.index))
-                    })?;
+                    let (subject, digest) = st
+                        .subject_and_digest()
+                        .map_err(|why| LedgerError::Corrupt(format!("entry {}: {why}", e.index)))?;
                     Ok(EvidenceSummary {
                         index: e.index,
                         kind: st.predicate.kind,
@@ -527,7 +566,9 @@ impl<S: LedgerStore> Ledger<S> {
 
     pub fn blob(&self, digest: &Sha256Digest) -> Result<Vec<u8>> {
         self.store.get_blob(digest)?.ok_or_else(|| {
-            LedgerError::NotFound(format!("blob {digest} is missing from the store; run `assay log verify`"))
+            LedgerError::NotFound(format!(
+                "blob {digest} is missing from the store; run `assay log verify`"
+            ))
         })
     }
 
@@ -607,14 +648,18 @@ impl<S: LedgerStore> Ledger<S> {
 }
 
 pub(crate) fn verifying_key(rec: &KeyRecord) -> Result<VerifyingKey> {
-    VerifyingKey::from_bytes(&rec.public_key)
-        .map_err(|_| LedgerError::Corrupt(format!("key `{}` is not a valid Ed25519 public key", rec.name)))
+    VerifyingKey::from_bytes(&rec.public_key).map_err(|_| {
+        LedgerError::Corrupt(format!(
+            "key `{}` is not a valid Ed25519 public key",
+            rec.name
+        ))
+    })
 }
 
 /// Parses envelope bytes into the statement and the envelope.
 pub(crate) fn decode_envelope(bytes: &[u8]) -> std::result::Result<(Statement, Envelope), String> {
-    let env: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| format!("envelope is not valid DSSE JSON ({e})"))?;
+    let env: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| format!("envelope is not valid DSSE JSON ({e})"))?;
     if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(format!("envelope payloadType is `{}`", env.payload_type));
     }

@@ -235,7 +235,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
+            .collect()
     }
 
     /// Leaves and roots used by the RFC 6962 reference tests (certificate-transparency).
@@ -291,11 +293,29 @@ mod tests {
                 assert!(verify_inclusion(m as u64, n as u64, &all[m], &proof, &root));
                 // Wrong leaf, wrong index, truncated proof: all rejected. (The size alone is not bound
                 // by a path, as in RFC 9162: the signed checkpoint binds size and root together.)
-                assert!(!verify_inclusion(m as u64, n as u64, &leaf_hash(b"x"), &proof, &root));
+                assert!(!verify_inclusion(
+                    m as u64,
+                    n as u64,
+                    &leaf_hash(b"x"),
+                    &proof,
+                    &root
+                ));
                 if n > 1 {
                     let other = (m + 1) % n;
-                    assert!(!verify_inclusion(other as u64, n as u64, &all[m], &proof, &root));
-                    assert!(!verify_inclusion(m as u64, n as u64, &all[m], &proof[1..], &root));
+                    assert!(!verify_inclusion(
+                        other as u64,
+                        n as u64,
+                        &all[m],
+                        &proof,
+                        &root
+                    ));
+                    assert!(!verify_inclusion(
+                        m as u64,
+                        n as u64,
+                        &all[m],
+                        &proof[1..],
+                        &root
+                    ));
                 }
             }
         }
@@ -314,9 +334,13 @@ mod tests {
                     "{m} -> {n}"
                 );
                 let forged = leaf_hash(b"forged");
-                assert!(!verify_consistency(m as u64, n as u64, &forged, &new_root, &proof));
+                assert!(!verify_consistency(
+                    m as u64, n as u64, &forged, &new_root, &proof
+                ));
                 if m < n {
-                    assert!(!verify_consistency(m as u64, n as u64, &old_root, &forged, &proof));
+                    assert!(!verify_consistency(
+                        m as u64, n as u64, &old_root, &forged, &proof
+                    ));
                 }
             }
         }

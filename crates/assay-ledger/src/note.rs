@@ -28,7 +28,12 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// The signed note text.
@@ -53,7 +58,11 @@ pub enum NoteError {
 }
 
 /// Parses a signed checkpoint and verifies that `key_name`/`key` signed it.
-pub fn open_checkpoint(note: &str, key_name: &str, key: &VerifyingKey) -> Result<Checkpoint, NoteError> {
+pub fn open_checkpoint(
+    note: &str,
+    key_name: &str,
+    key: &VerifyingKey,
+) -> Result<Checkpoint, NoteError> {
     let (body, sigs) = note
         .split_once("\n\n")
         .ok_or_else(|| NoteError::Malformed("no blank line between text and signatures".into()))?;
@@ -62,12 +71,14 @@ pub fn open_checkpoint(note: &str, key_name: &str, key: &VerifyingKey) -> Result
     let want_hash = note_key_hash(key_name, key);
     let mut found = false;
     for line in sigs.lines().filter(|l| !l.is_empty()) {
-        let rest = line
-            .strip_prefix(SIG_PREFIX)
-            .ok_or_else(|| NoteError::Malformed(format!("signature line `{line}` does not start with an em dash")))?;
-        let (name, b64) = rest
-            .split_once(' ')
-            .ok_or_else(|| NoteError::Malformed(format!("signature line `{line}` has no signature")))?;
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
+            NoteError::Malformed(format!(
+                "signature line `{line}` does not start with an em dash"
+            ))
+        })?;
+        let (name, b64) = rest.split_once(' ').ok_or_else(|| {
+            NoteError::Malformed(format!("signature line `{line}` has no signature"))
+        })?;
         if name != key_name {
             continue;
         }
@@ -78,7 +89,8 @@ pub fn open_checkpoint(note: &str, key_name: &str, key: &VerifyingKey) -> Result
             continue;
         }
         found = true;
-        let sig = Signature::from_slice(&raw[4..]).map_err(|_| NoteError::BadSignature(name.into()))?;
+        let sig =
+            Signature::from_slice(&raw[4..]).map_err(|_| NoteError::BadSignature(name.into()))?;
         if key.verify(body.as_bytes(), &sig).is_ok() {
             return Ok(cp);
         }
@@ -95,7 +107,11 @@ pub fn signer_names(note: &str) -> Vec<String> {
     note.split_once("\n\n")
         .map(|(_, sigs)| {
             sigs.lines()
-                .filter_map(|l| l.strip_prefix(SIG_PREFIX)?.split_once(' ').map(|(n, _)| n.to_string()))
+                .filter_map(|l| {
+                    l.strip_prefix(SIG_PREFIX)?
+                        .split_once(' ')
+                        .map(|(n, _)| n.to_string())
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -115,7 +131,9 @@ fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
         .next()
         .and_then(|l| B64.decode(l).ok())
         .and_then(|v| <[u8; 32]>::try_from(v).ok())
-        .ok_or_else(|| NoteError::Malformed("third line is not a base64 SHA-256 root hash".into()))?;
+        .ok_or_else(|| {
+            NoteError::Malformed("third line is not a base64 SHA-256 root hash".into())
+        })?;
     Ok(Checkpoint {
         origin: origin.to_string(),
         size,
@@ -138,7 +156,10 @@ mod tests {
         let note = cp.sign("log", &key);
         assert!(note.starts_with("assay.local/log/test\n42\n"));
         assert!(note.contains("\n\n\u{2014} log "));
-        assert_eq!(open_checkpoint(&note, "log", &key.verifying_key()).unwrap(), cp);
+        assert_eq!(
+            open_checkpoint(&note, "log", &key.verifying_key()).unwrap(),
+            cp
+        );
         assert_eq!(signer_names(&note), vec!["log".to_string()]);
 
         let tampered = note.replacen("\n42\n", "\n43\n", 1);

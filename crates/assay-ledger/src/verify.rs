@@ -88,17 +88,20 @@ impl VerifyReport {
     }
 }
 
+/// A signature still to check: the signed message (DSSE PAE), the signature, the key.
+type PendingSignature = (Vec<u8>, Signature, VerifyingKey);
+
 /// Work done per entry in parallel; the signature is checked afterwards in batches.
 struct Checked {
     index: u64,
     leaf: Hash,
     problems: Vec<Problem>,
-    signature: Option<(Vec<u8>, Signature, VerifyingKey)>,
+    signature: Option<PendingSignature>,
     blob_checked: bool,
 }
 
 const CHUNK: u64 = 16_384;
-const SIG_BATCH: usize = 64;
+const SIG_BATCH: usize = 256;
 
 impl<S: LedgerStore> Ledger<S> {
     /// Recomputes every blob hash, every signature, the Merkle tree and every checkpoint.
@@ -114,16 +117,21 @@ impl<S: LedgerStore> Ledger<S> {
                 Ok(cp) if cp.origin != self.origin() => problems.push(Problem {
                     index: None,
                     kind: ProblemKind::CheckpointInvalid,
-                    detail: format!("checkpoint at size {} names log `{}`, not this log", cp.size, cp.origin),
-                }),
-                Ok(cp) if cp.size != stored.size || cp.root != stored.root => problems.push(Problem {
-                    index: None,
-                    kind: ProblemKind::CheckpointInvalid,
                     detail: format!(
-                        "checkpoint row for size {} disagrees with its signed note (size {})",
-                        stored.size, cp.size
+                        "checkpoint at size {} names log `{}`, not this log",
+                        cp.size, cp.origin
                     ),
                 }),
+                Ok(cp) if cp.size != stored.size || cp.root != stored.root => {
+                    problems.push(Problem {
+                        index: None,
+                        kind: ProblemKind::CheckpointInvalid,
+                        detail: format!(
+                            "checkpoint row for size {} disagrees with its signed note (size {})",
+                            stored.size, cp.size
+                        ),
+                    })
+                }
                 Ok(cp) => checkpoints.push(cp),
                 Err(e) => problems.push(Problem {
                     index: None,
@@ -153,8 +161,10 @@ impl<S: LedgerStore> Ledger<S> {
         while start < end {
             let stop = (start + CHUNK).min(end);
             let rows = self.store().entries_with_blobs(start, stop)?;
-            let mut checked: Vec<Checked> =
-                rows.par_iter().map(|(e, blob)| check_entry(e, blob.as_deref(), &keys)).collect();
+            let mut checked: Vec<Checked> = rows
+                .par_iter()
+                .map(|(e, blob)| check_entry(e, blob.as_deref(), &keys))
+                .collect();
             signatures_checked += verify_signatures(&mut checked);
             for c in checked {
                 if c.index != expected {
@@ -262,10 +272,14 @@ fn check_entry(
                 Ok((kid, sig)) => match keys.get(kid) {
                     None => problem(
                         ProblemKind::UnknownSigner,
-                        format!("signed by key id {kid}, which this workspace does not know (trust it with `assay trust add`)"),
+                        format!(
+                            "signed by key id {kid}, which this workspace does not know (trust it with `assay trust add`)"
+                        ),
                     ),
                     Some((_, vk)) => match env.payload_bytes() {
-                        Ok(payload) => signature = Some((pae(&env.payload_type, &payload), sig, *vk)),
+                        Ok(payload) => {
+                            signature = Some((pae(&env.payload_type, &payload), sig, *vk))
+                        }
                         Err(why) => problem(ProblemKind::EnvelopeInvalid, why),
                     },
                 },
@@ -273,25 +287,39 @@ fn check_entry(
             match st.subject_and_digest() {
                 Err(why) => problem(ProblemKind::EnvelopeInvalid, why),
                 Ok((subject, digest)) => {
-                    if digest != row.blob_digest || subject != row.subject || st.predicate.kind.as_str() != row.kind {
+                    if digest != row.blob_digest
+                        || subject != row.subject
+                        || st.predicate.kind.as_str() != row.kind
+                    {
                         problem(
                             ProblemKind::StatementMismatch,
                             format!(
                                 "row says {} `{}` {}, the signed statement says {} `{}` {}",
-                                row.kind, row.subject, row.blob_digest.short(),
-                                st.predicate.kind, subject, digest.short()
+                                row.kind,
+                                row.subject,
+                                row.blob_digest.short(),
+                                st.predicate.kind,
+                                subject,
+                                digest.short()
                             ),
                         );
                     }
                     match blob {
-                        None => problem(ProblemKind::BlobMissing, format!("blob {digest} is not in the store")),
+                        None => problem(
+                            ProblemKind::BlobMissing,
+                            format!("blob {digest} is not in the store"),
+                        ),
                         Some(bytes) => {
                             blob_checked = true;
                             let actual = Sha256Digest::of(bytes);
                             if actual != digest {
                                 problem(
                                     ProblemKind::BlobChanged,
-                                    format!("blob {} now hashes to {}", digest.short(), actual.short()),
+                                    format!(
+                                        "blob {} now hashes to {}",
+                                        digest.short(),
+                                        actual.short()
+                                    ),
                                 );
                             }
                         }
@@ -316,7 +344,7 @@ fn verify_signatures(checked: &mut [Checked]) -> u64 {
         .par_chunks(SIG_BATCH)
         .enumerate()
         .flat_map_iter(|(chunk_no, chunk)| {
-            let items: Vec<(usize, &(Vec<u8>, Signature, VerifyingKey))> = chunk
+            let items: Vec<(usize, &PendingSignature)> = chunk
                 .iter()
                 .enumerate()
                 .filter_map(|(i, c)| c.signature.as_ref().map(|s| (chunk_no * SIG_BATCH + i, s)))

@@ -21,12 +21,12 @@ const DB_FILE: &str = "assay.db";
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB) WITHOUT ROWID;
+CREATE TABLE blobs(digest BLOB PRIMARY KEY, size INTEGER NOT NULL, data BLOB) WITHOUT ROWID;
 CREATE TABLE entries(
     idx INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     subject TEXT NOT NULL,
-    blob_digest TEXT NOT NULL,
+    blob_digest BLOB NOT NULL,
     envelope BLOB NOT NULL,
     leaf_hash BLOB NOT NULL,
     signer TEXT NOT NULL,
@@ -49,7 +49,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("db_path", &self.db_path).finish()
+        f.debug_struct("SqliteStore")
+            .field("db_path", &self.db_path)
+            .finish()
     }
 }
 
@@ -61,8 +63,7 @@ impl SqliteStore {
         if db_path.exists() {
             return Err(StoreError::Corrupt {
                 path: db_path.display().to_string(),
-                detail: "a workspace database already exists here; refusing to overwrite it"
-                    .into(),
+                detail: "a workspace database already exists here; refusing to overwrite it".into(),
             });
         }
         let conn = Connection::open(&db_path).map_err(|e| sql(&db_path, e))?;
@@ -157,7 +158,9 @@ impl SqliteStore {
     ) -> Result<Vec<StoredCheckpoint>> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("SELECT size, root, note, frontier FROM checkpoints {clause}"))
+            .prepare_cached(&format!(
+                "SELECT size, root, note, frontier FROM checkpoints {clause}"
+            ))
             .map_err(|e| sql(&self.db_path, e))?;
         let rows: Vec<(i64, Vec<u8>, String, Vec<u8>)> = stmt
             .query_map(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
@@ -225,11 +228,13 @@ impl LedgerStore for SqliteStore {
             .map_err(|e| sql(&self.db_path, e))?;
         {
             let mut stmt = tx
-                .prepare_cached("INSERT OR IGNORE INTO blobs(digest, size, data) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO blobs(digest, size, data) VALUES (?1, ?2, ?3)",
+                )
                 .map_err(|e| sql(&self.db_path, e))?;
             for (digest, data) in blobs {
                 let inline = (data.len() <= INLINE_BLOB_LIMIT).then_some(*data);
-                stmt.execute(params![digest.to_hex(), data.len() as i64, inline])
+                stmt.execute(params![&digest.0[..], data.len() as i64, inline])
                     .map_err(|e| sql(&self.db_path, e))?;
             }
         }
@@ -240,7 +245,7 @@ impl LedgerStore for SqliteStore {
         let row: Option<Option<Vec<u8>>> = self
             .conn
             .prepare_cached("SELECT data FROM blobs WHERE digest = ?1")
-            .and_then(|mut s| s.query_row([digest.to_hex()], |r| r.get(0)).optional())
+            .and_then(|mut s| s.query_row([&digest.0[..]], |r| r.get(0)).optional())
             .map_err(|e| sql(&self.db_path, e))?;
         match row {
             None => Ok(None),
@@ -296,7 +301,7 @@ impl LedgerStore for SqliteStore {
                     (expected_size + i as u64) as i64,
                     e.kind,
                     e.subject,
-                    e.blob_digest.to_hex(),
+                    &e.blob_digest.0[..],
                     e.envelope,
                     &e.leaf_hash[..],
                     e.signer,
@@ -318,26 +323,30 @@ impl LedgerStore for SqliteStore {
             )
             .map_err(|e| sql(&self.db_path, e))?;
         let rows = stmt
-            .query_map(params![start as i64, end.min(i64::MAX as u64) as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                    r.get::<_, Vec<u8>>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                ))
-            })
+            .query_map(
+                params![start as i64, end.min(i64::MAX as u64) as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                        r.get::<_, Vec<u8>>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                    ))
+                },
+            )
             .map_err(|e| sql(&self.db_path, e))?;
         let mut out = Vec::new();
         for row in rows {
             let (idx, kind, subject, blob, envelope, leaf, signer, recorded_at) =
                 row.map_err(|e| sql(&self.db_path, e))?;
-            let blob_digest = blob
-                .parse()
-                .map_err(|_| self.corrupt(format!("entry {idx}: blob digest `{blob}` is not hex")))?;
+            let blob_digest = Sha256Digest(
+                hash32(blob, "blob digest")
+                    .map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?,
+            );
             let leaf_hash =
                 hash32(leaf, "leaf hash").map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?;
             out.push(StoredEntry {
@@ -359,38 +368,57 @@ impl LedgerStore for SqliteStore {
     fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT idx, leaf_hash FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .prepare_cached(
+                "SELECT idx, leaf_hash FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+            )
             .map_err(|e| sql(&self.db_path, e))?;
         let rows = stmt
-            .query_map(params![start as i64, end.min(i64::MAX as u64) as i64], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
+            .query_map(
+                params![start as i64, end.min(i64::MAX as u64) as i64],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
             .map_err(|e| sql(&self.db_path, e))?;
         let mut out = Vec::new();
         for row in rows {
             let (idx, leaf) = row.map_err(|e| sql(&self.db_path, e))?;
-            out.push(hash32(leaf, "leaf hash").map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?);
+            out.push(
+                hash32(leaf, "leaf hash").map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?,
+            );
         }
         Ok(out)
     }
 
     fn find_by_blob_prefix(&self, hex_prefix: &str) -> Result<Vec<u64>> {
-        if !hex_prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if hex_prefix.is_empty()
+            || hex_prefix.len() > 64
+            || !hex_prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        {
             return Ok(Vec::new());
         }
+        // Digests are stored as 32 raw bytes: a hex prefix is the byte range from the prefix
+        // padded with 0s to the prefix padded with fs.
+        let bound = |pad: char| {
+            let mut hex = hex_prefix.to_ascii_lowercase();
+            while hex.len() < 64 {
+                hex.push(pad);
+            }
+            hex::decode(hex).expect("64 hex digits")
+        };
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT idx FROM entries WHERE blob_digest >= ?1 AND blob_digest < ?2 ORDER BY idx")
+            .prepare_cached(
+                "SELECT idx FROM entries WHERE blob_digest >= ?1 AND blob_digest <= ?2 ORDER BY idx",
+            )
             .map_err(|e| sql(&self.db_path, e))?;
-        let lower = hex_prefix.to_ascii_lowercase();
-        let upper = format!("{lower}g"); // 'g' sorts after every hex digit
-        stmt.query_map(params![lower, upper], |r| r.get::<_, i64>(0))
+        stmt.query_map(params![bound('0'), bound('f')], |r| r.get::<_, i64>(0))
             .and_then(|rows| rows.map(|r| r.map(|i| i as u64)).collect())
             .map_err(|e| sql(&self.db_path, e))
     }
 
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
-        Ok(self.query_checkpoints("ORDER BY size DESC LIMIT 1", [])?.pop())
+        Ok(self
+            .query_checkpoints("ORDER BY size DESC LIMIT 1", [])?
+            .pop())
     }
 
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
@@ -398,7 +426,9 @@ impl LedgerStore for SqliteStore {
     }
 
     fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>> {
-        Ok(self.query_checkpoints("WHERE size = ?1", [size as i64])?.pop())
+        Ok(self
+            .query_checkpoints("WHERE size = ?1", [size as i64])?
+            .pop())
     }
 
     fn entries_with_blobs(
@@ -415,9 +445,10 @@ impl LedgerStore for SqliteStore {
             )
             .map_err(|e| sql(&self.db_path, e))?;
         let blobs: Vec<(i64, Option<Vec<u8>>, Option<i64>)> = stmt
-            .query_map(params![start as i64, end.min(i64::MAX as u64) as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_map(
+                params![start as i64, end.min(i64::MAX as u64) as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .and_then(|rows| rows.collect())
             .map_err(|e| sql(&self.db_path, e))?;
         let entries = self.entries(start, end)?;
@@ -566,7 +597,13 @@ mod tests {
         assert_eq!(store.entry(1).unwrap().unwrap().entry, entry(1));
         assert_eq!(store.leaf_hashes(0, 2).unwrap(), vec![[0; 32], [1; 32]]);
         let err = store.append(1, &[entry(2)], &cp(3)).unwrap_err();
-        assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }));
+        assert!(matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 2
+            }
+        ));
         assert_eq!(store.latest_checkpoint().unwrap().unwrap(), cp(2));
         let hex = Sha256Digest::of(&[1]).to_hex();
         assert_eq!(store.find_by_blob_prefix(&hex[..6]).unwrap(), vec![1]);
@@ -587,7 +624,12 @@ mod tests {
         assert_eq!(store.get_blob(&ds).unwrap().unwrap(), small);
         assert_eq!(store.get_blob(&db).unwrap().unwrap(), big);
         assert!(store.blob_path(&db).is_file());
-        assert!(store.get_blob(&Sha256Digest::of(b"none")).unwrap().is_none());
+        assert!(
+            store
+                .get_blob(&Sha256Digest::of(b"none"))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -606,7 +648,11 @@ mod tests {
             SqliteStore::open(dir.path()).unwrap_err(),
             StoreError::NotAWorkspace { .. }
         ));
-        fs::write(dir.path().join(DB_FILE), b"this is not sqlite at all, just text").unwrap();
+        fs::write(
+            dir.path().join(DB_FILE),
+            b"this is not sqlite at all, just text",
+        )
+        .unwrap();
         let err = SqliteStore::open(dir.path()).unwrap_err();
         assert!(matches!(err, StoreError::NotAWorkspace { .. }), "{err}");
     }

@@ -1,0 +1,236 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use assay_core::EvidenceKind;
+use assay_ledger::{EvidenceInput, Ledger, keys::parse_public_key};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::context::{Ctx, Format, Outcome};
+use crate::output::print_json;
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Store files as signed evidence (one batch: all are appended, or none).
+    Add(AddArgs),
+    /// List the evidence in the log.
+    List,
+    /// Show one entry: its statement, signer and digests. ID is an index or a digest prefix.
+    Show { id: String },
+    /// Export one entry as a bundle (blob, envelope, inclusion proof, checkpoint) to check offline.
+    Export {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a bundle exported by another workspace (a lab's report): its signer must be trusted.
+    Import { dir: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Evidence kind.
+    #[arg(long, value_parser = parse_kind)]
+    kind: EvidenceKind,
+    /// The product, model or SKU the evidence is about.
+    #[arg(long)]
+    subject: String,
+    /// Signing key (default: the workspace's default key).
+    #[arg(long, default_value = assay_ledger::DEFAULT_KEY)]
+    key: String,
+    /// Facts about the evidence, as key=value (repeatable).
+    #[arg(long = "meta", value_parser = parse_meta)]
+    meta: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    dir: PathBuf,
+    /// Public key file(s) or verifier key lines: the evidence signer's and the log's.
+    #[arg(long = "pubkey", required = true)]
+    pubkeys: Vec<String>,
+}
+
+fn parse_kind(s: &str) -> Result<EvidenceKind, String> {
+    s.parse()
+        .map_err(|e: assay_core::UnknownName| e.to_string())
+}
+
+fn parse_meta(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not key=value")),
+    }
+}
+
+pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
+    ctx.require_format("evidence", &[Format::Text, Format::Json])?;
+    let ledger = Ledger::open(&ctx.workspace)?;
+    match cmd {
+        EvidenceCommand::Add(args) => add(ctx, &ledger, args),
+        EvidenceCommand::List => list(ctx, &ledger),
+        EvidenceCommand::Show { id } => show(ctx, &ledger, &id),
+        EvidenceCommand::Export { id, out } => {
+            let index = ledger.resolve(&id)?;
+            let manifest = ledger.export(index, &out)?;
+            if ctx.format == Format::Json {
+                print_json(&manifest)?;
+            } else if !ctx.quiet {
+                println!("Exported entry {index} to {}", out.display());
+                println!(
+                    "Check it offline: assay verify-bundle {} --pubkey \"$(assay key export {})\"",
+                    out.display(),
+                    assay_ledger::DEFAULT_KEY
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+        EvidenceCommand::Import { dir } => {
+            let (appended, issuer) = ledger.import_bundle(&dir)?;
+            if ctx.format == Format::Json {
+                print_json(
+                    &json!({"index": appended.index, "digest": appended.blob_digest, "issuer": issuer}),
+                )?;
+            } else {
+                println!(
+                    "{}\t{}\timported from trusted issuer `{issuer}`",
+                    appended.index, appended.blob_digest
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+fn add(ctx: &Ctx, ledger: &Ledger, args: AddArgs) -> anyhow::Result<Outcome> {
+    let meta: BTreeMap<String, String> = args.meta.into_iter().collect();
+    let mut items = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read evidence file {}", path.display()))?;
+        items.push(EvidenceInput {
+            kind: args.kind,
+            subject: args.subject.clone(),
+            file_name: path.display().to_string(),
+            bytes,
+            meta: meta.clone(),
+        });
+    }
+    let appended = ledger.add(&items, &args.key)?;
+    if ctx.format == Format::Json {
+        let rows: Vec<_> = appended
+            .iter()
+            .zip(&args.files)
+            .map(|(a, f)| json!({"index": a.index, "digest": a.blob_digest, "file": f}))
+            .collect();
+        print_json(&rows)?;
+    } else {
+        for (a, f) in appended.iter().zip(&args.files) {
+            println!("{}\t{}\t{}", a.index, a.blob_digest, f.display());
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn list(ctx: &Ctx, ledger: &Ledger) -> anyhow::Result<Outcome> {
+    let rows = ledger.summaries()?;
+    if ctx.format == Format::Json {
+        print_json(&rows)?;
+        return Ok(Outcome::Ok);
+    }
+    if rows.is_empty() {
+        println!(
+            "(no evidence yet: add some with `assay evidence add FILE --kind KIND --subject NAME`)"
+        );
+    }
+    for r in rows {
+        let signer = r
+            .signer_name
+            .clone()
+            .unwrap_or_else(|| format!("unknown key {}", r.signer_key_id));
+        println!(
+            "{:>6}  {}  {:<26} {:<24} {:<24} {}",
+            r.index,
+            r.blob_digest.short(),
+            r.kind.as_str(),
+            r.subject,
+            r.file_name,
+            signer
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
+    let index = ledger.resolve(id)?;
+    let e = ledger.entry(index)?;
+    if ctx.format == Format::Json {
+        print_json(&e)?;
+        return Ok(Outcome::Ok);
+    }
+    let p = &e.statement.predicate;
+    println!("entry        {}", e.index);
+    println!("kind         {}", e.kind);
+    println!("subject      {}", e.subject);
+    println!("file         {} ({} bytes)", p.file_name, p.size);
+    println!("sha256       {}", e.blob_digest);
+    println!("leaf hash    {}", hex::encode(e.leaf_hash));
+    println!(
+        "signed by    {} (key id {})",
+        e.signer_name.as_deref().unwrap_or("unknown key"),
+        e.signer_key_id
+    );
+    println!("recorded at  {}", e.recorded_at);
+    println!("predicate    {}", e.statement.predicate_type);
+    for (k, v) in &p.meta {
+        println!("meta         {k} = {v}");
+    }
+    Ok(Outcome::Ok)
+}
+
+pub fn verify_bundle(ctx: &Ctx, args: VerifyBundleArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("verify-bundle", &[Format::Text, Format::Json])?;
+    let mut keys = Vec::new();
+    for k in &args.pubkeys {
+        // A path to a file holding the key, or the key itself.
+        let text = match std::fs::read_to_string(k) {
+            Ok(t) => t,
+            Err(_) if !std::path::Path::new(k).exists() => k.clone(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read public key file {k}")),
+        };
+        keys.push(parse_public_key(&text).map_err(|e| anyhow::anyhow!("--pubkey {k}: {e}"))?);
+    }
+    let report = assay_ledger::verify_bundle(&args.dir, &keys)?;
+    if ctx.format == Format::Json {
+        print_json(&json!({"valid": report.is_valid(), "report": report}))?;
+    } else {
+        for c in &report.checks {
+            println!(
+                "{} {:<24} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.check,
+                c.detail
+            );
+        }
+        println!(
+            "{}: entry {} ({} `{}`, {})",
+            if report.is_valid() {
+                "VALID"
+            } else {
+                "INVALID"
+            },
+            report.manifest.index,
+            report.manifest.kind,
+            report.manifest.subject,
+            report.manifest.file
+        );
+    }
+    Ok(if report.is_valid() {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
+}
