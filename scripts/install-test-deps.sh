@@ -14,3 +14,7 @@ if ! NODE_PATH="$(npm root -g)" node -e 'require("semver")' 2>/dev/null; then
   npm install --global --silent semver@7.6.3
 fi
 command -v dpkg >/dev/null || { apt-get update -qq && apt-get install -y -qq dpkg; }
+# Maven's own ComparableVersion (maven-artifact jar) and a Java runtime to run it.
+if [ ! -e /usr/share/java/maven3-artifact.jar ] || ! command -v java >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends libmaven3-core-java default-jre-headless
+fi

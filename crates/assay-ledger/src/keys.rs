@@ -89,6 +89,13 @@ pub fn parse_public_key(text: &str) -> Result<PublicKeyText, String> {
     Ok(PublicKeyText { name: None, key })
 }
 
+/// Verifies an Ed25519 signature (strict verification would reject some signatures other
+/// implementations accept; DSSE signers use plain Ed25519, so plain verification it is).
+pub fn verify(key: &VerifyingKey, message: &[u8], signature: &ed25519_dalek::Signature) -> bool {
+    use ed25519_dalek::Verifier;
+    key.verify(message, signature).is_ok()
+}
+
 /// Key names become file names and signed-note key names: keep them simple.
 pub fn check_key_name(name: &str) -> Result<(), LedgerError> {
     let ok = !name.is_empty()

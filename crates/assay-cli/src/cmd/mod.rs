@@ -1,5 +1,6 @@
 //! One module per command group. Each exposes its clap types and a `run`.
 
+mod assess;
 mod evidence;
 mod init;
 mod keys;
@@ -14,6 +15,10 @@ use crate::context::{Ctx, Outcome};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job: assess a case folder (subject manifest, PAD campaigns, SBOMs, VEX,
+    /// descriptions, lab evidence) and write verdicts, a signed dossier, a filing package and a
+    /// delivery plan. Exit 1 when a mandatory obligation is unmet or failing.
+    Assess(assess::AssessArgs),
     /// Create a workspace: database, blob store and a default Ed25519 signing key.
     Init(init::InitArgs),
     /// Manage this workspace's signing keys.
@@ -43,6 +48,7 @@ pub enum Command {
 
 pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
     match command {
+        Command::Assess(args) => assess::run(ctx, args),
         Command::Init(args) => init::run(ctx, args),
         Command::Key(c) => keys::run_key(ctx, c),
         Command::Trust(c) => keys::run_trust(ctx, c),

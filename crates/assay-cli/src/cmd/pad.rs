@@ -1,0 +1,479 @@
+//! `assay pad ...`: ISO/IEC 30107-3 PAD metrics, scheme verdicts, sample planning and the
+//! firmware coverage check. The engine is `assay_pad`; this module reads files, draws progress,
+//! renders and records.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use assay_core::EvidenceKind;
+use assay_pad::{
+    BootstrapOptions, Criterion, Manifest, Outcome as Verdict, PadOptions, PadReport, Polarity,
+    Scheme, Tie,
+};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::context::{Ctx, Format, Outcome};
+use crate::output::print_json;
+use crate::record::{EvidenceInput, record};
+
+#[derive(Debug, Subcommand)]
+pub enum PadCommand {
+    /// Compute ISO/IEC 30107-3 metrics of a campaign and judge it against schemes.
+    ///
+    /// CAMPAIGN is a campaign CSV or JSON Lines file, a bob.pad.base score CSV or a
+    /// bob.measure `label score` file (detected from the content). Exit 1 when a requested
+    /// scheme does not pass (fail or indeterminate). Formats: text, json, html.
+    Report(ReportArgs),
+    /// List the known schemes (shipped, workspace `schemes/pad/*.toml`, --scheme-file).
+    Schemes(SchemesArgs),
+    /// How many attack presentations per species are needed to claim a rate bound.
+    Plan(PlanArgs),
+    /// Check whether a report (JSON) covers a shipping SKU's firmware. Exit 1 when it does not.
+    Covers(CoversArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PolarityArg {
+    /// Higher scores are more bona fide (default).
+    HigherIsBonaFide,
+    /// Lower scores are more bona fide.
+    LowerIsBonaFide,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TieArg {
+    /// A score equal to the threshold is classified bona fide (default).
+    BonaFide,
+    /// A score equal to the threshold is classified as an attack.
+    Attack,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemeSource {
+    /// Load a scheme from a TOML file (repeatable).
+    #[arg(long = "scheme-file", value_name = "PATH")]
+    pub scheme_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The campaign file.
+    pub campaign: PathBuf,
+    /// Campaign manifest (TOML): device, firmware digest, lab, dates. Needed for --record.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Scheme to judge (repeatable); default: the manifest's `scoring.schemes`.
+    #[arg(long = "scheme", value_name = "NAME")]
+    pub schemes: Vec<String>,
+    #[command(flatten)]
+    pub source: SchemeSource,
+    /// Operating point verdicts use on scored campaigns: bpcerN, far[:RATE], eer, min-hter,
+    /// fixed:THRESHOLD. Default: the manifest's, else bpcer20.
+    #[arg(long, value_name = "CRITERION")]
+    pub criterion: Option<String>,
+    /// Extra operating point to report (repeatable; bpcer20, bpcer100, far:0.1, eer and
+    /// min-hter are always reported).
+    #[arg(long = "operating-point", value_name = "CRITERION")]
+    pub operating_points: Vec<String>,
+    /// Confidence level of intervals and bounds.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Score polarity (default: the manifest's, else higher-is-bona-fide).
+    #[arg(long, value_enum)]
+    pub polarity: Option<PolarityArg>,
+    /// Class of a score exactly at the threshold (default: the manifest's, else bona-fide).
+    #[arg(long, value_enum)]
+    pub tie: Option<TieArg>,
+    /// Bootstrap resamples (0 to skip).
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: u32,
+    /// Bootstrap seed (results are reproducible from it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Store the campaign and the report in the ledger as signed evidence (one batch).
+    #[arg(long)]
+    pub record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemesArgs {
+    #[command(flatten)]
+    pub source: SchemeSource,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The rate bound to claim, e.g. 0.01 for APCER <= 1%.
+    #[arg(long)]
+    pub target: f64,
+    /// Confidence of the claim.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Also plan for up to this many errors.
+    #[arg(long, default_value_t = 3)]
+    pub max_errors: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CoversArgs {
+    /// A report written by `assay --format json pad report`.
+    pub report: PathBuf,
+    /// sha256 of the shipping SKU's firmware image.
+    #[arg(long, value_name = "HEX")]
+    pub firmware_digest: String,
+}
+
+pub fn run(ctx: &Ctx, command: PadCommand) -> anyhow::Result<Outcome> {
+    match command {
+        PadCommand::Report(args) => report(ctx, args),
+        PadCommand::Schemes(args) => schemes(ctx, args),
+        PadCommand::Plan(args) => plan(ctx, args),
+        PadCommand::Covers(args) => covers(ctx, args),
+    }
+}
+
+/// Shipped schemes, then the workspace's `schemes/pad/*.toml`, then `--scheme-file`s; a later
+/// scheme with the same id replaces an earlier one.
+fn load_schemes(ctx: &Ctx, source: &SchemeSource) -> anyhow::Result<Vec<Scheme>> {
+    let mut schemes = Scheme::builtin();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let dir = ctx.workspace.join("schemes").join("pad");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    files.extend(source.scheme_files.iter().cloned());
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read scheme file {}", path.display()))?;
+        let scheme = Scheme::parse(&text, &path.display().to_string())?;
+        schemes.retain(|s| s.id != scheme.id);
+        schemes.push(scheme);
+    }
+    Ok(schemes)
+}
+
+/// A spinner on stderr naming the engine's current step.
+struct Steps {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Steps {
+    fn new(ctx: &Ctx) -> Self {
+        Self {
+            bar: ctx.progress.then(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            }),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl assay_pad::Reporter for Steps {
+    fn step(&self, name: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(name.to_string());
+        }
+    }
+}
+
+fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format("pad report", &[Format::Text, Format::Json, Format::Html])?;
+    let manifest = match &args.manifest {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read manifest {}", path.display()))?;
+            Some(Manifest::parse(&text, &path.display().to_string())?)
+        }
+        None => None,
+    };
+    if args.record && manifest.is_none() {
+        anyhow::bail!(
+            "--record needs --manifest: the recorded report must bind the tested firmware digest, the lab and the test date"
+        );
+    }
+    let available = load_schemes(ctx, &args.source)?;
+    let names = if args.schemes.is_empty() {
+        manifest
+            .as_ref()
+            .map(|m| m.scoring.schemes.clone())
+            .unwrap_or_default()
+    } else {
+        args.schemes.clone()
+    };
+    let schemes = assay_pad::scheme::select(&available, &names)?;
+
+    let mut options = PadOptions {
+        confidence: args.confidence,
+        polarity: args.polarity.map(|p| match p {
+            PolarityArg::HigherIsBonaFide => Polarity::HigherIsBonaFide,
+            PolarityArg::LowerIsBonaFide => Polarity::LowerIsBonaFide,
+        }),
+        tie: args.tie.map(|t| match t {
+            TieArg::BonaFide => Tie::BonaFideAtThreshold,
+            TieArg::Attack => Tie::AttackAtThreshold,
+        }),
+        bootstrap: (args.bootstrap > 0).then(|| BootstrapOptions {
+            resamples: args.bootstrap,
+            seed: args.seed.unwrap_or(BootstrapOptions::default().seed),
+        }),
+        ..PadOptions::default()
+    };
+    if let Some(c) = &args.criterion {
+        options.verdict_criterion = Some(c.parse::<Criterion>()?);
+    }
+    for c in &args.operating_points {
+        let c: Criterion = c.parse()?;
+        if !options.criteria.contains(&c) {
+            options.criteria.push(c);
+        }
+    }
+
+    let steps = Steps::new(ctx);
+    steps.step_reading(&args.campaign);
+    // The digest binds the campaign blob into the report; it is computed beside the parse.
+    let (campaign, digest) = std::thread::scope(|scope| {
+        let digest = scope.spawn(|| assay_pad::read::file_digest(&args.campaign));
+        let campaign = assay_pad::read::read_path(&args.campaign);
+        (campaign, digest.join())
+    });
+    let campaign = campaign?;
+    let digest = digest.map_err(|_| anyhow::anyhow!("the digest thread panicked"))??;
+    options.campaign_digest = Some(digest.clone());
+    let report = assay_pad::pad_report(&campaign, manifest.as_ref(), &schemes, &options, &steps)?;
+    steps.finish();
+    drop(campaign);
+
+    if args.record {
+        let manifest = manifest.as_ref().context("--record needs --manifest")?;
+        record_report(ctx, &args.campaign, manifest, &report, &digest)?;
+    }
+
+    match format {
+        Format::Json => print_json(&report)?,
+        Format::Html => print!("{}", assay_pad::render::html(&report)),
+        _ => {
+            if ctx.quiet {
+                for v in &report.verdicts {
+                    println!("{} {}", v.outcome.name(), v.scheme);
+                }
+            } else {
+                print!("{}", assay_pad::render::text(&report));
+            }
+        }
+    }
+    Ok(if assay_pad::render::all_passed(&report) {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
+}
+
+impl Steps {
+    fn step_reading(&self, path: &Path) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("reading {}", path.display()));
+        }
+    }
+}
+
+/// Stores the campaign and the report in one signed batch, with the meta keys rule packs judge.
+fn record_report(
+    ctx: &Ctx,
+    campaign_path: &Path,
+    manifest: &Manifest,
+    report: &PadReport,
+    campaign_digest: &str,
+) -> anyhow::Result<()> {
+    let campaign_bytes = std::fs::read(campaign_path)
+        .with_context(|| format!("cannot read {}", campaign_path.display()))?;
+    let actual = assay_core::Sha256Digest::of(&campaign_bytes).to_hex();
+    if actual != campaign_digest {
+        anyhow::bail!(
+            "{} changed while the report was computed; nothing was recorded",
+            campaign_path.display()
+        );
+    }
+    let file_name = campaign_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "campaign".into());
+    let subject = match &manifest.device.model {
+        Some(model) => format!("{} {}", manifest.device.name, model),
+        None => manifest.device.name.clone(),
+    };
+    let mut campaign_meta = BTreeMap::new();
+    campaign_meta.insert(
+        "firmware_digest".to_string(),
+        manifest.device.firmware_digest.clone(),
+    );
+    campaign_meta.insert("lab".to_string(), manifest.lab.name.clone());
+
+    let mut report_meta = campaign_meta.clone();
+    report_meta.insert(
+        "passed_schemes".into(),
+        report.schemes_with(Verdict::Pass).join(","),
+    );
+    report_meta.insert(
+        "failed_schemes".into(),
+        report.schemes_with(Verdict::Fail).join(","),
+    );
+    report_meta.insert(
+        "indeterminate_schemes".into(),
+        report.schemes_with(Verdict::Indeterminate).join(","),
+    );
+    report_meta.insert(
+        "max_passed_level".into(),
+        report.max_passed_level().to_string(),
+    );
+    report_meta.insert(
+        "species_groups".into(),
+        report.campaign.species_groups.join(","),
+    );
+    report_meta.insert("campaign_digest".into(), campaign_digest.to_string());
+    report_meta.insert("test_date".into(), manifest.dates.end.clone());
+
+    let report_bytes = serde_json::to_vec_pretty(report)?;
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name.as_str(), |(s, _)| s)
+        .to_string();
+    let appended = record(
+        ctx,
+        &[
+            EvidenceInput {
+                kind: EvidenceKind::PadCampaign,
+                subject: subject.clone(),
+                file_name: file_name.clone(),
+                bytes: campaign_bytes,
+                meta: campaign_meta,
+            },
+            EvidenceInput {
+                kind: EvidenceKind::PadReport,
+                subject,
+                file_name: format!("{stem}.pad-report.json"),
+                bytes: report_bytes,
+                meta: report_meta,
+            },
+        ],
+    )?;
+    if !ctx.quiet {
+        for a in &appended {
+            eprintln!("recorded #{} sha256:{}", a.index, a.blob_digest.to_hex());
+        }
+    }
+    Ok(())
+}
+
+fn schemes(ctx: &Ctx, args: SchemesArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format("pad schemes", &[Format::Text, Format::Json])?;
+    let schemes = load_schemes(ctx, &args.source)?;
+    if format == Format::Json {
+        print_json(&schemes)?;
+        return Ok(Outcome::Ok);
+    }
+    for s in &schemes {
+        println!(
+            "{:<18} {}{}",
+            s.id,
+            s.name,
+            s.level.map(|l| format!(" (level {l})")).unwrap_or_default()
+        );
+        if ctx.quiet {
+            continue;
+        }
+        println!("    {}", s.summary);
+        for c in &s.criteria {
+            let limit = match c.measure {
+                assay_pad::scheme::Measure::SpeciesGroups => c.groups.join(", "),
+                _ => format!("{} {}", c.compare.symbol(), c.value),
+            };
+            println!(
+                "    - {:<22} {:?} {} [{}: {}]",
+                c.id,
+                c.measure,
+                limit,
+                c.status.name(),
+                s.sources
+                    .iter()
+                    .find(|x| x.id == c.source)
+                    .map_or("", |x| x.title.as_str())
+            );
+        }
+        println!(
+            "    origin {} sha256:{}",
+            s.origin,
+            &s.digest[..12.min(s.digest.len())]
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format("pad plan", &[Format::Text, Format::Json])?;
+    let rows = assay_pad::confidence::plan(args.target, args.confidence, args.max_errors)?;
+    if format == Format::Json {
+        print_json(&serde_json::json!({
+            "target": args.target,
+            "confidence": args.confidence,
+            "method": "one-sided Clopper-Pearson",
+            "rows": rows,
+        }))?;
+        return Ok(Outcome::Ok);
+    }
+    let pct = assay_pad::confidence::percent(args.target);
+    println!(
+        "Attack presentations per species needed to claim a rate <= {pct} at {}% confidence (one-sided Clopper-Pearson):",
+        (args.confidence * 100.0).round()
+    );
+    for r in &rows {
+        println!(
+            "  {:>3} errors allowed: {:>8} presentations",
+            r.allowed_errors, r.presentations
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn covers(ctx: &Ctx, args: CoversArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format("pad covers", &[Format::Text, Format::Json])?;
+    let text = std::fs::read_to_string(&args.report)
+        .with_context(|| format!("cannot read report {}", args.report.display()))?;
+    let report: PadReport = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a PAD report (write one with `assay --format json pad report`)",
+            args.report.display()
+        )
+    })?;
+    let coverage = assay_pad::covers(&report, &args.firmware_digest)?;
+    if format == Format::Json {
+        print_json(&coverage)?;
+    } else {
+        println!(
+            "{}: {}",
+            if coverage.covered {
+                "covered"
+            } else {
+                "NOT covered"
+            },
+            coverage.explanation
+        );
+    }
+    Ok(if coverage.covered {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
+}

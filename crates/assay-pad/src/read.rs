@@ -1,0 +1,1030 @@
+//! Readers: the campaign CSV and JSON Lines, bob.pad.base score CSV, bob.measure score files.
+//!
+//! The campaign CSV reader is the hot path (ten million rows in the benchmark). It reads the
+//! file in large blocks, cuts each block at line ends into one part per core, parses the parts
+//! in parallel from bytes (no `String` per row), and appends them in order. Labels are looked up
+//! in the shared interners, read-only during the parallel phase; labels a part meets for the
+//! first time get a provisional index that the in-order merge resolves. Presentation ids are
+//! hashed (128-bit XXH3) and checked for duplicates once at the end; only when a duplicate is
+//! found is the input scanned again to name both lines.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::campaign::{Campaign, Decision, InputFormat, Interner, Kind, NONE, check_species};
+use crate::error::{PadError, Result};
+
+/// Bytes read per block; big enough that per-block overhead vanishes, small enough to keep the
+/// peak memory far below the file size.
+const BLOCK: usize = 32 << 20;
+/// Marks an index that a part assigned provisionally to a label unknown to the shared interner.
+const LOCAL: u32 = 1 << 31;
+
+/// Where input bytes come from. A path is read block by block; bytes are used in place.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    Path(&'a Path),
+    Bytes { bytes: &'a [u8], name: &'a str },
+}
+
+impl Input<'_> {
+    fn name(&self) -> String {
+        match self {
+            Input::Path(p) => p.display().to_string(),
+            Input::Bytes { name, .. } => (*name).to_string(),
+        }
+    }
+
+    /// Calls `f` with consecutive chunks that each end at a line end (the last may not).
+    fn for_each_block(&self, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.for_each_block_sized(BLOCK, f)
+    }
+
+    fn for_each_block_sized(
+        &self,
+        block_size: usize,
+        mut f: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Input::Bytes { bytes, .. } => f(bytes),
+            Input::Path(path) => {
+                let io = |source| PadError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                };
+                let mut file = std::fs::File::open(path).map_err(io)?;
+                let mut buf: Vec<u8> = Vec::with_capacity(block_size + 4096);
+                loop {
+                    let start = buf.len();
+                    buf.resize(start + block_size, 0);
+                    let mut filled = start;
+                    while filled < buf.len() {
+                        let n = file.read(&mut buf[filled..]).map_err(io)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    buf.truncate(filled);
+                    let at_end = filled < start + block_size;
+                    if at_end {
+                        if !buf.is_empty() {
+                            f(&buf)?;
+                        }
+                        return Ok(());
+                    }
+                    // Hand over whole lines only; keep the tail for the next block.
+                    match memchr::memrchr(b'\n', &buf) {
+                        Some(cut) => {
+                            f(&buf[..=cut])?;
+                            buf.drain(..=cut);
+                        }
+                        None => continue,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a campaign file, choosing the reader from the extension and the first line:
+/// `.jsonl`/`.ndjson` → campaign JSON Lines; a `claimed_id,...` header → bob.pad.base;
+/// `label score` lines → bob.measure; anything else → campaign CSV.
+pub fn read_path(path: &Path) -> Result<Campaign> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let input = Input::Path(path);
+    if ext == "jsonl" || ext == "ndjson" {
+        return read_campaign_jsonl(input);
+    }
+    let mut head = [0u8; 4096];
+    let n = {
+        let mut file = std::fs::File::open(path).map_err(|source| PadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut n = 0;
+        while n < head.len() {
+            let r = file.read(&mut head[n..]).map_err(|source| PadError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if r == 0 {
+                break;
+            }
+            n += r;
+        }
+        n
+    };
+    read_detected(input, &head[..n])
+}
+
+/// Like [`read_path`] for bytes already in memory.
+pub fn read_bytes(bytes: &[u8], name: &str) -> Result<Campaign> {
+    let input = Input::Bytes { bytes, name };
+    if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        return read_campaign_jsonl(input);
+    }
+    read_detected(input, &bytes[..bytes.len().min(4096)])
+}
+
+fn read_detected(input: Input<'_>, head: &[u8]) -> Result<Campaign> {
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let first = trim(first);
+    if first.starts_with(b"{") {
+        read_campaign_jsonl(input)
+    } else if first.starts_with(b"claimed_id,") {
+        read_bob_pad_csv(input)
+    } else if looks_like_bob_measure(first) {
+        read_bob_measure(input)
+    } else {
+        read_campaign_csv(input)
+    }
+}
+
+fn looks_like_bob_measure(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let mut parts = text.split_ascii_whitespace();
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(label), Some(score), None)
+            if label.parse::<f64>().is_ok() && score.parse::<f64>().is_ok()
+    )
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if first.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if last.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// The columns of the campaign CSV, in the documented order.
+pub const CAMPAIGN_COLUMNS: [&str; 9] = [
+    "presentation_id",
+    "subject",
+    "session",
+    "kind",
+    "species",
+    "attack_potential",
+    "instrument",
+    "decision",
+    "score",
+];
+
+/// Column positions of the fields the engine uses (`usize::MAX` when absent).
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    columns: usize,
+    id: usize,
+    subject: usize,
+    kind: usize,
+    species: usize,
+    level: usize,
+    decision: usize,
+    score: usize,
+}
+
+const ABSENT: usize = usize::MAX;
+
+fn layout(header: &[u8], file: &str) -> Result<Layout> {
+    let header = String::from_utf8_lossy(header);
+    let names: Vec<String> = split_quoted(header.trim_start_matches('\u{feff}').as_bytes())
+        .iter()
+        .map(|f| String::from_utf8_lossy(trim(f)).to_ascii_lowercase())
+        .collect();
+    let find = |name: &str| names.iter().position(|n| n == name).unwrap_or(ABSENT);
+    let layout = Layout {
+        columns: names.len(),
+        id: find("presentation_id"),
+        subject: find("subject"),
+        kind: find("kind"),
+        species: find("species"),
+        level: find("attack_potential"),
+        decision: find("decision"),
+        score: find("score"),
+    };
+    let header_error = |message: String| PadError::Header {
+        file: file.to_string(),
+        message,
+    };
+    for (pos, name) in [
+        (layout.id, "presentation_id"),
+        (layout.kind, "kind"),
+        (layout.species, "species"),
+    ] {
+        if pos == ABSENT {
+            return Err(header_error(format!(
+                "no `{name}` column; the campaign CSV header is {}",
+                CAMPAIGN_COLUMNS.join(",")
+            )));
+        }
+    }
+    if layout.decision == ABSENT && layout.score == ABSENT {
+        return Err(header_error(
+            "neither a `decision` nor a `score` column; a campaign needs one of them".into(),
+        ));
+    }
+    Ok(layout)
+}
+
+/// Splits a CSV line that may contain RFC 4180 quoted fields.
+fn split_quoted(line: &[u8]) -> Vec<Cow<'_, [u8]>> {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    loop {
+        if i < line.len() && line[i] == b'"' {
+            let mut value = Vec::new();
+            i += 1;
+            while i < line.len() {
+                if line[i] == b'"' {
+                    if line.get(i + 1) == Some(&b'"') {
+                        value.push(b'"');
+                        i += 2;
+                    } else {
+                        i += 1;
+                        break;
+                    }
+                } else {
+                    value.push(line[i]);
+                    i += 1;
+                }
+            }
+            // Skip to the next comma (anything after the closing quote is ignored).
+            while i < line.len() && line[i] != b',' {
+                i += 1;
+            }
+            fields.push(Cow::Owned(value));
+        } else {
+            let end = memchr::memchr(b',', &line[i..]).map_or(line.len(), |p| i + p);
+            fields.push(Cow::Borrowed(&line[i..end]));
+            i = end;
+        }
+        if i >= line.len() {
+            break;
+        }
+        i += 1; // the comma
+        if i == line.len() {
+            fields.push(Cow::Borrowed(&line[i..]));
+            break;
+        }
+    }
+    fields
+}
+
+/// A row error inside a part: line relative to the part's first line.
+struct PartError {
+    rel_line: u64,
+    field: &'static str,
+    message: String,
+}
+
+/// Columns parsed from one part of one block.
+#[derive(Default)]
+struct Part {
+    kind: Vec<Kind>,
+    species: Vec<u32>,
+    level: Vec<u32>,
+    subject: Vec<u32>,
+    decision: Vec<Decision>,
+    score: Vec<f64>,
+    id_hashes: Vec<u128>,
+    new_species: Interner,
+    new_levels: Interner,
+    new_subjects: Interner,
+    /// Newlines seen, so the next part's line numbers can be fixed up.
+    lines: u64,
+}
+
+struct Shared<'a> {
+    species: &'a Interner,
+    levels: &'a Interner,
+    subjects: &'a Interner,
+}
+
+fn lookup(shared: &Interner, local: &mut Interner, key: &[u8]) -> u32 {
+    if key.is_empty() {
+        return NONE;
+    }
+    match shared.lookup(key) {
+        Some(i) => i,
+        None => local.get_or_insert(key) | LOCAL,
+    }
+}
+
+fn parse_kind(v: &[u8]) -> Option<Kind> {
+    match v {
+        b"bona_fide" | b"bonafide" | b"bona-fide" | b"BONA_FIDE" | b"bona fide" => {
+            Some(Kind::BonaFide)
+        }
+        b"attack" | b"ATTACK" | b"Attack" => Some(Kind::Attack),
+        _ => None,
+    }
+}
+
+fn parse_decision(v: &[u8]) -> Option<Decision> {
+    match v {
+        b"" => Some(Decision::None),
+        b"accept" | b"ACCEPT" | b"Accept" | b"accepted" => Some(Decision::Accept),
+        b"reject" | b"REJECT" | b"Reject" | b"rejected" => Some(Decision::Reject),
+        b"no_response" | b"no-response" | b"NO_RESPONSE" | b"noresponse" => {
+            Some(Decision::NoResponse)
+        }
+        _ => None,
+    }
+}
+
+/// Parses a score; `Ok(NaN)` for empty or `nan`, `Err` for anything not a finite number.
+fn parse_score(v: &[u8]) -> Result<f64, String> {
+    if v.is_empty() {
+        return Ok(f64::NAN);
+    }
+    let text = std::str::from_utf8(v).map_err(|_| "the score is not UTF-8 text".to_string())?;
+    match text.parse::<f64>() {
+        Ok(x) if x.is_nan() => Ok(f64::NAN),
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(format!(
+            "`{text}` is infinite; scores must be finite numbers (or nan for a failure to acquire)"
+        )),
+        Err(_) => Err(format!(
+            "`{text}` is not a number; write a decimal such as 0.73, or leave it empty"
+        )),
+    }
+}
+
+fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part, PartError> {
+    let mut part = Part::default();
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(layout.columns + 1);
+    let mut owned: Vec<Cow<'_, [u8]>> = Vec::new();
+    let mut start = 0;
+    let mut rel_line = 0u64;
+    while start < chunk.len() {
+        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |p| start + p);
+        let mut line = &chunk[start..end];
+        start = end + 1;
+        if end < chunk.len() {
+            part.lines += 1;
+        }
+        rel_line += 1;
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        if trim(line).is_empty() {
+            continue;
+        }
+        let quoted = memchr::memchr(b'"', line).is_some();
+        let field_count;
+        if quoted {
+            owned = split_quoted(line);
+            field_count = owned.len();
+        } else {
+            ranges.clear();
+            let mut s = 0;
+            for comma in memchr::memchr_iter(b',', line) {
+                ranges.push((s, comma));
+                s = comma + 1;
+            }
+            ranges.push((s, line.len()));
+            field_count = ranges.len();
+        }
+        if field_count != layout.columns {
+            return Err(PartError {
+                rel_line,
+                field: "(row)",
+                message: format!(
+                    "{field_count} fields where the header has {}; quote fields that contain commas",
+                    layout.columns
+                ),
+            });
+        }
+        let field = |i: usize| -> &[u8] {
+            if i == ABSENT {
+                b""
+            } else if quoted {
+                trim(&owned[i])
+            } else {
+                let (a, b) = ranges[i];
+                trim(&line[a..b])
+            }
+        };
+        let err = |field: &'static str, message: String| PartError {
+            rel_line,
+            field,
+            message,
+        };
+        let id = field(layout.id);
+        if id.is_empty() {
+            return Err(err(
+                "presentation_id",
+                "empty; every presentation needs an id".into(),
+            ));
+        }
+        let kind_text = field(layout.kind);
+        let kind = parse_kind(kind_text).ok_or_else(|| {
+            err(
+                "kind",
+                format!(
+                    "`{}` is not a kind; use bona_fide or attack",
+                    String::from_utf8_lossy(kind_text)
+                ),
+            )
+        })?;
+        let species_text = field(layout.species);
+        check_species(kind, !species_text.is_empty()).map_err(|m| err("species", m))?;
+        let decision_text = field(layout.decision);
+        let decision = parse_decision(decision_text).ok_or_else(|| {
+            err(
+                "decision",
+                format!(
+                    "`{}` is not a decision; use accept, reject, no_response, or leave it empty",
+                    String::from_utf8_lossy(decision_text)
+                ),
+            )
+        })?;
+        let score_text = field(layout.score);
+        let score = parse_score(score_text).map_err(|m| err("score", m))?;
+        if decision == Decision::None && score_text.is_empty() {
+            return Err(err(
+                "decision",
+                "the row has neither a decision nor a score; give one (no_response for a failure to acquire)".into(),
+            ));
+        }
+        part.id_hashes.push(xxhash_rust::xxh3::xxh3_128(id));
+        part.kind.push(kind);
+        part.species
+            .push(lookup(shared.species, &mut part.new_species, species_text));
+        part.level.push(lookup(
+            shared.levels,
+            &mut part.new_levels,
+            field(layout.level),
+        ));
+        part.subject.push(lookup(
+            shared.subjects,
+            &mut part.new_subjects,
+            field(layout.subject),
+        ));
+        part.decision.push(decision);
+        part.score.push(score);
+    }
+    Ok(part)
+}
+
+/// Splits `block` into about `n` pieces at line ends.
+fn split_lines(block: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut parts = Vec::with_capacity(n);
+    let mut rest = block;
+    for i in (1..n).rev() {
+        let target = rest.len() / (i + 1);
+        if target == 0 {
+            break;
+        }
+        match memchr::memchr(b'\n', &rest[target..]) {
+            Some(p) => {
+                let cut = target + p + 1;
+                parts.push(&rest[..cut]);
+                rest = &rest[cut..];
+            }
+            None => break,
+        }
+    }
+    parts.push(rest);
+    parts
+}
+
+fn merge_labels(global: &mut Interner, local: &Interner) -> Vec<u32> {
+    local
+        .names()
+        .iter()
+        .map(|name| global.get_or_insert(name))
+        .collect()
+}
+
+fn resolve(values: &mut [u32], map: &[u32]) {
+    if map.is_empty() {
+        return;
+    }
+    for v in values {
+        if *v != NONE && *v & LOCAL != 0 {
+            *v = map[(*v & !LOCAL) as usize];
+        }
+    }
+}
+
+/// Reads the assay campaign CSV (header `presentation_id,subject,session,kind,species,
+/// attack_potential,instrument,decision,score`, columns in any order, extra columns ignored).
+pub fn read_campaign_csv(input: Input<'_>) -> Result<Campaign> {
+    read_campaign_csv_tuned(input, BLOCK, 1 << 20)
+}
+
+/// [`read_campaign_csv`] with explicit block size and the smallest block split across cores
+/// (small values exercise block and part boundaries in tests).
+fn read_campaign_csv_tuned(input: Input<'_>, block_size: usize, split_min: usize) -> Result<Campaign> {
+    let file = input.name();
+    let mut campaign = Campaign {
+        source: file.clone(),
+        format: Some(InputFormat::CampaignCsv),
+        ..Default::default()
+    };
+    let mut species = Interner::default();
+    let mut levels = Interner::default();
+    let mut subjects = Interner::default();
+    let mut hashes: Vec<u128> = Vec::new();
+    let mut layout: Option<Layout> = None;
+    // Line number (1-based) of the first line of the next chunk.
+    let mut next_line: u64 = 1;
+    let threads = rayon::current_num_threads().max(1);
+    input.for_each_block_sized(block_size, |mut block| {
+        if layout.is_none() {
+            let end = memchr::memchr(b'\n', block).unwrap_or(block.len());
+            let mut header = &block[..end];
+            if let [rest @ .., b'\r'] = header {
+                header = rest;
+            }
+            layout = Some(self::layout(header, &file)?);
+            block = block.get(end + 1..).unwrap_or(b"");
+            next_line += 1;
+        }
+        let Some(layout) = layout.as_ref() else {
+            return Ok(());
+        };
+        let pieces = if block.len() < split_min {
+            vec![block]
+        } else {
+            split_lines(block, threads)
+        };
+        let shared = Shared {
+            species: &species,
+            levels: &levels,
+            subjects: &subjects,
+        };
+        let results: Vec<Result<Part, PartError>> = pieces
+            .par_iter()
+            .map(|piece| parse_part(piece, layout, &shared))
+            .collect();
+        for result in results {
+            match result {
+                Ok(mut part) => {
+                    let map = merge_labels(&mut species, &part.new_species);
+                    resolve(&mut part.species, &map);
+                    let map = merge_labels(&mut levels, &part.new_levels);
+                    resolve(&mut part.level, &map);
+                    let map = merge_labels(&mut subjects, &part.new_subjects);
+                    resolve(&mut part.subject, &map);
+                    campaign.kind.extend_from_slice(&part.kind);
+                    campaign.species.extend_from_slice(&part.species);
+                    campaign.level.extend_from_slice(&part.level);
+                    campaign.subject.extend_from_slice(&part.subject);
+                    campaign.decision.extend_from_slice(&part.decision);
+                    campaign.score.extend_from_slice(&part.score);
+                    hashes.extend_from_slice(&part.id_hashes);
+                    next_line += part.lines;
+                }
+                Err(e) => {
+                    return Err(PadError::Row {
+                        file: file.clone(),
+                        line: next_line + e.rel_line - 1,
+                        field: e.field.to_string(),
+                        message: e.message,
+                    });
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let Some(layout) = layout else {
+        return Err(PadError::Empty {
+            file,
+            message: "the file is empty; a campaign CSV starts with a header line".into(),
+        });
+    };
+    hashes.par_sort_unstable();
+    if let Some(w) = hashes.windows(2).find(|w| w[0] == w[1]) {
+        return Err(locate_duplicate(input, &layout, w[0], &file));
+    }
+    campaign.species_names = species.into_names();
+    campaign.level_names = levels.into_names();
+    campaign.subject_names = subjects.into_names();
+    campaign.canonicalize();
+    Ok(campaign)
+}
+
+/// The slow path taken only when a duplicate id hash was seen: scan again to name both lines.
+fn locate_duplicate(input: Input<'_>, layout: &Layout, hash: u128, file: &str) -> PadError {
+    let mut found: Vec<(u64, String)> = Vec::new();
+    let mut line_no = 0u64;
+    let scan = input.for_each_block(|block| {
+        for line in block.split(|&b| b == b'\n') {
+            line_no += 1;
+            if line_no == 1 || found.len() >= 2 {
+                continue;
+            }
+            let fields = split_quoted(line);
+            if let Some(id) = fields.get(layout.id) {
+                let id = trim(id);
+                if xxhash_rust::xxh3::xxh3_128(id) == hash {
+                    found.push((line_no, String::from_utf8_lossy(id).into_owned()));
+                }
+            }
+        }
+        // Lines split across blocks do not occur: blocks end at line ends, so the split
+        // above yields one empty trailing piece per block, which must not count as a line.
+        line_no -= 1;
+        Ok(())
+    });
+    match (scan, found.as_slice()) {
+        (Ok(()), [(first, id), (second, _), ..]) => PadError::DuplicateId {
+            file: file.to_string(),
+            line: *second,
+            first_line: *first,
+            id: id.clone(),
+        },
+        _ => PadError::Row {
+            file: file.to_string(),
+            line: 0,
+            field: "presentation_id".into(),
+            message: "a presentation_id is used twice (the file changed while it was read)"
+                .into(),
+        },
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct JsonRow<'a> {
+    #[serde(borrow, default)]
+    presentation_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    subject: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    species: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    attack_potential: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    decision: Option<Cow<'a, str>>,
+    #[serde(default)]
+    score: Option<serde_json::Value>,
+}
+
+/// Reads the campaign as JSON Lines: one object per line with the CSV's field names;
+/// `score` may be a number, a numeric string, `"nan"` or null.
+pub fn read_campaign_jsonl(input: Input<'_>) -> Result<Campaign> {
+    let file = input.name();
+    let mut campaign = Campaign {
+        source: file.clone(),
+        format: Some(InputFormat::CampaignJsonl),
+        ..Default::default()
+    };
+    let mut species = Interner::default();
+    let mut levels = Interner::default();
+    let mut subjects = Interner::default();
+    let mut ids: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut line_no = 0u64;
+    input.for_each_block(|block| {
+        let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
+        if block.ends_with(b"\n") {
+            pieces.pop();
+        }
+        for line in pieces {
+            line_no += 1;
+            let line = trim(line);
+            if line.is_empty() {
+                continue;
+            }
+            let err = |field: &str, message: String| PadError::Row {
+                file: file.clone(),
+                line: line_no,
+                field: field.to_string(),
+                message,
+            };
+            let row: JsonRow<'_> = serde_json::from_slice(line)
+                .map_err(|e| err("(json)", format!("not a JSON object with the campaign fields: {e}")))?;
+            let id = row.presentation_id.as_deref().unwrap_or("");
+            if id.is_empty() {
+                return Err(err("presentation_id", "missing; every presentation needs an id".into()));
+            }
+            if let Some(first) = ids.insert(id.to_string(), line_no) {
+                return Err(PadError::DuplicateId {
+                    file: file.clone(),
+                    line: line_no,
+                    first_line: first,
+                    id: id.to_string(),
+                });
+            }
+            let kind_text = row.kind.as_deref().unwrap_or("");
+            let kind = parse_kind(kind_text.as_bytes()).ok_or_else(|| {
+                err("kind", format!("`{kind_text}` is not a kind; use bona_fide or attack"))
+            })?;
+            let species_text = row.species.as_deref().unwrap_or("").trim();
+            check_species(kind, !species_text.is_empty()).map_err(|m| err("species", m))?;
+            let decision_text = row.decision.as_deref().unwrap_or("");
+            let decision = parse_decision(decision_text.as_bytes()).ok_or_else(|| {
+                err(
+                    "decision",
+                    format!("`{decision_text}` is not a decision; use accept, reject, no_response, or leave it out"),
+                )
+            })?;
+            let (score, score_given) = match &row.score {
+                None | Some(serde_json::Value::Null) => (f64::NAN, false),
+                Some(serde_json::Value::Number(n)) => (n.as_f64().unwrap_or(f64::NAN), true),
+                Some(serde_json::Value::String(s)) => {
+                    (parse_score(s.trim().as_bytes()).map_err(|m| err("score", m))?, !s.trim().is_empty())
+                }
+                Some(other) => {
+                    return Err(err("score", format!("`{other}` is not a number")));
+                }
+            };
+            if decision == Decision::None && !score_given {
+                return Err(err(
+                    "decision",
+                    "the row has neither a decision nor a score; give one (no_response for a failure to acquire)".into(),
+                ));
+            }
+            campaign.kind.push(kind);
+            campaign.species.push(species.get_or_insert(species_text.as_bytes()));
+            campaign.level.push(levels.get_or_insert(
+                row.attack_potential.as_deref().unwrap_or("").trim().as_bytes(),
+            ));
+            campaign
+                .subject
+                .push(subjects.get_or_insert(row.subject.as_deref().unwrap_or("").trim().as_bytes()));
+            campaign.decision.push(decision);
+            campaign.score.push(score);
+        }
+        Ok(())
+    })?;
+    campaign.species_names = species.into_names();
+    campaign.level_names = levels.into_names();
+    campaign.subject_names = subjects.into_names();
+    campaign.canonicalize();
+    Ok(campaign)
+}
+
+/// Reads a bob.pad.base score CSV as it is: `claimed_id` becomes the subject, `is_bonafide`
+/// the kind, `attack_type` the species; `nan` scores are non-responses.
+pub fn read_bob_pad_csv(input: Input<'_>) -> Result<Campaign> {
+    let file = input.name();
+    let mut campaign = Campaign {
+        source: file.clone(),
+        format: Some(InputFormat::BobPadCsv),
+        ..Default::default()
+    };
+    let mut species = Interner::default();
+    let mut subjects = Interner::default();
+    let mut columns: Option<(usize, usize, usize, usize, usize)> = None;
+    let mut line_no = 0u64;
+    input.for_each_block(|block| {
+        let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
+        if block.ends_with(b"\n") {
+            pieces.pop();
+        }
+        for line in pieces {
+            line_no += 1;
+            let line = trim(line);
+            let fields = split_quoted(line);
+            let Some((subject_col, bona_col, species_col, score_col, count)) = columns else {
+                let names: Vec<String> = fields
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(trim(f)).to_string())
+                    .collect();
+                let find = |n: &str| names.iter().position(|x| x == n);
+                match (find("is_bonafide"), find("score")) {
+                    (Some(b), Some(s)) => {
+                        columns = Some((
+                            find("claimed_id").unwrap_or(ABSENT),
+                            b,
+                            find("attack_type").unwrap_or(ABSENT),
+                            s,
+                            names.len(),
+                        ));
+                    }
+                    _ => {
+                        return Err(PadError::Header {
+                            file: file.clone(),
+                            message: "a bob.pad.base score CSV needs `is_bonafide` and `score` columns (claimed_id,test_label,is_bonafide,attack_type,score)".into(),
+                        });
+                    }
+                }
+                continue;
+            };
+            if line.is_empty() {
+                continue;
+            }
+            let err = |field: &str, message: String| PadError::Row {
+                file: file.clone(),
+                line: line_no,
+                field: field.to_string(),
+                message,
+            };
+            if fields.len() != count {
+                return Err(err("(row)", format!("{} fields where the header has {count}", fields.len())));
+            }
+            let get = |i: usize| if i == ABSENT { &b""[..] } else { trim(&fields[i]) };
+            let kind = match get(bona_col) {
+                b"True" | b"true" | b"1" => Kind::BonaFide,
+                b"False" | b"false" | b"0" => Kind::Attack,
+                other => {
+                    return Err(err(
+                        "is_bonafide",
+                        format!("`{}` is not True or False", String::from_utf8_lossy(other)),
+                    ));
+                }
+            };
+            let species_text = if kind == Kind::Attack { get(species_col) } else { b"" };
+            check_species(kind, !species_text.is_empty()).map_err(|m| err("attack_type", m))?;
+            let score = parse_score(get(score_col)).map_err(|m| err("score", m))?;
+            campaign.kind.push(kind);
+            campaign.species.push(species.get_or_insert(species_text));
+            campaign.level.push(NONE);
+            campaign.subject.push(subjects.get_or_insert(get(subject_col)));
+            campaign.decision.push(Decision::None);
+            campaign.score.push(score);
+        }
+        Ok(())
+    })?;
+    campaign.species_names = species.into_names();
+    campaign.subject_names = subjects.into_names();
+    campaign.canonicalize();
+    Ok(campaign)
+}
+
+/// Species name given to the attacks of a bob.measure file, which names none.
+pub const BOB_MEASURE_SPECIES: &str = "attack";
+
+/// Reads a bob.measure `label score` file: label `1` is bona fide (positive), `-1` or `0` an
+/// attack (negative); `nan` scores are failures to acquire.
+pub fn read_bob_measure(input: Input<'_>) -> Result<Campaign> {
+    let file = input.name();
+    let mut campaign = Campaign {
+        source: file.clone(),
+        format: Some(InputFormat::BobMeasure),
+        species_names: vec![BOB_MEASURE_SPECIES.to_string()],
+        ..Default::default()
+    };
+    let mut line_no = 0u64;
+    input.for_each_block(|block| {
+        let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
+        if block.ends_with(b"\n") {
+            pieces.pop();
+        }
+        for line in pieces {
+            line_no += 1;
+            let text = String::from_utf8_lossy(trim(line));
+            if text.is_empty() {
+                continue;
+            }
+            let err = |field: &str, message: String| PadError::Row {
+                file: file.clone(),
+                line: line_no,
+                field: field.to_string(),
+                message,
+            };
+            let mut parts = text.split_ascii_whitespace();
+            let (Some(label), Some(score), None) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(err("(row)", "expected two fields: `label score`".into()));
+            };
+            let kind = match label.parse::<f64>() {
+                Ok(l) if l > 0.0 => Kind::BonaFide,
+                Ok(l) if l <= 0.0 => Kind::Attack,
+                _ => return Err(err("label", format!("`{label}` is not 1, 0 or -1"))),
+            };
+            let score = parse_score(score.as_bytes()).map_err(|m| err("score", m))?;
+            campaign.kind.push(kind);
+            campaign.species.push(if kind == Kind::Attack { 0 } else { NONE });
+            campaign.level.push(NONE);
+            campaign.subject.push(NONE);
+            campaign.decision.push(Decision::None);
+            campaign.score.push(score);
+        }
+        Ok(())
+    })?;
+    Ok(campaign)
+}
+
+/// sha256 (lowercase hex) of a file, streamed: binds the campaign blob into the report.
+pub fn file_digest(path: &Path) -> Result<String> {
+    use sha2::{Digest as _, Sha256};
+    let io = |source| PadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(rows: usize, bad_line: Option<(usize, &str)>) -> String {
+        let mut s = String::from(
+            "presentation_id,subject,session,kind,species,attack_potential,instrument,decision,score\r\n",
+        );
+        for i in 0..rows {
+            let line = i + 2;
+            if let Some((at, text)) = bad_line
+                && at == line
+            {
+                s.push_str(text);
+                s.push('\n');
+                continue;
+            }
+            if i % 3 == 0 {
+                s.push_str(&format!("p{i},s{},1,bona_fide,,,,,{}\n", i % 17, i as f64 / 7.0));
+            } else {
+                s.push_str(&format!(
+                    "p{i},s{},1,attack,species-{},L{},\"inst, {i}\",,{}\n",
+                    i % 17,
+                    i % 5,
+                    i % 3,
+                    -(i as f64) / 11.0
+                ));
+            }
+            if i % 97 == 0 {
+                s.push('\n'); // blank lines are skipped but counted
+                s.push_str(&format!("p{i}b,,,attack,species-x,,,no_response,\n"));
+            }
+        }
+        s
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn small_blocks_and_parts_give_the_same_campaign() {
+        let text = csv(3000, None);
+        let file = write(&text);
+        let whole = read_campaign_csv(Input::Bytes { bytes: text.as_bytes(), name: "c.csv" }).unwrap();
+        for (block, split) in [(300, 64), (4096, 512), (1 << 16, 1)] {
+            let tuned = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap();
+            assert_eq!(tuned.len(), whole.len());
+            assert_eq!(tuned.species_names, whole.species_names);
+            assert_eq!(tuned.subject_names, whole.subject_names);
+            assert_eq!(tuned.species, whole.species);
+            assert_eq!(tuned.subject, whole.subject);
+            assert_eq!(tuned.level, whole.level);
+            assert_eq!(tuned.decision, whole.decision);
+            assert_eq!(format!("{:?}", tuned.score), format!("{:?}", whole.score));
+        }
+    }
+
+    #[test]
+    fn line_numbers_survive_block_and_part_boundaries() {
+        // Line numbers count the blank lines inserted every 97 rows.
+        let text = csv(3000, Some((2500, "pX,s1,1,attack,species-1,,,,NaNx")));
+        let file = write(&text);
+        let expected_line = text.lines().position(|l| l.starts_with("pX,s1")).unwrap() + 1;
+        assert!(expected_line > 2500, "blank and extra lines shift it: {expected_line}");
+        for (block, split) in [(300, 64), (4096, 512), (BLOCK, 1 << 20)] {
+            let e = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("{}:{expected_line}: field `score`: `NaNx` is not a number; write a decimal such as 0.73, or leave it empty", file.path().display())
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_across_blocks_is_found_with_both_lines() {
+        let text = csv(3000, Some((2800, "p5,s1,1,attack,species-1,,,,0.5")));
+        let file = write(&text);
+        let e = read_campaign_csv_tuned(Input::Path(file.path()), 300, 64).unwrap_err();
+        let first = text.lines().position(|l| l.starts_with("p5,")).unwrap() + 1;
+        let second = text.lines().enumerate().filter(|(_, l)| l.starts_with("p5,")).last().unwrap().0 + 1;
+        assert!(second > 2800);
+        assert_eq!(
+            e.to_string(),
+            format!("{}:{second}: field `presentation_id`: `p5` is already used at line {first}; every presentation needs its own id", file.path().display())
+        );
+    }
+}

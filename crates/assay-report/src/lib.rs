@@ -1,0 +1,23 @@
+//! The assessment model and its renderings.
+//!
+//! [`Assessment`] is everything `assay assess` concluded about one case: the rules engine's
+//! evaluation, the evaluators' reports, the evidence they rest on, and what could not be read.
+//! It is written as `assessment.json` and rendered here, without I/O:
+//!
+//! * [`dossier_html`]: one self-contained page (inline CSS and SVG, no scripts, no network) for
+//!   buyers, labs and reviewers: per-market summary first, then obligations with reasons and
+//!   confidence, evidence, PAD results, vulnerabilities, conflicts, gaps and sources;
+//! * [`filing_report_html`]: the security assessment report that goes into the CAC filing
+//!   package, generated from the same evidence.
+//!
+//! Renderers take the model by reference and return strings; they never invent a figure that
+//! is not in the model, and they show every fact's source status as the rules engine gave it.
+
+mod html;
+mod model;
+
+pub use html::{dossier_html, escape, filing_report_html};
+pub use model::{
+    Assessment, EvidenceRow, Gap, InputRow, InputStatus, MarketStatus, MarketSummary, PackRef,
+    PadSection, PlanSection, SubjectInfo, VulnSection, market_summaries,
+};

@@ -1,0 +1,88 @@
+//! The evidence the engine judges: a mirror of the ledger's `EvidenceSummary` (the CLI maps
+//! one to the other), so this crate stays pure and testable without a ledger, plus an index
+//! that finds a subject's evidence without scanning the whole ledger per obligation.
+
+use std::collections::{BTreeMap, HashMap};
+
+use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::SubjectManifest;
+
+/// One verified ledger entry, as the engine sees it. Evidence counts only when signed by a
+/// trusted issuer (`signer_role` is set) or by the workspace's own key (`signer_is_own`); an
+/// own key holds no issuer role, so it never satisfies a requirement that names a role.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EvidenceRecord {
+    pub index: u64,
+    pub kind: EvidenceKind,
+    pub subject: String,
+    pub blob_digest: Sha256Digest,
+    #[serde(default)]
+    pub signer_name: Option<String>,
+    pub signer_key_id: String,
+    #[serde(default)]
+    pub signer_role: Option<IssuerRole>,
+    #[serde(default)]
+    pub signer_is_own: bool,
+    /// RFC 3339 time the ledger recorded the entry.
+    pub recorded_at: String,
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
+}
+
+/// Evidence indexed by subject name and by the firmware/model digest in its meta, built once
+/// per ledger and shared by every evaluation.
+#[derive(Debug)]
+pub struct EvidenceIndex<'a> {
+    records: &'a [EvidenceRecord],
+    by_subject: HashMap<&'a str, Vec<u32>>,
+    by_digest: HashMap<&'a str, Vec<u32>>,
+}
+
+impl<'a> EvidenceIndex<'a> {
+    pub fn new(records: &'a [EvidenceRecord]) -> Self {
+        let mut by_subject: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_digest: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
+            let i = i as u32;
+            by_subject.entry(r.subject.as_str()).or_default().push(i);
+            if let Some(d) = r.meta.get("firmware_digest") {
+                by_digest.entry(d.as_str()).or_default().push(i);
+            }
+        }
+        EvidenceIndex {
+            records,
+            by_subject,
+            by_digest,
+        }
+    }
+
+    pub fn records(&self) -> &'a [EvidenceRecord] {
+        self.records
+    }
+
+    /// Evidence about `subject`: recorded under its id or one of its `evidence_subjects`, or
+    /// carrying its firmware/model digest. Each record once, in ledger order.
+    pub fn for_subject(&self, subject: &SubjectManifest) -> Vec<&'a EvidenceRecord> {
+        let mut hits: Vec<u32> = Vec::new();
+        let names = std::iter::once(subject.id.as_str())
+            .chain(subject.evidence_subjects.iter().map(String::as_str));
+        for name in names {
+            if let Some(v) = self.by_subject.get(name) {
+                hits.extend_from_slice(v);
+            }
+        }
+        if let Some(d) = subject.artefact_digest() {
+            let hex = d.to_hex();
+            if let Some(v) = self.by_digest.get(hex.as_str()) {
+                hits.extend_from_slice(v);
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter()
+            .filter_map(|i| self.records.get(i as usize))
+            .collect()
+    }
+}

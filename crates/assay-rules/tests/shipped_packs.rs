@@ -1,0 +1,345 @@
+//! The shipped packs against fixture manifests and evidence: in scope, out of scope and the
+//! borderline cases the issue names. Each case asserts the statuses that matter and snapshots
+//! the full text explanation (reviewed by hand).
+
+use std::path::{Path, PathBuf};
+
+use assay_rules::consistency::{self, Document};
+use assay_rules::{
+    Applicability, Day, EvalContext, Evaluation, EvidenceRecord, EvidenceVerdict, RulePack,
+    SourceStatus, Status, SubjectManifest, evaluate, explain::render_text,
+};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+fn evidence(names: &[&str]) -> Vec<EvidenceRecord> {
+    names
+        .iter()
+        .flat_map(|n| {
+            let text = std::fs::read_to_string(fixture(&format!("evidence/{n}"))).unwrap();
+            serde_json::from_str::<Vec<EvidenceRecord>>(&text).unwrap()
+        })
+        .collect()
+}
+
+fn today() -> Day {
+    Day::parse("2026-11-22").unwrap()
+}
+
+fn run(manifest: &str, ev: &[&str]) -> Evaluation {
+    let m = SubjectManifest::from_path(&fixture(&format!("manifests/{manifest}"))).unwrap();
+    let packs = RulePack::shipped().unwrap();
+    let ctx = EvalContext {
+        today: today(),
+        markets: Vec::new(),
+        consistency: None,
+    };
+    evaluate(&m, &packs, &evidence(ev), &ctx)
+}
+
+fn status(e: &Evaluation, market: &str, pack: &str, obligation: &str) -> Status {
+    obligation_result(e, market, pack, obligation).status
+}
+
+fn obligation_result<'a>(
+    e: &'a Evaluation,
+    market: &str,
+    pack: &str,
+    obligation: &str,
+) -> &'a assay_rules::ObligationResult {
+    e.results
+        .iter()
+        .find(|r| &*r.market == market && &*r.pack_id == pack)
+        .and_then(|r| r.obligations.iter().find(|o| &*o.id == obligation))
+        .unwrap_or_else(|| panic!("no result for {market} {pack} {obligation}"))
+}
+
+const PAD: &str = "us-federal-3dfr-pad-2026";
+const CAC: &str = "cn-cac-intelligent-agents-2026";
+const KEV: &str = "us-cisa-kev-remediation";
+const EO: &str = "us-eo-frontier-ai-cyber-2026";
+
+#[test]
+fn face_terminal_in_scope_with_good_evidence() {
+    let e = run("face-terminal.toml", &["face-terminal.json"]);
+    // PAD: the lab report about the shipped firmware decides; the others do not count.
+    let pad = obligation_result(&e, "US", PAD, "pad-level2-print-mask-replay");
+    assert_eq!(pad.status, Status::Met);
+    assert_eq!(pad.confidence, SourceStatus::Secondary);
+    let verdicts: Vec<(u64, EvidenceVerdict)> = pad
+        .evidence
+        .iter()
+        .map(|t| (t.ledger_index, t.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            (1, EvidenceVerdict::Counts),
+            (2, EvidenceVerdict::Rejected),
+            (3, EvidenceVerdict::Rejected),
+            (4, EvidenceVerdict::Rejected)
+        ]
+    );
+    assert!(
+        pad.evidence[1].why[0].contains("is about firmware 1d7763466f8e"),
+        "{:?}",
+        pad.evidence[1].why
+    );
+    assert!(pad.evidence[2].why[0].contains("not a trusted issuer"));
+    assert!(pad.evidence[3].why[0].contains("role is manufacturer"));
+    // The other product's report (index 8) is not about this subject at all.
+    assert!(!pad.evidence.iter().any(|t| t.ledger_index == 8));
+    // Retest after the order: the date bound is our interpretation, so confidence drops.
+    let retest = obligation_result(&e, "US", PAD, "advance-third-party-retest-cn");
+    assert_eq!(
+        (retest.status, retest.confidence),
+        (Status::Met, SourceStatus::Unverified)
+    );
+    // CAC applies to every export market (US, DE) but not to the home market.
+    for m in ["US", "DE"] {
+        assert_eq!(
+            status(&e, m, CAC, "security-assessment-report"),
+            Status::Met
+        );
+        let filing = obligation_result(&e, m, CAC, "export-filing");
+        assert_eq!((filing.status, filing.blocking), (Status::Unmet, true));
+        let list = obligation_result(&e, m, CAC, "first-list-market-access");
+        assert_eq!(
+            (list.applicability, list.confidence, list.blocking),
+            (Applicability::Possibly, SourceStatus::Unverified, false)
+        );
+    }
+    assert_eq!(
+        status(&e, "CN", CAC, "export-filing"),
+        Status::NotApplicable
+    );
+    // KEV: a 12-day-old scan with nothing overdue; the deadline is the scan's earliest due date.
+    let kev = obligation_result(&e, "US", KEV, "kev-remediated-by-due-date");
+    assert_eq!(kev.status, Status::Met);
+    assert_eq!(
+        kev.deadline
+            .as_ref()
+            .and_then(|d| d.due)
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2026-12-01")
+    );
+    assert_eq!(
+        status(&e, "US", KEV, "kev-remediated-advice"),
+        Status::NotApplicable
+    );
+    assert!(e.has_blocking());
+    assert_eq!(
+        e.summary.blocking, 2,
+        "the export filing is missing for US and DE"
+    );
+    insta::assert_snapshot!("face_terminal", render_text(&e, false));
+}
+
+#[test]
+fn expired_and_failing_evidence() {
+    let e = run("face-terminal.toml", &["face-terminal-stale.json"]);
+    let pad = obligation_result(&e, "US", PAD, "pad-level2-print-mask-replay");
+    assert_eq!(pad.status, Status::Failing);
+    let why = pad.evidence[0].why.join(" | ");
+    assert!(
+        why.contains("max_passed_level = 1, needs >= 2") && why.contains("lacks mask"),
+        "{why}"
+    );
+    let kev = obligation_result(&e, "US", KEV, "kev-remediated-by-due-date");
+    assert_eq!(kev.status, Status::Unmet);
+    assert!(
+        kev.evidence
+            .iter()
+            .all(|t| t.verdict == EvidenceVerdict::Expired)
+    );
+    assert!(
+        kev.reasons
+            .iter()
+            .any(|r| r.contains("only expired vuln-scan evidence (2)")),
+        "{:?}",
+        kev.reasons
+    );
+    // The 30-day limit is assay policy, not a sourced rule: confidence says so.
+    assert_eq!(kev.confidence, SourceStatus::Unverified);
+    insta::assert_snapshot!("face_terminal_stale", render_text(&e, false));
+}
+
+#[test]
+fn newest_scan_decides_and_expiring_window() {
+    // Newest scan (2026-11-20) has an overdue KEV finding: failing, although an older scan passed.
+    let e = run("face-terminal.toml", &["kev-expiring-then-overdue.json"]);
+    let kev = obligation_result(&e, "US", KEV, "kev-remediated-by-due-date");
+    assert_eq!(kev.status, Status::Failing);
+    assert_eq!(kev.deadline.as_ref().and_then(|d| d.days_left), Some(-8));
+    // Without the newest scan, the 26-day-old passing scan is within 7 days of its 30-day limit.
+    let only_old: Vec<EvidenceRecord> = evidence(&["kev-expiring-then-overdue.json"])
+        .into_iter()
+        .filter(|r| r.index == 21)
+        .collect();
+    let m = SubjectManifest::from_path(&fixture("manifests/face-terminal.toml")).unwrap();
+    let ctx = EvalContext {
+        today: today(),
+        markets: vec!["US".into()],
+        consistency: None,
+    };
+    let e2 = evaluate(&m, &RulePack::shipped().unwrap(), &only_old, &ctx);
+    let kev2 = obligation_result(&e2, "US", KEV, "kev-remediated-by-due-date");
+    assert_eq!((kev2.status, kev2.blocking), (Status::Expiring, false));
+    insta::assert_snapshot!("kev_newest_decides", render_text(&e, false));
+}
+
+#[test]
+fn non_autonomous_terminal_is_out_of_cac_and_pad_scope() {
+    let e = run("face-terminal-non-autonomous.toml", &["face-terminal.json"]);
+    let r = e.results.iter().find(|r| &*r.pack_id == CAC).unwrap();
+    assert_eq!(r.applicability, Applicability::NotApplicable);
+    assert!(
+        r.scope
+            .iter()
+            .any(|t| &*t.test == "functions include autonomous-decision"
+                && &*t.actual == "functions = [liveness-detection, biometric-verification]")
+    );
+    assert_eq!(
+        status(&e, "US", PAD, "pad-level2-print-mask-replay"),
+        Status::NotApplicable
+    );
+    // Commercial US use: the KEV rule is advice only.
+    let advice = obligation_result(&e, "US", KEV, "kev-remediated-advice");
+    assert!(advice.advice);
+    assert!(!e.has_blocking());
+    insta::assert_snapshot!("face_terminal_non_autonomous", render_text(&e, true));
+}
+
+#[test]
+fn respirators_with_and_without_intelligent_function() {
+    let plain = run("respirator-plain.toml", &["respirator.json"]);
+    assert_eq!(
+        status(&plain, "FR", CAC, "security-assessment-report"),
+        Status::NotApplicable
+    );
+    assert!(!plain.has_blocking());
+    let smart = run("respirator-intelligent.toml", &["respirator.json"]);
+    assert_eq!(
+        status(&smart, "FR", CAC, "security-assessment-report"),
+        Status::Met
+    );
+    assert_eq!(status(&smart, "FR", CAC, "export-filing"), Status::Met);
+    // No descriptions were given: the (voluntary) consistency advice is open, not blocking.
+    let c = obligation_result(&smart, "FR", CAC, "consistent-product-descriptions");
+    assert_eq!(
+        (c.status, c.advice, c.blocking),
+        (Status::Unmet, true, false)
+    );
+    assert!(!smart.has_blocking());
+    insta::assert_snapshot!("respirator_plain", render_text(&plain, false));
+    insta::assert_snapshot!("respirator_intelligent", render_text(&smart, false));
+}
+
+#[test]
+fn frontier_models_qualifying_below_and_unknown() {
+    let q = run("frontier-model.toml", &["frontier-model.json"]);
+    let sub = obligation_result(&q, "US", EO, "pre-release-submission");
+    assert_eq!(
+        (sub.status, sub.advice, sub.blocking),
+        (Status::Unmet, true, false)
+    );
+    assert_eq!(
+        sub.deadline
+            .as_ref()
+            .and_then(|d| d.due)
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2027-01-01")
+    );
+    let bench = obligation_result(&q, "US", EO, "benchmark-evaluation");
+    assert_eq!(bench.status, Status::Met);
+    assert_eq!(
+        bench.evidence.iter().map(|t| t.verdict).collect::<Vec<_>>(),
+        vec![EvidenceVerdict::Counts, EvidenceVerdict::Rejected]
+    );
+    assert!(!q.has_blocking(), "voluntary obligations never block");
+    insta::assert_snapshot!("frontier_model", render_text(&q, false));
+
+    let below = run("frontier-model-below.toml", &["frontier-model.json"]);
+    let r = below.results.iter().find(|r| &*r.pack_id == EO).unwrap();
+    assert_eq!(r.applicability, Applicability::NotApplicable);
+    assert!(
+        r.scope
+            .iter()
+            .any(|t| t.actual.contains("score 0.31 < qualifying threshold 0.5"))
+    );
+
+    let unknown = run("frontier-model-unthresholded.toml", &[]);
+    let r = unknown.results.iter().find(|r| &*r.pack_id == EO).unwrap();
+    assert_eq!(r.applicability, Applicability::Possibly);
+    assert!(
+        r.obligations
+            .iter()
+            .all(|o| o.confidence == SourceStatus::Unverified)
+    );
+    insta::assert_snapshot!("frontier_model_unthresholded", render_text(&unknown, false));
+}
+
+#[test]
+fn descriptions_feed_the_cac_consistency_obligation() {
+    let m = SubjectManifest::from_path(&fixture("manifests/face-terminal.toml")).unwrap();
+    let docs: Vec<Document> = [
+        "docs/technical-file.md",
+        "docs/sales-brochure.md",
+        "docs/filing-draft.txt",
+    ]
+    .iter()
+    .map(|p| Document {
+        name: p.trim_start_matches("docs/").to_string(),
+        text: std::fs::read_to_string(fixture(p)).unwrap(),
+    })
+    .collect();
+    let report = consistency::check(Some(&m), &docs);
+    let ctx = EvalContext {
+        today: today(),
+        markets: vec!["DE".into()],
+        consistency: Some(&report),
+    };
+    let e = evaluate(
+        &m,
+        &RulePack::shipped().unwrap(),
+        &evidence(&["face-terminal.json"]),
+        &ctx,
+    );
+    let c = obligation_result(&e, "DE", CAC, "consistent-product-descriptions");
+    assert_eq!((c.status, c.blocking), (Status::Failing, false));
+    insta::assert_snapshot!("descriptions_conflict", render_text(&e, false));
+}
+
+#[test]
+fn json_carries_pack_digest_reasons_and_evidence_digests() {
+    let e = run("face-terminal.toml", &["face-terminal.json"]);
+    let v = serde_json::to_value(&e).unwrap();
+    let pad = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pack_id"] == PAD && r["market"] == "US")
+        .unwrap();
+    let pack = RulePack::shipped()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == PAD)
+        .unwrap();
+    assert_eq!(pad["pack_digest"], pack.digest.to_hex());
+    let o = &pad["obligations"][0];
+    assert_eq!(o["status"], "met");
+    assert_eq!(o["confidence"], "secondary");
+    assert_eq!(o["evidence"][0]["blob_digest"].as_str().unwrap().len(), 64);
+    assert!(
+        o["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("requirement 1:")
+    );
+}

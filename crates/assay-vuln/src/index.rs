@@ -1,0 +1,620 @@
+//! The offline advisory index: one SQLite file (`<workspace>/vuln/index.sqlite`).
+//!
+//! Why SQLite rather than a file loaded whole: a scan needs only the advisories of the
+//! packages it looks at, so the index is queried by `(ecosystem, package)` through a B-tree
+//! and nothing is loaded up front; opening costs the same with 10,000 or 200,000 advisories.
+//! Each advisory is stored once as JSON (decoded only when a component names its package),
+//! with one `packages` row per affected package and one `kev` row per KEV entry.
+//!
+//! Re-import is incremental per file: a file whose size and modification time are unchanged is
+//! skipped without being read; one whose bytes hash to the stored SHA-256 only has its
+//! metadata refreshed; only changed files are parsed again, and their old rows replaced in
+//! the same transaction. Files that disappeared from an imported directory are dropped.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::advisory::{Advisory, name_key, osv_ecosystem_base};
+use crate::finding::KevEntry;
+use crate::import::{self, FileFormat, ImportWarning, ParsedFile};
+
+/// Index errors. Messages name the file and say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(
+        "advisory index {path}: {source}; delete the file and run `assay vuln db import` again if it is damaged"
+    )]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "advisory index {path}: stored record of {id} is unreadable ({message}); re-import its source"
+    )]
+    Record {
+        path: PathBuf,
+        id: String,
+        message: String,
+    },
+    #[error("{path}: no such file or directory to import")]
+    Missing { path: PathBuf },
+}
+
+/// Progress of long steps; the CLI draws it, the library never prints.
+pub trait Reporter {
+    fn start(&mut self, _step: &str, _total: u64) {}
+    fn advance(&mut self, _n: u64) {}
+    fn finish(&mut self) {}
+}
+
+/// A reporter that reports nothing.
+#[derive(Debug, Default)]
+pub struct Silent;
+impl Reporter for Silent {}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub files_seen: usize,
+    /// Skipped: same size and modification time as when last imported.
+    pub files_unchanged: usize,
+    /// Read and hashed, same digest: only metadata refreshed.
+    pub files_same_digest: usize,
+    /// Parsed (new or changed).
+    pub files_parsed: usize,
+    pub files_removed: usize,
+    pub advisories_imported: usize,
+    pub kev_entries_imported: usize,
+    pub warnings: Vec<ImportWarning>,
+}
+
+/// Counts for `assay vuln db stats`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IndexStats {
+    pub path: String,
+    pub files: usize,
+    pub files_by_format: BTreeMap<String, usize>,
+    pub advisories: usize,
+    pub withdrawn: usize,
+    pub informational: usize,
+    pub packages_by_ecosystem: BTreeMap<String, usize>,
+    pub kev_entries: usize,
+    pub warnings: usize,
+    pub size_bytes: u64,
+}
+
+/// The advisory index.
+pub struct Index {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index").field("path", &self.path).finish()
+    }
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    format TEXT NOT NULL,
+    warnings TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS advisories (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    advisory_id TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    informational INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS advisories_file ON advisories(file_id);
+CREATE TABLE IF NOT EXISTS packages (
+    advisory INTEGER NOT NULL,
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS packages_key ON packages(ecosystem, name);
+CREATE INDEX IF NOT EXISTS packages_advisory ON packages(advisory);
+CREATE TABLE IF NOT EXISTS kev (
+    file_id INTEGER NOT NULL,
+    cve TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kev_file ON kev(file_id);
+"#;
+
+struct KnownFile {
+    id: i64,
+    size: i64,
+    mtime_ns: i64,
+    digest: String,
+}
+
+enum Work {
+    /// Same digest: refresh size and mtime.
+    Touch { id: i64, size: i64, mtime_ns: i64 },
+    /// New or changed: replace rows.
+    Replace {
+        old_id: Option<i64>,
+        path: String,
+        size: i64,
+        mtime_ns: i64,
+        digest: String,
+        parsed: ParsedFile,
+    },
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IndexError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| IndexError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if hidden {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&path, out)?,
+            Ok(t) if t.is_file() && import::is_candidate(&entry.file_name().to_string_lossy()) => {
+                out.push(path);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Index {
+    /// Opens (creating if needed) the index at `path`.
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| IndexError::Read {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let db = |source| IndexError::Database {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(db)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Index {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn db(&self) -> impl Fn(rusqlite::Error) -> IndexError + '_ {
+        move |source| IndexError::Database {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Imports advisory files, directory trees and zip archives (incrementally).
+    pub fn import(
+        &mut self,
+        paths: &[PathBuf],
+        reporter: &mut dyn Reporter,
+    ) -> Result<ImportReport, IndexError> {
+        let mut report = ImportReport::default();
+        let mut files = Vec::new();
+        let mut roots = Vec::new();
+        for path in paths {
+            let canonical = std::fs::canonicalize(path)
+                .map_err(|_| IndexError::Missing { path: path.clone() })?;
+            if canonical.is_dir() {
+                walk(&canonical, &mut files)?;
+                roots.push(canonical);
+            } else {
+                files.push(canonical);
+            }
+        }
+        files.sort();
+        files.dedup();
+        report.files_seen = files.len();
+
+        let known = self.known_files()?;
+        reporter.start("checking advisory files", files.len() as u64);
+        let mut to_read = Vec::new();
+        for file in &files {
+            let meta = std::fs::metadata(file).map_err(|source| IndexError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            let key = file.to_string_lossy().into_owned();
+            let size = meta.len() as i64;
+            let mtime = mtime_ns(&meta);
+            match known.get(&key) {
+                Some(k) if k.size == size && k.mtime_ns == mtime => report.files_unchanged += 1,
+                other => to_read.push((key, size, mtime, other.map(|k| (k.id, k.digest.clone())))),
+            }
+            reporter.advance(1);
+        }
+        reporter.finish();
+
+        // Reading, hashing and parsing are independent per file: done in parallel.
+        reporter.start("reading advisories", to_read.len() as u64);
+        use rayon::prelude::*;
+        let results: Vec<Result<Work, IndexError>> = to_read
+            .into_par_iter()
+            .map(|(path, size, mtime_ns, old)| {
+                let bytes = std::fs::read(&path).map_err(|source| IndexError::Read {
+                    path: PathBuf::from(&path),
+                    source,
+                })?;
+                let digest = hex::encode(Sha256::digest(&bytes));
+                if let Some((id, old_digest)) = &old
+                    && *old_digest == digest
+                {
+                    return Ok(Work::Touch {
+                        id: *id,
+                        size,
+                        mtime_ns,
+                    });
+                }
+                let parsed = import::parse_bytes(&path, &bytes);
+                Ok(Work::Replace {
+                    old_id: old.map(|(id, _)| id),
+                    path,
+                    size,
+                    mtime_ns,
+                    digest,
+                    parsed,
+                })
+            })
+            .collect();
+        reporter.advance(results.len() as u64);
+        reporter.finish();
+
+        let present: HashSet<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        let path = self.path.clone();
+        let db = |source| IndexError::Database {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(db)?;
+        {
+            let mut insert_file = tx
+                .prepare("INSERT INTO files(path, size, mtime_ns, digest, format, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(&db)?;
+            let mut insert_advisory = tx
+                .prepare("INSERT INTO advisories(file_id, advisory_id, withdrawn, informational, record) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(&db)?;
+            let mut insert_package = tx
+                .prepare("INSERT INTO packages(advisory, ecosystem, name) VALUES (?1, ?2, ?3)")
+                .map_err(&db)?;
+            let mut insert_kev = tx
+                .prepare("INSERT INTO kev(file_id, cve, record) VALUES (?1, ?2, ?3)")
+                .map_err(&db)?;
+            for result in results {
+                match result? {
+                    Work::Touch { id, size, mtime_ns } => {
+                        report.files_same_digest += 1;
+                        tx.execute(
+                            "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE id = ?3",
+                            params![size, mtime_ns, id],
+                        )
+                        .map_err(&db)?;
+                    }
+                    Work::Replace {
+                        old_id,
+                        path: file_path,
+                        size,
+                        mtime_ns,
+                        digest,
+                        parsed,
+                    } => {
+                        report.files_parsed += 1;
+                        if let Some(old) = old_id {
+                            delete_file_rows(&tx, old).map_err(&db)?;
+                        }
+                        let format = parsed.format.unwrap_or(FileFormat::Other);
+                        let warnings_json =
+                            serde_json::to_string(&parsed.warnings).unwrap_or_else(|_| "[]".into());
+                        insert_file
+                            .execute(params![
+                                file_path,
+                                size,
+                                mtime_ns,
+                                digest,
+                                format.as_str(),
+                                warnings_json
+                            ])
+                            .map_err(&db)?;
+                        let file_id = tx.last_insert_rowid();
+                        for advisory in &parsed.advisories {
+                            let record = serde_json::to_string(advisory).map_err(|e| {
+                                IndexError::Record {
+                                    path: path.clone(),
+                                    id: advisory.id.clone(),
+                                    message: e.to_string(),
+                                }
+                            })?;
+                            insert_advisory
+                                .execute(params![
+                                    file_id,
+                                    advisory.id,
+                                    advisory.withdrawn.is_some(),
+                                    advisory.informational.is_some(),
+                                    record
+                                ])
+                                .map_err(&db)?;
+                            let advisory_row = tx.last_insert_rowid();
+                            let mut keys = HashSet::new();
+                            for affected in &advisory.affected {
+                                let eco = osv_ecosystem_base(&affected.ecosystem).to_string();
+                                let name = name_key(&eco, &affected.name);
+                                if keys.insert((eco.clone(), name.clone())) {
+                                    insert_package
+                                        .execute(params![advisory_row, eco, name])
+                                        .map_err(&db)?;
+                                }
+                            }
+                        }
+                        for entry in &parsed.kev {
+                            let record = serde_json::to_string(entry).unwrap_or_default();
+                            insert_kev
+                                .execute(params![file_id, entry.cve_id, record])
+                                .map_err(&db)?;
+                        }
+                        report.advisories_imported += parsed.advisories.len();
+                        report.kev_entries_imported += parsed.kev.len();
+                        report.warnings.extend(parsed.warnings);
+                    }
+                }
+            }
+            // Files that vanished from an imported directory.
+            for (known_path, k) in &known {
+                let under_root = roots.iter().any(|r| Path::new(known_path).starts_with(r));
+                if under_root && !present.contains(known_path) {
+                    delete_file_rows(&tx, k.id).map_err(&db)?;
+                    tx.execute("DELETE FROM files WHERE id = ?1", params![k.id])
+                        .map_err(&db)?;
+                    report.files_removed += 1;
+                }
+            }
+        }
+        tx.commit().map_err(&db)?;
+        Ok(report)
+    }
+
+    fn known_files(&self) -> Result<HashMap<String, KnownFile>, IndexError> {
+        let db = self.db();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, path, size, mtime_ns, digest FROM files")
+            .map_err(&db)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(1)?,
+                    KnownFile {
+                        id: row.get(0)?,
+                        size: row.get(2)?,
+                        mtime_ns: row.get(3)?,
+                        digest: row.get(4)?,
+                    },
+                ))
+            })
+            .map_err(&db)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (path, file) = row.map_err(&db)?;
+            out.insert(path, file);
+        }
+        Ok(out)
+    }
+
+    /// Counts for `db stats`.
+    pub fn stats(&self) -> Result<IndexStats, IndexError> {
+        let db = self.db();
+        let count = |sql: &str| -> Result<usize, IndexError> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as usize)
+                .map_err(&db)
+        };
+        let mut stats = IndexStats {
+            path: self.path.display().to_string(),
+            files: count("SELECT COUNT(*) FROM files")?,
+            advisories: count("SELECT COUNT(*) FROM advisories")?,
+            withdrawn: count("SELECT COUNT(*) FROM advisories WHERE withdrawn")?,
+            informational: count("SELECT COUNT(*) FROM advisories WHERE informational")?,
+            kev_entries: count("SELECT COUNT(DISTINCT cve) FROM kev")?,
+            size_bytes: std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+            ..IndexStats::default()
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT format, COUNT(*), SUM(json_array_length(warnings)) FROM files GROUP BY format")
+            .map_err(&db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .map_err(&db)?;
+        for row in rows {
+            let (format, n, warnings) = row.map_err(&db)?;
+            stats.files_by_format.insert(format, n as usize);
+            stats.warnings += warnings.unwrap_or(0) as usize;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ecosystem, COUNT(DISTINCT advisory) FROM packages GROUP BY ecosystem")
+            .map_err(&db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(&db)?;
+        for row in rows {
+            let (ecosystem, n) = row.map_err(&db)?;
+            stats.packages_by_ecosystem.insert(ecosystem, n as usize);
+        }
+        Ok(stats)
+    }
+
+    /// Warnings stored with the imported files.
+    pub fn warnings(&self) -> Result<Vec<ImportWarning>, IndexError> {
+        let db = self.db();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT warnings FROM files WHERE warnings != '[]' ORDER BY path")
+            .map_err(&db)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(&db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row.map_err(&db)?;
+            if let Ok(list) = serde_json::from_str::<Vec<ImportWarning>>(&text) {
+                out.extend(list);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every KEV entry, by CVE id.
+    pub fn kev_entries(&self) -> Result<HashMap<String, KevEntry>, IndexError> {
+        let db = self.db();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT cve, record FROM kev")
+            .map_err(&db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(&db)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (cve, record) = row.map_err(&db)?;
+            if let Ok(entry) = serde_json::from_str::<KevEntry>(&record) {
+                out.insert(cve, entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A lookup session for a scan: prepared statement plus a cache of decoded advisories.
+    pub fn lookup(&self) -> Result<Lookup<'_>, IndexError> {
+        let statement = self
+            .conn
+            .prepare(
+                "SELECT a.id, a.advisory_id, a.record FROM packages p JOIN advisories a ON a.id = p.advisory \
+                 WHERE p.ecosystem = ?1 AND p.name = ?2 AND NOT a.withdrawn",
+            )
+            .map_err(self.db())?;
+        Ok(Lookup {
+            index: self,
+            statement,
+            cache: HashMap::new(),
+        })
+    }
+
+    /// Number of advisories whose id is `id` (for tests and stats).
+    pub fn advisory_exists(&self, id: &str) -> Result<bool, IndexError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM advisories WHERE advisory_id = ?1 LIMIT 1",
+                params![id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(self.db())
+    }
+}
+
+fn delete_file_rows(tx: &rusqlite::Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM packages WHERE advisory IN (SELECT id FROM advisories WHERE file_id = ?1)",
+        params![file_id],
+    )?;
+    tx.execute(
+        "DELETE FROM advisories WHERE file_id = ?1",
+        params![file_id],
+    )?;
+    tx.execute("DELETE FROM kev WHERE file_id = ?1", params![file_id])?;
+    tx.execute("DELETE FROM files WHERE id = ?1", params![file_id])?;
+    Ok(())
+}
+
+/// Looks advisories up by package, decoding each stored record at most once per scan.
+pub struct Lookup<'a> {
+    index: &'a Index,
+    statement: rusqlite::Statement<'a>,
+    cache: HashMap<i64, Arc<Advisory>>,
+}
+
+impl Lookup<'_> {
+    /// Advisories (not withdrawn) naming the package `(ecosystem key, name key)`.
+    pub fn advisories(
+        &mut self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Vec<Arc<Advisory>>, IndexError> {
+        let db = |source| IndexError::Database {
+            path: self.index.path.clone(),
+            source,
+        };
+        let mut rows = self.statement.query(params![ecosystem, name]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            let rowid: i64 = row.get(0).map_err(db)?;
+            if let Some(advisory) = self.cache.get(&rowid) {
+                out.push(advisory.clone());
+                continue;
+            }
+            let id: String = row.get(1).map_err(db)?;
+            let record: String = row.get(2).map_err(db)?;
+            let advisory: Advisory =
+                serde_json::from_str(&record).map_err(|e| IndexError::Record {
+                    path: self.index.path.clone(),
+                    id,
+                    message: e.to_string(),
+                })?;
+            let advisory = Arc::new(advisory);
+            self.cache.insert(rowid, advisory.clone());
+            out.push(advisory);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,341 @@
+//! A scan: components x the index -> findings, with alias merging, KEV and deadlines.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::advisory::{
+    Advisory, cvss3_base_score, ecosystem_key, name_key, osv_ecosystem_base, parse_purl,
+};
+use crate::component::{Component, Ecosystem};
+use crate::finding::{
+    AffectedRange, DueDateSource, Finding, KevEntry, ScanResult, ScanSummary, Severity,
+    SeverityLevel,
+};
+use crate::index::{Index, IndexError, Reporter};
+use crate::matching::evaluate;
+use crate::policy::DeadlinePolicy;
+use crate::version::Scheme;
+
+/// Scan settings.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// The date due dates are judged against.
+    pub scan_date: NaiveDate,
+    pub policy: DeadlinePolicy,
+}
+
+/// The key a component is looked up by: its package URL's ecosystem and name when it has one
+/// (it carries Maven's group and npm's scope), otherwise its own fields.
+pub fn lookup_key(component: &Component) -> (Ecosystem, String) {
+    if let Some((ecosystem, name, _)) = component.purl.as_deref().and_then(parse_purl)
+        && !matches!(ecosystem, Ecosystem::Other(_))
+    {
+        return (ecosystem, name);
+    }
+    (component.ecosystem.clone(), component.name.clone())
+}
+
+struct Match {
+    advisory: Arc<Advisory>,
+    affected_index: usize,
+}
+
+/// Scans components against the index.
+pub fn scan(
+    index: &Index,
+    components: &[Component],
+    options: &ScanOptions,
+    reporter: &mut dyn Reporter,
+) -> Result<ScanResult, IndexError> {
+    let kev = index.kev_entries()?;
+    let mut lookup = index.lookup()?;
+    let mut result = ScanResult {
+        scan_date: options.scan_date.format("%Y-%m-%d").to_string(),
+        summary: ScanSummary {
+            components: components.len(),
+            ..ScanSummary::default()
+        },
+        ..ScanResult::default()
+    };
+    reporter.start("matching components", components.len() as u64);
+    for component in components {
+        reporter.advance(1);
+        let (ecosystem, name) = lookup_key(component);
+        let eco_key = ecosystem_key(&ecosystem);
+        let scheme = Scheme::for_ecosystem(&ecosystem);
+        let key = name_key(&eco_key, &name);
+        let mut candidates = lookup.advisories(&eco_key, &key)?;
+        // CSAF products known only by name match in any ecosystem.
+        candidates.extend(lookup.advisories("*", &name_key("*", &name))?);
+        if candidates.is_empty() {
+            continue;
+        }
+        let mut matches = Vec::new();
+        let mut seen = BTreeSet::new();
+        for advisory in candidates {
+            if advisory.withdrawn.is_some() || advisory.informational.is_some() {
+                continue;
+            }
+            if !seen.insert((advisory.id.clone(), advisory.source.clone())) {
+                continue;
+            }
+            for (affected_index, affected) in advisory.affected.iter().enumerate() {
+                let base = osv_ecosystem_base(&affected.ecosystem);
+                let same_package = (base == eco_key || base == "*")
+                    && name_key(base, &affected.name) == name_key(base, &name);
+                if !same_package {
+                    continue;
+                }
+                let evaluation = evaluate(scheme, affected, &component.version);
+                for problem in &evaluation.problems {
+                    result.warnings.push(format!(
+                        "{} {}@{}: {} {}: {}",
+                        advisory.id,
+                        component.name,
+                        component.version,
+                        advisory.source,
+                        problem.field,
+                        problem.error
+                    ));
+                }
+                if evaluation.is_affected() {
+                    matches.push(Match {
+                        advisory: advisory.clone(),
+                        affected_index,
+                    });
+                }
+            }
+        }
+        for group in merge_by_alias(matches) {
+            result
+                .findings
+                .push(build_finding(component, scheme, &group, &kev, options));
+        }
+    }
+    reporter.finish();
+    result.recompute_summary();
+    Ok(result)
+}
+
+/// Groups matches that share an id (advisory id or alias): one vulnerability reported by
+/// several databases becomes one finding.
+fn merge_by_alias(matches: Vec<Match>) -> Vec<Vec<Match>> {
+    let n = matches.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], i: usize) -> usize {
+        let mut root = i;
+        while parent[root] != root {
+            root = parent[root];
+        }
+        let mut node = i;
+        while parent[node] != root {
+            let next = parent[node];
+            parent[node] = root;
+            node = next;
+        }
+        root
+    }
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in matches.iter().enumerate() {
+        let ids = std::iter::once(m.advisory.id.as_str())
+            .chain(m.advisory.aliases.iter().map(String::as_str));
+        for id in ids {
+            match owner.get(id) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    if a != b {
+                        parent[a.max(b)] = a.min(b);
+                    }
+                }
+                None => {
+                    owner.insert(id, i);
+                }
+            }
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    for i in 0..n {
+        let root = find(&mut parent, i);
+        let g = *group_of.entry(root).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    let mut slots: Vec<Option<Match>> = matches.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .map(|g| g.into_iter().filter_map(|i| slots[i].take()).collect())
+        .collect()
+}
+
+/// Severity of one advisory: CVSS v3 score from its vector when computable, else the score
+/// it stated, else its qualitative rating.
+fn advisory_severity(advisory: &Advisory) -> Severity {
+    let mut best = Severity::default();
+    for vector in &advisory.cvss_vectors {
+        if let Some(score) = cvss3_base_score(vector) {
+            let level = SeverityLevel::from_cvss_score(score);
+            if best.cvss_score.is_none_or(|s| score > s) {
+                best = Severity {
+                    level,
+                    cvss_vector: Some(vector.clone()),
+                    cvss_score: Some(score),
+                };
+            }
+        }
+    }
+    if best.cvss_score.is_none() {
+        if let Some(score) = advisory.stated_score {
+            best.cvss_score = Some(score);
+            best.level = SeverityLevel::from_cvss_score(score);
+        }
+        if best.cvss_vector.is_none() {
+            best.cvss_vector = advisory.cvss_vectors.first().cloned();
+        }
+    }
+    if let Some(level) = advisory.stated_level
+        && best.cvss_score.is_none()
+    {
+        best.level = best.level.max(level);
+    }
+    best
+}
+
+fn build_finding(
+    component: &Component,
+    scheme: Scheme,
+    group: &[Match],
+    kev: &HashMap<String, KevEntry>,
+    options: &ScanOptions,
+) -> Finding {
+    let mut ids = BTreeSet::new();
+    let mut sources = Vec::new();
+    for m in group {
+        ids.insert(m.advisory.id.clone());
+        ids.extend(m.advisory.aliases.iter().cloned());
+        if !sources.contains(&m.advisory.id) {
+            sources.push(m.advisory.id.clone());
+        }
+    }
+    // Primary id: a CVE named by the first matching advisory, else any CVE, else the first
+    // advisory's id; deterministic because groups keep index order.
+    let first = &group[0].advisory;
+    let primary = std::iter::once(&first.id)
+        .chain(first.aliases.iter())
+        .find(|id| id.starts_with("CVE-"))
+        .or_else(|| ids.iter().find(|id| id.starts_with("CVE-")))
+        .cloned()
+        .unwrap_or_else(|| first.id.clone());
+    ids.remove(&primary);
+
+    let mut severity = Severity::default();
+    for m in group {
+        let s = advisory_severity(&m.advisory);
+        let better = s.level > severity.level
+            || (s.level == severity.level
+                && s.cvss_score.unwrap_or(-1.0) > severity.cvss_score.unwrap_or(-1.0));
+        if better {
+            severity = s;
+        }
+    }
+
+    let mut affected_ranges = Vec::new();
+    let mut fixed: Vec<String> = Vec::new();
+    for m in group {
+        let affected = &m.advisory.affected[m.affected_index];
+        for range in &affected.ranges {
+            let (kind, text) = range.text();
+            let entry = AffectedRange { kind, text };
+            if !affected_ranges.contains(&entry) && !entry.text.is_empty() {
+                affected_ranges.push(entry);
+            }
+            for version in range.fixed_versions() {
+                if !fixed.contains(&version) {
+                    fixed.push(version);
+                }
+            }
+        }
+        if !affected.versions.is_empty() {
+            let shown: Vec<&str> = affected
+                .versions
+                .iter()
+                .take(12)
+                .map(String::as_str)
+                .collect();
+            let more = affected.versions.len().saturating_sub(shown.len());
+            let mut text = shown.join(", ");
+            if more > 0 {
+                text.push_str(&format!(", … ({} listed in all)", affected.versions.len()));
+            }
+            let entry = AffectedRange {
+                kind: "VERSIONS".into(),
+                text,
+            };
+            if !affected_ranges.contains(&entry) {
+                affected_ranges.push(entry);
+            }
+        }
+    }
+    fixed.sort_by(|a, b| match (scheme.parse(a), scheme.parse(b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    });
+
+    let kev_entry = std::iter::once(&primary)
+        .chain(ids.iter())
+        .filter(|id| id.starts_with("CVE-"))
+        .find_map(|id| kev.get(id.as_str()).cloned());
+    let (due_date, due_date_source) = match &kev_entry {
+        Some(entry) => (Some(entry.due_date.clone()), Some(DueDateSource::Kev)),
+        None => {
+            let published = group
+                .iter()
+                .filter_map(|m| m.advisory.published.as_deref())
+                .min();
+            match options
+                .policy
+                .due_date(severity.level, false, published, options.scan_date)
+            {
+                Some((date, tier)) => (
+                    Some(date.format("%Y-%m-%d").to_string()),
+                    Some(DueDateSource::Policy { tier }),
+                ),
+                None => (None, None),
+            }
+        }
+    };
+    let mut references = Vec::new();
+    for m in group {
+        for r in &m.advisory.references {
+            if references.len() < 10 && !references.contains(r) {
+                references.push(r.clone());
+            }
+        }
+    }
+    Finding {
+        component: component.clone(),
+        advisory_id: primary,
+        aliases: ids.into_iter().collect(),
+        sources,
+        summary: group
+            .iter()
+            .map(|m| m.advisory.summary.as_str())
+            .find(|s| !s.is_empty())
+            .unwrap_or("")
+            .to_string(),
+        severity,
+        affected_ranges,
+        fixed_versions: fixed,
+        kev: kev_entry.is_some(),
+        kev_entry,
+        vex: None,
+        due_date,
+        due_date_source,
+        overdue: false,
+        references,
+    }
+}

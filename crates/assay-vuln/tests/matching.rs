@@ -1,0 +1,341 @@
+//! Scans against an index built from the shared databases (PyPA, Go, RustSec, CSAF, KEV):
+//! matching, alias merging, KEV due dates, deadlines, incremental re-import, bad input.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assay_vuln::component::{Component, Ecosystem};
+use assay_vuln::index::{Index, Silent};
+use assay_vuln::policy::DeadlinePolicy;
+use assay_vuln::scan::{ScanOptions, scan};
+use assay_vuln::{DueDateSource, SeverityLevel};
+use chrono::NaiveDate;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(rel)
+}
+
+/// One index of all shared databases, built once for this test binary.
+fn shared_index() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut index = Index::open(&dir.path().join("index.sqlite")).expect("open index");
+        let report = index
+            .import(
+                &[
+                    data("advisories/pypa"),
+                    data("advisories/go"),
+                    data("advisories/rustsec"),
+                    data("kev/known_exploited_vulnerabilities.json"),
+                    data("csaf/csaf"),
+                ],
+                &mut Silent,
+            )
+            .expect("import");
+        assert!(report.advisories_imported > 8_000, "{report:?}");
+        assert_eq!(report.kev_entries_imported, 1404);
+        dir
+    });
+    dir.path()
+}
+
+fn component(ecosystem: Ecosystem, name: &str, version: &str) -> Component {
+    Component {
+        name: name.into(),
+        version: version.into(),
+        ecosystem,
+        purl: None,
+        source: "test".into(),
+    }
+}
+
+fn options() -> ScanOptions {
+    ScanOptions {
+        scan_date: NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"),
+        policy: DeadlinePolicy::default(),
+    }
+}
+
+fn scan_one(c: Component) -> assay_vuln::ScanResult {
+    let index = Index::open(&shared_index().join("index.sqlite")).expect("open");
+    scan(&index, &[c], &options(), &mut Silent).expect("scan")
+}
+
+fn ids(result: &assay_vuln::ScanResult) -> Vec<String> {
+    let mut ids: Vec<String> = result
+        .findings
+        .iter()
+        .map(|f| f.advisory_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn pypi_kev_finding_carries_the_catalog_due_date() {
+    let result = scan_one(component(Ecosystem::PyPI, "PySpark", "3.1.2"));
+    let finding = result
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "CVE-2022-33891")
+        .unwrap_or_else(|| panic!("CVE-2022-33891 expected, got {:?}", ids(&result)));
+    assert!(finding.kev);
+    assert_eq!(
+        finding.due_date.as_deref(),
+        Some("2023-03-28"),
+        "KEV dueDate as written"
+    );
+    assert_eq!(finding.due_date_source, Some(DueDateSource::Kev));
+    assert!(finding.overdue);
+    assert!(finding.sources.contains(&"PYSEC-2022-236".to_string()));
+    assert_eq!(result.summary.kev_open, 1, "{:#?}", result.findings);
+    assert_eq!(result.summary.kev_overdue, 1);
+    assert_eq!(
+        result.summary.kev_earliest_due.as_deref(),
+        Some("2023-03-28")
+    );
+    // 3.2.2 is PYSEC-2022-236's fix on the 3.2 line (PYSEC-2023-44, fixed in 3.4.0, remains).
+    let fixed = scan_one(component(Ecosystem::PyPI, "pyspark", "3.2.2"));
+    assert!(
+        !fixed
+            .findings
+            .iter()
+            .any(|f| f.advisory_id == "CVE-2022-33891"),
+        "{:?}",
+        ids(&fixed)
+    );
+    assert!(
+        fixed
+            .findings
+            .iter()
+            .any(|f| f.sources.contains(&"PYSEC-2023-44".to_string()))
+    );
+    assert_eq!(fixed.summary.kev_open, 0);
+}
+
+#[test]
+fn go_pseudo_versions_and_incompatible() {
+    // GO-2025-3459: github.com/wazuh/wazuh introduced 4.4.0+incompatible, fixed 4.9.1+incompatible.
+    let hit = scan_one(component(
+        Ecosystem::Go,
+        "github.com/wazuh/wazuh",
+        "v4.9.0+incompatible",
+    ));
+    // GO-2025-3445 (fixed 4.9.1+incompatible) also covers 4.9.0; GO-2025-3444 (fixed
+    // 4.9.0+incompatible) does not.
+    assert_eq!(ids(&hit), vec!["CVE-2024-47770", "CVE-2025-24016"]);
+    assert!(
+        hit.findings
+            .iter()
+            .any(|f| f.advisory_id == "CVE-2025-24016" && f.kev)
+    );
+    let older = scan_one(component(
+        Ecosystem::Go,
+        "github.com/wazuh/wazuh",
+        "v4.8.9+incompatible",
+    ));
+    assert_eq!(
+        ids(&older),
+        vec!["CVE-2024-35177", "CVE-2024-47770", "CVE-2025-24016"]
+    );
+    let fixed = scan_one(component(
+        Ecosystem::Go,
+        "github.com/wazuh/wazuh",
+        "v4.9.1+incompatible",
+    ));
+    assert!(fixed.findings.is_empty(), "{:?}", ids(&fixed));
+    // GO-2023-1989: golang.org/x/image fixed 0.10.0; a pseudo-version before it is affected.
+    let pseudo = scan_one(component(
+        Ecosystem::Go,
+        "golang.org/x/image",
+        "v0.0.0-20220902085622-e7cb96979f69",
+    ));
+    assert!(
+        pseudo
+            .findings
+            .iter()
+            .any(|f| f.sources.contains(&"GO-2023-1989".to_string()))
+    );
+    let after = scan_one(component(
+        Ecosystem::Go,
+        "golang.org/x/image",
+        "v0.10.1-0.20230801000000-abcdefabcdef",
+    ));
+    assert!(
+        !after
+            .findings
+            .iter()
+            .any(|f| f.sources.contains(&"GO-2023-1989".to_string()))
+    );
+}
+
+#[test]
+fn rustsec_patched_and_unaffected() {
+    // RUSTSEC-2021-0003 smallvec: patched >= 0.6.14 < 1.0.0 | >= 1.6.1, unaffected < 0.6.3.
+    let hit = scan_one(component(Ecosystem::CratesIo, "smallvec", "1.6.0"));
+    let f = hit
+        .findings
+        .iter()
+        .find(|f| f.sources.contains(&"RUSTSEC-2021-0003".to_string()))
+        .expect("smallvec finding");
+    assert_eq!(f.advisory_id, "CVE-2021-25900");
+    assert_eq!(f.severity.level, SeverityLevel::Critical);
+    assert_eq!(f.severity.cvss_score, Some(9.8));
+    assert_eq!(
+        f.fixed_versions,
+        vec!["0.6.14".to_string(), "1.6.1".to_string()]
+    );
+    for safe in ["0.6.2", "0.6.14", "1.6.1"] {
+        let r = scan_one(component(Ecosystem::CratesIo, "smallvec", safe));
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.sources.contains(&"RUSTSEC-2021-0003".to_string())),
+            "{safe}"
+        );
+    }
+}
+
+#[test]
+fn csaf_product_matches_by_name_and_version() {
+    let hit = scan_one(component(
+        Ecosystem::Other("generic".into()),
+        "CVRF-CSAF-Converter",
+        "1.0.0-rc1",
+    ));
+    let f = hit
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "CVE-2022-27193")
+        .unwrap_or_else(|| panic!("{:?}", ids(&hit)));
+    assert_eq!(f.fixed_versions, vec!["1.0.0-rc2".to_string()]);
+    assert_eq!(f.severity.cvss_score, Some(6.1));
+    let fixed = scan_one(component(
+        Ecosystem::Other("generic".into()),
+        "CVRF-CSAF-Converter",
+        "1.0.0-rc2",
+    ));
+    assert!(
+        !fixed
+            .findings
+            .iter()
+            .any(|f| f.advisory_id == "CVE-2022-27193")
+    );
+}
+
+#[test]
+fn aliases_from_two_sources_are_one_finding_and_withdrawn_never_match() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let feed = dir.path().join("feed");
+    std::fs::create_dir_all(&feed).expect("mkdir");
+    // The same CVE under a GHSA id and a PYSEC id; a third, withdrawn advisory.
+    std::fs::write(feed.join("GHSA-aaaa.json"), r#"{"id":"GHSA-aaaa-bbbb-cccc","aliases":["CVE-2099-0001"],"summary":"one",
+        "affected":[{"package":{"ecosystem":"PyPI","name":"Demo_Pkg"},"ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"2.0"},{"introduced":"1.0"}]}]}],
+        "database_specific":{"severity":"HIGH"}}"#).expect("write");
+    std::fs::write(feed.join("PYSEC-1.yaml"), "id: PYSEC-2099-1\naliases: [CVE-2099-0001]\naffected:\n- package: {ecosystem: PyPI, name: demo-pkg}\n  versions: ['1.5']\n").expect("write");
+    std::fs::write(feed.join("W.json"), r#"{"id":"GHSA-wwww","withdrawn":"2020-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"demo-pkg"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}"#).expect("write");
+    std::fs::write(feed.join("bad.json"), r#"{"id":"BAD-1","affected":[{"package":{"ecosystem":"NoSuchEco","name":"x"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}"#).expect("write");
+    std::fs::write(feed.join("broken.yaml"), "id: [").expect("write");
+    let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
+    let report = index
+        .import(std::slice::from_ref(&feed), &mut Silent)
+        .expect("import");
+    assert_eq!(report.files_parsed, 5);
+    assert_eq!(
+        report.advisories_imported, 4,
+        "broken.yaml skipped, the rest imported"
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.file.ends_with("broken.yaml")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.field == "affected[0].package.ecosystem"),
+        "{:?}",
+        report.warnings
+    );
+
+    let result = scan(
+        &index,
+        &[component(Ecosystem::PyPI, "demo.pkg", "1.5")],
+        &options(),
+        &mut Silent,
+    )
+    .expect("scan");
+    assert_eq!(result.findings.len(), 1, "{:?}", result.findings);
+    let f = &result.findings[0];
+    assert_eq!(f.advisory_id, "CVE-2099-0001");
+    assert_eq!(f.sources.len(), 2);
+    assert!(
+        f.aliases.contains(&"GHSA-aaaa-bbbb-cccc".to_string())
+            && f.aliases.contains(&"PYSEC-2099-1".to_string())
+    );
+    assert_eq!(f.severity.level, SeverityLevel::High);
+    assert_eq!(f.fixed_versions, vec!["2.0".to_string()]);
+    // No publication date: the default policy counts 30 days for high from the scan date.
+    assert_eq!(f.due_date.as_deref(), Some("2026-12-22"));
+    assert!(!f.overdue);
+
+    // Re-import: nothing changed, nothing parsed.
+    let again = index
+        .import(std::slice::from_ref(&feed), &mut Silent)
+        .expect("import");
+    assert_eq!((again.files_unchanged, again.files_parsed), (5, 0));
+    // Touch one file with identical bytes (new mtime), change another, delete a third.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let bytes = std::fs::read(feed.join("PYSEC-1.yaml")).expect("read");
+    std::fs::write(feed.join("PYSEC-1.yaml"), bytes).expect("write");
+    std::fs::write(feed.join("GHSA-aaaa.json"), r#"{"id":"GHSA-aaaa-bbbb-cccc","aliases":["CVE-2099-0001"],"affected":[{"package":{"ecosystem":"PyPI","name":"demo-pkg"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2"}]}]}]}"#).expect("write");
+    std::fs::remove_file(feed.join("W.json")).expect("rm");
+    let third = index
+        .import(std::slice::from_ref(&feed), &mut Silent)
+        .expect("import");
+    assert_eq!(
+        (
+            third.files_same_digest,
+            third.files_parsed,
+            third.files_removed
+        ),
+        (1, 1, 1),
+        "{third:?}"
+    );
+    let result = scan(
+        &index,
+        &[component(Ecosystem::PyPI, "demo-pkg", "1.5")],
+        &options(),
+        &mut Silent,
+    )
+    .expect("scan");
+    assert_eq!(result.findings.len(), 1);
+    assert_eq!(
+        result.findings[0].sources,
+        vec!["PYSEC-2099-1".to_string()],
+        "GHSA range changed: 1.5 no longer in it"
+    );
+}
+
+#[test]
+fn stats_count_what_was_imported() {
+    let index = Index::open(&shared_index().join("index.sqlite")).expect("open");
+    let stats = index.stats().expect("stats");
+    assert!(
+        stats.packages_by_ecosystem.get("Go").copied().unwrap_or(0) > 4000,
+        "{stats:?}"
+    );
+    assert_eq!(stats.kev_entries, 1404);
+    assert_eq!(
+        stats.files_by_format.get("rustsec").copied(),
+        Some(1225),
+        "1,205 crate advisories + 20 for the Rust toolchain"
+    );
+    assert_eq!(stats.files_by_format.get("osv-yaml").copied(), Some(2661));
+    assert_eq!(stats.files_by_format.get("osv-json").copied(), Some(4291));
+}
