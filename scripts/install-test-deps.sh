@@ -18,3 +18,12 @@ command -v dpkg >/dev/null || { apt-get update -qq && apt-get install -y -qq dpk
 if [ ! -e /usr/share/java/maven3-artifact.jar ] || ! command -v java >/dev/null; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends libmaven3-core-java default-jre-headless
 fi
+
+# --- rules engine (assay-rules): NIST-aligned OSCAL models from compliance-trestle, to
+# validate the OSCAL catalogs, assessment-results and POA&M that `assay rules export-oscal`
+# writes (crates/assay-cli/tests/rules_oscal.rs). In its own venv, away from system packages.
+if ! /opt/assay-oscal-venv/bin/python -c 'import trestle.oscal.catalog' 2>/dev/null; then
+  python3 -m venv /opt/assay-oscal-venv 2>/dev/null \
+    || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv /opt/assay-oscal-venv; }
+  /opt/assay-oscal-venv/bin/pip install --quiet compliance-trestle==5.2.0
+fi

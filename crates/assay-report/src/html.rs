@@ -158,7 +158,28 @@ pub fn dossier_html(a: &Assessment) -> String {
         if !r.scope.is_empty() {
             h.push_str("<ul class=\"reasons\">");
             for c in &r.scope {
-                let _ = write!(h, "<li>scope: {}</li>", escape(&serde_json::to_string(c).unwrap_or_default()));
+                let outcome = match c.outcome {
+                    assay_rules::Match::Matched => "matched",
+                    assay_rules::Match::NotMatched => "not matched",
+                    assay_rules::Match::Unknown => "unknown",
+                };
+                let _ = write!(
+                    h,
+                    "<li style=\"margin-left:{}px\">scope: {} — <b>{outcome}</b> ({}){}</li>",
+                    u32::from(c.depth) * 14,
+                    escape(&c.test),
+                    escape(&c.actual),
+                    match (&c.source, c.source_status) {
+                        (Some(src), Some(st)) => format!(
+                            " <span class=\"note\">[{}, <span class=\"{}\">{}</span>]</span>",
+                            escape(src),
+                            st.as_str(),
+                            st.as_str()
+                        ),
+                        (Some(src), None) => format!(" <span class=\"note\">[{}]</span>", escape(src)),
+                        _ => String::new(),
+                    }
+                );
             }
             h.push_str("</ul>");
         }

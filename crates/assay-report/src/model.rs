@@ -150,6 +150,13 @@ pub struct PlanSection {
     pub svg: String,
 }
 
+/// The gist of an engine reason for a one-line summary: the verdict after `->` up to the
+/// first `;` (the full chain stays in the dossier's obligation table).
+fn short_reason(reason: &str) -> String {
+    let tail = reason.rsplit_once("-> ").map_or(reason, |(_, t)| t);
+    tail.split(';').next().unwrap_or(tail).trim().to_string()
+}
+
 /// One summary per market, from the evaluation: blocking obligations make a market
 /// `cannot ship`; obligations that may apply, are expiring or advised make it `at risk`.
 pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
@@ -171,8 +178,8 @@ pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
             let mut risk = None;
             for (r, o) in obligations {
                 if o.blocking && blocking.is_none() {
-                    let reason = o.reasons.first().map(|s| s.to_string()).unwrap_or_default();
-                    blocking = Some(format!("{} ({}): {}", o.title, r.pack_id, reason));
+                    let reason = o.reasons.first().map(|s| short_reason(s)).unwrap_or_default();
+                    blocking = Some(format!("{}: {}", o.title, reason));
                 } else if risk.is_none()
                     && o.status != Status::NotApplicable
                     && o.status != Status::Met

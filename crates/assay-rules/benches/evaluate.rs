@@ -13,10 +13,16 @@ fn bench(c: &mut Criterion) {
     let packs = RulePack::shipped().unwrap();
     let subjects = synth::subjects(1_000);
     let evidence = synth::evidence(1_000, 10);
-    let ctx = EvalContext { today: Day::parse("2026-11-22").unwrap(), markets: Vec::new(), consistency: None };
+    let ctx = EvalContext {
+        today: Day::parse("2026-11-22").unwrap(),
+        markets: Vec::new(),
+        consistency: None,
+    };
     let mut group = c.benchmark_group("rules");
     group.sample_size(10);
-    group.bench_function("index 10k evidence", |b| b.iter(|| black_box(EvidenceIndex::new(&evidence))));
+    group.bench_function("index 10k evidence", |b| {
+        b.iter(|| black_box(EvidenceIndex::new(&evidence)))
+    });
     let index = EvidenceIndex::new(&evidence);
     group.bench_function("evaluate 1k subjects x 30 markets x 4 packs", |b| {
         b.iter(|| {

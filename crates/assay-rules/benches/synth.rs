@@ -5,19 +5,25 @@
 use std::collections::BTreeMap;
 
 use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
-use assay_rules::{CapabilityClaim, Category, Day, EvidenceRecord, Function, Market, ModelInfo, SubjectKind, SubjectManifest, Use};
+use assay_rules::{
+    CapabilityClaim, Category, Day, EvidenceRecord, Function, Market, ModelInfo, SubjectKind,
+    SubjectManifest, Use,
+};
 
 /// 30 target markets (ISO 3166-1 alpha-2).
 pub const MARKETS: [&str; 30] = [
-    "US", "CN", "DE", "FR", "GB", "JP", "KR", "IN", "BR", "MX", "CA", "AU", "IT", "ES", "NL", "SE", "PL", "TR", "SA", "AE", "SG",
-    "MY", "TH", "VN", "ID", "ZA", "NG", "EG", "AR", "CL",
+    "US", "CN", "DE", "FR", "GB", "JP", "KR", "IN", "BR", "MX", "CA", "AU", "IT", "ES", "NL", "SE",
+    "PL", "TR", "SA", "AE", "SG", "MY", "TH", "VN", "ID", "ZA", "NG", "EG", "AR", "CL",
 ];
 
 struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -113,15 +119,28 @@ pub fn evidence(n: usize, per_subject: usize) -> Vec<EvidenceRecord> {
         for j in 0..per_subject {
             let kind = kinds[j % kinds.len()];
             let index = out.len() as u64;
-            let day = Day::from_ymd(2026, 1 + (rng.below(11) as u32), 1 + (rng.below(28) as u32)).unwrap_or(Day::parse("2026-06-01").unwrap());
+            let day = Day::from_ymd(2026, 1 + (rng.below(11) as u32), 1 + (rng.below(28) as u32))
+                .unwrap_or(Day::parse("2026-06-01").unwrap());
             let mut meta = BTreeMap::new();
             // One in five items is about other firmware.
-            let fw = if rng.below(5) == 0 { digest("fw-old", i) } else { digest("fw", i) };
+            let fw = if rng.below(5) == 0 {
+                digest("fw-old", i)
+            } else {
+                digest("fw", i)
+            };
             meta.insert("firmware_digest".to_string(), fw.to_hex());
             match kind {
                 EvidenceKind::PadReport => {
                     meta.insert("max_passed_level".into(), rng.below(4).to_string());
-                    meta.insert("species_groups".into(), if rng.below(3) == 0 { "print,replay" } else { "print,replay,mask" }.into());
+                    meta.insert(
+                        "species_groups".into(),
+                        if rng.below(3) == 0 {
+                            "print,replay"
+                        } else {
+                            "print,replay,mask"
+                        }
+                        .into(),
+                    );
                     meta.insert("test_date".into(), day.to_string());
                 }
                 EvidenceKind::VulnScan => {

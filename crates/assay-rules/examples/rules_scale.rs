@@ -9,7 +9,9 @@
 
 use std::time::Instant;
 
-use assay_rules::{Day, EvalContext, EvidenceIndex, RulePack, evaluate, evaluate_batch, evaluate_indexed};
+use assay_rules::{
+    Day, EvalContext, EvidenceIndex, RulePack, evaluate, evaluate_batch, evaluate_indexed,
+};
 
 #[path = "../benches/synth.rs"]
 mod synth;
@@ -29,27 +31,47 @@ fn main() {
     let packs = RulePack::shipped().expect("shipped packs parse");
     let subjects = synth::subjects(n);
     let evidence = synth::evidence(n, 10);
-    println!("generated {} subjects, {} evidence records in {:.2?}", subjects.len(), evidence.len(), t.elapsed());
-    let ctx = EvalContext { today: Day::parse("2026-11-22").expect("date"), markets: Vec::new(), consistency: None };
+    println!(
+        "generated {} subjects, {} evidence records in {:.2?}",
+        subjects.len(),
+        evidence.len(),
+        t.elapsed()
+    );
+    let ctx = EvalContext {
+        today: Day::parse("2026-11-22").expect("date"),
+        markets: Vec::new(),
+        consistency: None,
+    };
 
     let start = Instant::now();
     let index = EvidenceIndex::new(&evidence);
     let indexed_in = start.elapsed();
     let (mut verdicts, mut blocking, mut results) = (0usize, 0usize, 0usize);
     let tally = |e: assay_rules::Evaluation| {
-        (e.results.len(), e.results.iter().map(|r| r.obligations.len()).sum::<usize>(), e.summary.blocking)
+        (
+            e.results.len(),
+            e.results.iter().map(|r| r.obligations.len()).sum::<usize>(),
+            e.summary.blocking,
+        )
     };
     let counts: Vec<(usize, usize, usize)> = if naive {
         // Baseline: no index; every subject scans the full evidence list.
         subjects
             .iter()
             .map(|s| {
-                let mine: Vec<_> = evidence.iter().filter(|r| r.subject == s.id).cloned().collect();
+                let mine: Vec<_> = evidence
+                    .iter()
+                    .filter(|r| r.subject == s.id)
+                    .cloned()
+                    .collect();
                 tally(evaluate(s, &packs, &mine, &ctx))
             })
             .collect()
     } else if serial {
-        subjects.iter().map(|s| tally(evaluate_indexed(s, &packs, &index, &ctx))).collect()
+        subjects
+            .iter()
+            .map(|s| tally(evaluate_indexed(s, &packs, &index, &ctx)))
+            .collect()
     } else {
         evaluate_batch(&subjects, &packs, &index, &ctx, tally)
     };
@@ -61,11 +83,20 @@ fn main() {
     let total = start.elapsed();
     println!(
         "{}: index {:.2?}, index + evaluate {:.2?}: {results} subject x market x pack results, {verdicts} obligation verdicts, {blocking} blocking",
-        if naive { "naive scan, 1 thread" } else if serial { "indexed, 1 thread" } else { "indexed, rayon" },
+        if naive {
+            "naive scan, 1 thread"
+        } else if serial {
+            "indexed, 1 thread"
+        } else {
+            "indexed, rayon"
+        },
         indexed_in,
         total
     );
     if let Some(kib) = peak_rss_kib() {
-        println!("peak RSS {:.1} MiB (whole process, incl. generated input)", kib as f64 / 1024.0);
+        println!(
+            "peak RSS {:.1} MiB (whole process, incl. generated input)",
+            kib as f64 / 1024.0
+        );
     }
 }

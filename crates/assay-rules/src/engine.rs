@@ -255,7 +255,10 @@ where
     F: Fn(Evaluation) -> T + Sync + Send,
 {
     use rayon::prelude::*;
-    subjects.par_iter().map(|s| map(evaluate_indexed(s, packs, index, ctx))).collect()
+    subjects
+        .par_iter()
+        .map(|s| map(evaluate_indexed(s, packs, index, ctx)))
+        .collect()
 }
 
 /// Evaluates `subject` against `packs` with an index built once for many subjects.
@@ -298,20 +301,36 @@ pub fn evaluate_indexed(
         .collect();
     let mut results = Vec::with_capacity(markets.len() * packs.len());
     let mut summary = Summary::default();
-    let mut memo = Memo { entries: Vec::new(), empty: Arc::from("") };
+    let mut memo = Memo {
+        entries: Vec::new(),
+        empty: Arc::from(""),
+    };
     for market in &markets {
         let country: Arc<str> = Arc::from(market.country.as_str());
         for (pi, pack) in packs.iter().enumerate() {
             let mut scope_trace = Vec::new();
-            let pack_match =
-                eval_scope(&pack.scope, subject, market, pack, &mut scope_trace, &mut memo);
+            let pack_match = eval_scope(
+                &pack.scope,
+                subject,
+                market,
+                pack,
+                &mut scope_trace,
+                &mut memo,
+            );
             let mut obligations = Vec::with_capacity(pack.obligations.len());
             for (oi, obligation) in pack.obligations.iter().enumerate() {
                 let mut own_trace = Vec::new();
                 let own = if pack_match == Match::NotMatched {
                     Match::NotMatched
                 } else {
-                    eval_scope(&obligation.scope, subject, market, pack, &mut own_trace, &mut memo)
+                    eval_scope(
+                        &obligation.scope,
+                        subject,
+                        market,
+                        pack,
+                        &mut own_trace,
+                        &mut memo,
+                    )
                 };
                 let combined = and(pack_match, own);
                 let result = if combined == Match::NotMatched {
@@ -415,7 +434,10 @@ fn eval_scope(
 ) -> Match {
     let mut out = Match::Matched;
     for c in &scope.conditions {
-        out = and(out, eval_condition(c, 0, subject, market, pack, trace, memo));
+        out = and(
+            out,
+            eval_condition(c, 0, subject, market, pack, trace, memo),
+        );
     }
     out
 }
@@ -592,9 +614,14 @@ fn eval_condition(
             (m, String::new(), None)
         }
     };
-    let actual: Arc<str> = if actual.is_empty() { memo.empty.clone() } else { Arc::from(actual) };
+    let actual: Arc<str> = if actual.is_empty() {
+        memo.empty.clone()
+    } else {
+        Arc::from(actual)
+    };
     if subject_only {
-        memo.entries.push((key, outcome, actual.clone(), status_override));
+        memo.entries
+            .push((key, outcome, actual.clone(), status_override));
     }
     if let Some(t) = trace.get_mut(slot) {
         t.outcome = outcome;
@@ -681,14 +708,33 @@ fn trace_confidence(trace: &[ConditionTrace], outcomes: &[Match]) -> Option<Sour
 // ---------------------------------------------------------------------------------------
 // Obligations
 
-fn not_applicable(obligation: &Obligation, pack: &RulePack, pack_trace: &[ConditionTrace], own_trace: Vec<ConditionTrace>, pack_match: Match) -> ObligationResult {
+fn not_applicable(
+    obligation: &Obligation,
+    pack: &RulePack,
+    pack_trace: &[ConditionTrace],
+    own_trace: Vec<ConditionTrace>,
+    pack_match: Match,
+) -> ObligationResult {
     let (reason, confidence): (Cow<'static, str>, _) = if pack_match == Match::NotMatched {
         // The failed tests are in the pack result's scope trace; no need to repeat them per
         // obligation (this is the common case at scale).
-        (Cow::Borrowed("the pack does not apply (see the pack's scope)"), trace_confidence(pack_trace, &[Match::NotMatched]))
+        (
+            Cow::Borrowed("the pack does not apply (see the pack's scope)"),
+            trace_confidence(pack_trace, &[Match::NotMatched]),
+        )
     } else {
-        let failed: Vec<&str> = own_trace.iter().filter(|t| t.outcome == Match::NotMatched && t.depth == 0).map(|t| &*t.test).collect();
-        (Cow::Owned(format!("the obligation's scope does not match: {}", failed.join("; "))), trace_confidence(&own_trace, &[Match::NotMatched]))
+        let failed: Vec<&str> = own_trace
+            .iter()
+            .filter(|t| t.outcome == Match::NotMatched && t.depth == 0)
+            .map(|t| &*t.test)
+            .collect();
+        (
+            Cow::Owned(format!(
+                "the obligation's scope does not match: {}",
+                failed.join("; ")
+            )),
+            trace_confidence(&own_trace, &[Match::NotMatched]),
+        )
     };
     ObligationResult {
         id: obligation.id.clone(),

@@ -4,8 +4,8 @@
 //!
 //! UUIDs are derived from names (SHA-256, formatted as version-5 UUIDs), so exporting the same
 //! inputs twice gives byte-identical files. Custom properties use the namespace [`NS`].
-//! No OSCAL validator is installable here, so the output follows the OSCAL 1.1.2 JSON models
-//! by hand; the tests check the required fields of each model.
+//! The output is validated against compliance-trestle's OSCAL models in
+//! `crates/assay-cli/tests/rules_oscal.rs`; the unit tests here check the cross-references.
 
 use serde_json::{Value, json};
 

@@ -343,3 +343,71 @@ fn json_carries_pack_digest_reasons_and_evidence_digests() {
             .starts_with("requirement 1:")
     );
 }
+
+#[test]
+fn plan_items_and_undeclared_markets() {
+    let m = SubjectManifest::from_path(&fixture("manifests/face-terminal.toml")).unwrap();
+    let ctx = EvalContext {
+        today: today(),
+        markets: vec!["DE".into(), "JP".into()],
+        consistency: None,
+    };
+    let e = evaluate(
+        &m,
+        &RulePack::shipped().unwrap(),
+        &evidence(&["face-terminal.json"]),
+        &ctx,
+    );
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.starts_with("market JP is not in the manifest"))
+    );
+    // JP is still an export market from CN: the CAC pack applies, with no planned export date.
+    let filing = obligation_result(&e, "JP", CAC, "export-filing");
+    assert_eq!(filing.status, Status::Unmet);
+    let deadline = filing.deadline.as_ref().unwrap();
+    assert_eq!((deadline.kind, deadline.due), ("before-export", None));
+    let items = assay_rules::plan_items(&e);
+    let de = items
+        .iter()
+        .find(|i| i.market == "DE" && i.obligation_id == "export-filing")
+        .unwrap();
+    assert_eq!(de.deadline.as_ref().and_then(|d| d.days_left), Some(28));
+    let lead = de.lead_time.as_ref().unwrap();
+    assert_eq!(
+        (lead.min_days, lead.max_days, lead.basis),
+        (10, 45, assay_rules::LeadTimeBasis::Estimate)
+    );
+    // Met obligations are not plan items.
+    assert!(
+        !items
+            .iter()
+            .any(|i| i.obligation_id == "security-assessment-report")
+    );
+}
+
+#[test]
+fn own_key_counts_only_where_no_role_is_required() {
+    let mut records = evidence(&["respirator.json"]);
+    for r in &mut records {
+        r.signer_role = None;
+        r.signer_is_own = true;
+    }
+    let m = SubjectManifest::from_path(&fixture("manifests/respirator-intelligent.toml")).unwrap();
+    let ctx = EvalContext {
+        today: today(),
+        markets: Vec::new(),
+        consistency: None,
+    };
+    let e = evaluate(&m, &RulePack::shipped().unwrap(), &records, &ctx);
+    assert_eq!(status(&e, "FR", CAC, "export-filing"), Status::Met);
+    // Without the own-key flag the same records are untrusted.
+    for r in &mut records {
+        r.signer_is_own = false;
+    }
+    let e = evaluate(&m, &RulePack::shipped().unwrap(), &records, &ctx);
+    let filing = obligation_result(&e, "FR", CAC, "export-filing");
+    assert_eq!(filing.status, Status::Unmet);
+    assert!(filing.evidence[0].why[0].contains("not a trusted issuer"));
+}

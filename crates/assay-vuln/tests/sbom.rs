@@ -397,6 +397,26 @@ fn cargo_lock_keeps_crates_io_packages_only() {
     assert!(read.warnings[1].message.contains("not crates.io"));
 }
 
+/// The workspace's own Cargo.lock (cargo writes it before building these tests): the reader
+/// must return exactly the crates.io packages, counted here independently by their `source`
+/// lines, and warn once for each workspace crate.
+#[test]
+fn the_workspace_cargo_lock_reads_every_crates_io_package() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let packages = text.lines().filter(|l| *l == "[[package]]").count();
+    let registry = text
+        .lines()
+        .filter(|l| *l == r#"source = "registry+https://github.com/rust-lang/crates.io-index""#)
+        .count();
+    assert!(registry > 100, "a real lockfile: {registry}");
+    let read = read_components_with_warnings(&path).unwrap();
+    assert_eq!(read.components.len(), registry);
+    assert_eq!(read.warnings.len(), packages - registry, "{:?}", read.warnings);
+    assert!(read.components.iter().any(|c| c.name == "serde_json"));
+    assert!(!read.components.iter().any(|c| c.name.starts_with("assay-")));
+}
+
 #[test]
 fn package_lock_v3_and_v1() {
     let read = read_components_with_warnings(&fixture("package-lock.json")).unwrap();

@@ -570,13 +570,7 @@ fn gaps(evaluation: &assay_rules::Evaluation) -> Vec<Gap> {
             if matches!(o.status, Status::Met | Status::NotApplicable) {
                 continue;
             }
-            let action = match o.status {
-                Status::Failing => "Fix what the evidence shows failing, then re-test: ",
-                Status::Expiring => "Renew the evidence before it expires: ",
-                _ if o.advice => "Recommended: ",
-                _ => "Provide the evidence: ",
-            };
-            let detail = o.reasons.last().map(|s| s.to_string()).unwrap_or_else(|| o.title.to_string());
+            let action = recommended_action(o);
             out.push(Gap {
                 market: r.market.to_string(),
                 pack_id: r.pack_id.to_string(),
@@ -585,9 +579,36 @@ fn gaps(evaluation: &assay_rules::Evaluation) -> Vec<Gap> {
                 status: o.status,
                 blocking: o.blocking,
                 advice: o.advice,
-                action: format!("{action}{detail}"),
+                action,
             });
         }
     }
     out
+}
+
+/// What to do about an unmet obligation, from the engine's first reason: the requirement it
+/// names (without the tally of other evidence), phrased as a step.
+fn recommended_action(o: &assay_rules::ObligationResult) -> String {
+    let lead = match o.status {
+        Status::Failing => "Fix what the evidence shows failing, re-test, and record the new result",
+        Status::Expiring => "Renew the evidence before it expires",
+        _ if o.advice => "Recommended",
+        _ => "Obtain and record",
+    };
+    let Some(reason) = o.reasons.first() else {
+        return format!("{lead}: {}", o.title);
+    };
+    // "requirement 1: <what is required> -> <verdict>; ignored other kinds (...)"
+    let (required, verdict) = match reason.split_once(" -> ") {
+        Some((req, verdict)) => (req, Some(verdict)),
+        None => (reason.as_ref(), None),
+    };
+    let required = required.split_once(": ").map_or(required, |(head, rest)| {
+        if head.starts_with("requirement") { rest } else { required }
+    });
+    let verdict = verdict
+        .map(|v| v.split(';').next().unwrap_or(v).trim())
+        .map(|v| format!(" (now: {v})"))
+        .unwrap_or_default();
+    format!("{lead}: {required}{verdict}")
 }

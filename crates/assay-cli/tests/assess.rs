@@ -1,0 +1,228 @@
+//! `assay assess` end to end on the shipped examples: verdicts, outputs, `--check`, broken
+//! inputs, idempotent re-runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn assay(ws: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_assay"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .output()
+        .expect("run assay")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn assess(ws: &Path, case: &Path, out: &Path) -> Output {
+    assay(
+        ws,
+        &["assess", case.to_str().unwrap(), "--date", "2026-11-22", "--out", out.to_str().unwrap()],
+    )
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// The example case copied next to a `shared` link so its relative advisory paths resolve.
+fn example_copy(tmp: &Path, name: &str) -> PathBuf {
+    let case = tmp.join("repo/examples").join(name);
+    copy_dir(&repo().join("examples").join(name), &case);
+    std::os::unix::fs::symlink(repo().join("../shared").canonicalize().unwrap(), tmp.join("shared")).ok();
+    case
+}
+
+#[test]
+fn face_terminal_case_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let out = tmp.path().join("out");
+    let case = repo().join("examples/face-terminal-cn-us");
+    let o = assess(&ws, &case, &out);
+    assert_eq!(o.status.code(), Some(1), "blocking gaps give exit 1:\n{}", text(&o));
+
+    let a = json(&out.join("assessment.json"));
+    let markets: Vec<(&str, &str)> = a["markets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["market"].as_str().unwrap(), m["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        markets,
+        vec![("US", "cannot-ship"), ("DE", "cannot-ship"), ("SG", "cannot-ship"), ("BR", "cannot-ship")]
+    );
+    let us = &a["markets"][0];
+    assert!(us["why"].as_str().unwrap().contains("third-party lab"), "{us}");
+    assert!(us["earliest_date"].as_str().unwrap() > "2026-11-22");
+
+    // The PAD campaign: 2 of 150 silicone masks accepted fails iBeta-style Level 2 (APCER <= 1%).
+    let verdicts = &a["pad"][0]["report"]["verdicts"];
+    let l2 = verdicts.as_array().unwrap().iter().find(|v| v["scheme"] == "ibeta-l2").unwrap();
+    assert_eq!(l2["outcome"], "fail");
+    let failures = l2.to_string();
+    assert!(failures.contains("silicone-mask") && failures.contains("2 of 150"), "{failures}");
+
+    // The SBOM scan: the wazuh agent's CVE-2025-24016 is known exploited and overdue; the VEX
+    // statement rules out the websocket finding.
+    let summary = &a["vuln"]["result"]["summary"];
+    assert_eq!(summary["kev_overdue"], 1, "{summary}");
+    assert_eq!(summary["excluded_by_vex"], 1, "{summary}");
+    let kev = a["vuln"]["result"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kev"] == true)
+        .unwrap();
+    assert_eq!(kev["component"]["name"], "github.com/wazuh/wazuh");
+    assert_eq!(kev["due_date"], "2025-07-01", "the KEV dueDate as the catalog gives it");
+
+    // Evidence: every item shown was verified.
+    let evidence = a["evidence"].as_array().unwrap();
+    assert!(evidence.len() >= 8);
+    assert!(evidence.iter().all(|e| e["signature"] == "verified"), "{evidence:?}");
+
+    // Outputs.
+    for f in ["dossier.html", "plan.json", "plan.svg", "filing/security-assessment-report.html", "filing/MANIFEST.sha256", "attestation/bundle.json"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let html = std::fs::read_to_string(out.join("dossier.html")).unwrap();
+    for needle in ["<h2 id=\"markets\">", "cannot ship", "silicone-mask", "CVE-2025-24016", "<svg", "secondary"] {
+        assert!(html.contains(needle), "dossier lacks {needle}");
+    }
+    assert!(!html.contains("<script"), "the dossier is static");
+    assert!(!html.contains("http://") && !html.contains("https://") || !html.contains("src=\"http"), "no remote resources");
+    let plan = json(&out.join("plan.json"));
+    assert_eq!(plan["markets"].as_array().unwrap().len(), 4);
+
+    // The output verifies.
+    let c = assay(&ws, &["assess", "--check", out.to_str().unwrap()]);
+    assert!(c.status.success(), "{}", text(&c));
+    assert!(text(&c).contains("VALID"));
+
+    // Re-running records nothing twice: only a new dossier attestation.
+    let before = json_list(&ws).len();
+    let out2 = tmp.path().join("out2");
+    assert_eq!(assess(&ws, &case, &out2).status.code(), Some(1));
+    assert_eq!(json_list(&ws).len(), before + 1);
+    let v = assay(&ws, &["log", "verify"]);
+    assert!(v.status.success(), "{}", text(&v));
+}
+
+fn json_list(ws: &Path) -> Vec<Value> {
+    let o = assay(ws, &["--format", "json", "evidence", "list"]);
+    serde_json::from_slice::<Value>(&o.stdout).unwrap().as_array().unwrap().clone()
+}
+
+#[test]
+fn check_names_what_was_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let out = tmp.path().join("out");
+    assess(&ws, &repo().join("examples/face-terminal-cn-us"), &out);
+
+    let evidence = out.join("filing/evidence");
+    let file = std::fs::read_dir(&evidence).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let c = assay(&ws, &["assess", "--check", out.to_str().unwrap()]);
+    assert_eq!(c.status.code(), Some(1));
+    let t = text(&c);
+    assert!(t.contains("FAIL filing manifest digests") && t.contains("changed"), "{t}");
+    assert!(t.contains("FAIL evidence signatures"), "{t}");
+
+    // A verdict edited in assessment.json no longer matches the attestation nor the recomputation.
+    let out2 = tmp.path().join("out2");
+    assess(&ws, &repo().join("examples/face-terminal-cn-us"), &out2);
+    let path = out2.join("assessment.json");
+    let mut edited = json(&path);
+    let obligation = edited["evaluation"]["results"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .flat_map(|r| r["obligations"].as_array_mut().unwrap().iter_mut())
+        .find(|o| o["status"] == "unmet")
+        .unwrap();
+    obligation["status"] = "met".into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+    let c = assay(&ws, &["assess", "--check", out2.to_str().unwrap()]);
+    assert_eq!(c.status.code(), Some(1));
+    let t = text(&c);
+    assert!(t.contains("FAIL assessment.json is the attested one"), "{t}");
+    assert!(t.contains("FAIL verdicts follow from inputs and packs"), "{t}");
+}
+
+#[test]
+fn broken_inputs_are_named_and_never_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = example_copy(tmp.path(), "face-terminal-cn-us");
+    // A truncated SBOM and a campaign with a score that is not a number.
+    let sbom = case.join("sbom/firmware-2.1.0.cdx.json");
+    let text_sbom = std::fs::read_to_string(&sbom).unwrap();
+    std::fs::write(&sbom, &text_sbom[..text_sbom.len() / 2]).unwrap();
+    std::fs::write(
+        case.join("pad/broken.csv"),
+        "presentation_id,subject,session,kind,species,attack_potential,instrument,decision,score\nx1,s1,1,attack,print,L1,photo,,high\n",
+    )
+    .unwrap();
+    let ws = tmp.path().join("ws");
+    let out = tmp.path().join("out");
+    let o = assess(&ws, &case, &out);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("could not read sbom/firmware-2.1.0.cdx.json"), "{t}");
+    assert!(t.contains("could not read pad/broken.csv"), "{t}");
+
+    let a = json(&out.join("assessment.json"));
+    let failed: Vec<&Value> = a["inputs"].as_array().unwrap().iter().filter(|i| i["status"] == "failed").collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let broken_pad = failed.iter().find(|i| i["path"] == "pad/broken.csv").unwrap();
+    assert!(broken_pad["problem"].as_str().unwrap().contains("broken.csv:2: field `score`"), "{broken_pad}");
+    let html = std::fs::read_to_string(out.join("dossier.html")).unwrap();
+    assert!(html.contains("could not be read") && html.contains("pad/broken.csv"));
+
+    // Nothing from the failed files went into the ledger.
+    let kinds: Vec<String> = json_list(&ws).iter().map(|e| e["file_name"].as_str().unwrap().to_string()).collect();
+    assert!(!kinds.iter().any(|k| k.contains("cdx.json") || k.contains("broken")), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "campaign.csv"), "the good campaign is recorded");
+}
+
+#[test]
+fn every_example_runs() {
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let case = entry.unwrap().path();
+        if !case.join("subject.toml").is_file() {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let o = assess(&tmp.path().join("ws"), &case, &out);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}: {}", case.display(), text(&o));
+        let c = assay(&tmp.path().join("ws"), &["assess", "--check", out.to_str().unwrap()]);
+        assert!(c.status.success(), "{}: {}", case.display(), text(&c));
+    }
+}
