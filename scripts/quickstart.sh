@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# A first evidence round trip on the embedded default (SQLite, no server):
-# create a workspace, sign and log two files, verify the log, export one entry as a bundle and
-# check it offline with the public key alone.
-set -euo pipefail
+# The main job on the embedded default (SQLite in .assay/, no server): assess the example
+# case of a 3D face terminal made in China for US federal procurement and three export markets,
+# then re-verify the output folder. The dossier is out/face-terminal-cn-us/dossier.html.
+#
+# `assay assess` exits 1 when a market cannot be served (a mandatory obligation is unmet); that
+# is a verdict, not a failure of this script, which exits non-zero only on errors.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q -p assay-cli
-assay=target/release/assay
-ws=$(mktemp -d)/ws
-$assay --workspace "$ws" init
-$assay --workspace "$ws" evidence add README.md Cargo.lock --kind technical-file --subject demo-terminal \
-  --meta firmware_digest=0000000000000000000000000000000000000000000000000000000000000000
-$assay --workspace "$ws" evidence list
-$assay --workspace "$ws" log verify
-$assay --workspace "$ws" evidence export 0 --out "$ws/../bundle"
-$assay verify-bundle "$ws/../bundle" --pubkey "$($assay --workspace "$ws" key export default)"
+cargo build --release --locked -q -p assay-cli || exit 2
+case="${1:-examples/face-terminal-cn-us}"
+target/release/assay assess "$case"
+status=$?
+if [ "$status" -ge 2 ]; then exit "$status"; fi
+target/release/assay assess --check "out/$(basename "$case")" || exit 2
+echo
+echo "Open out/$(basename "$case")/dossier.html in a browser; the filing package is in out/$(basename "$case")/filing/."

@@ -318,14 +318,15 @@ pub fn cluster_bootstrap(
         .par_iter()
         .flat_map_iter(|&start| {
             let block = BLOCK.min(resamples - start) as usize;
+            // weights[r * clusters + c]: how often resample r drew cluster c. One resample's
+            // weights are contiguous so the random increments stay within a small array.
             let mut weights = vec![0u32; clusters * block];
-            for r in 0..block {
+            for (r, w) in weights.chunks_exact_mut(clusters.max(1)).enumerate() {
                 let mut rng = SplitMix64::new(
                     seed ^ (u64::from(start) + r as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F),
                 );
                 for _ in 0..clusters {
-                    let c = rng.below(clusters as u32) as usize;
-                    weights[c * block + r] += 1;
+                    w[rng.below(clusters as u32) as usize] += 1;
                 }
             }
             let sums: Vec<Vec<f64>> = if narrow {
@@ -392,17 +393,20 @@ fn accumulate<A>(
     to_f64: impl Fn(A) -> f64,
 ) -> Vec<Vec<f64>>
 where
-    A: Copy + Default + From<u32> + std::ops::AddAssign + std::ops::Mul<Output = A>,
+    A: Copy + Default + From<u32> + std::ops::AddAssign,
 {
     let mut acc = vec![A::default(); block * row_len];
-    for (row, w) in rows.chunks_exact(row_len).zip(weights.chunks_exact(block)) {
-        for (r, &wr) in w.iter().enumerate() {
-            if wr == 0 {
-                continue;
-            }
-            let wr = A::from(wr);
-            for (a, &v) in acc[r * row_len..(r + 1) * row_len].iter_mut().zip(row) {
-                *a += wr * A::from(v);
+    let clusters = rows.len() / row_len.max(1);
+    for (c, row) in rows.chunks_exact(row_len).enumerate() {
+        for r in 0..block {
+            let wr = weights[r * clusters + c];
+            let sum = &mut acc[r * row_len..(r + 1) * row_len];
+            // Multiplicities are mostly 1 or 2: repeated vector adds beat a multiply that
+            // baseline x86-64 has no instruction for on 32-bit lanes.
+            for _ in 0..wr {
+                for (a, &v) in sum.iter_mut().zip(row) {
+                    *a += A::from(v);
+                }
             }
         }
     }

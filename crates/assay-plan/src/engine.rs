@@ -147,6 +147,33 @@ pub struct PlanSummary {
     pub constraints_violated: usize,
 }
 
+/// Variable-length lists of market indices, one per node, in one buffer.
+struct Ranges {
+    buf: Vec<u32>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Ranges {
+    fn with_capacity(n: usize) -> Ranges {
+        Ranges {
+            buf: Vec::with_capacity(n),
+            spans: Vec::with_capacity(n),
+        }
+    }
+    fn push(&mut self, items: &[u32]) {
+        self.spans.push((self.buf.len(), items.len()));
+        self.buf.extend_from_slice(items);
+    }
+    fn set(&mut self, at: usize, items: &[u32]) {
+        self.spans[at] = (self.buf.len(), items.len());
+        self.buf.extend_from_slice(items);
+    }
+    fn get(&self, at: usize) -> &[u32] {
+        let (start, len) = self.spans[at];
+        &self.buf[start..start + len]
+    }
+}
+
 /// A step with where it was first defined, for error messages and gap references.
 struct Node<'a> {
     step: &'a Step,
@@ -453,16 +480,17 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let days = |i: usize| g.nodes[i].step.duration.days;
 
     // Own markets per node: the markets whose gaps list it.
-    let own: Vec<Vec<u32>> = g
-        .nodes
-        .iter()
-        .map(|node| {
-            let mut ms: Vec<u32> = node.gaps.iter().map(|&(mi, _)| mi).collect();
-            ms.sort_unstable();
-            ms.dedup();
-            ms
-        })
-        .collect();
+    // Flat lists with ranges, not a Vec per node: a million small allocations cost more than
+    // the whole critical-path computation.
+    let mut own = Ranges::with_capacity(n);
+    let mut scratch: Vec<u32> = Vec::new();
+    for node in &g.nodes {
+        scratch.clear();
+        scratch.extend(node.gaps.iter().map(|&(mi, _)| mi));
+        scratch.sort_unstable();
+        scratch.dedup();
+        own.push(&scratch);
+    }
 
     // Forward pass.
     let mut es = vec![0i64; n];
@@ -515,7 +543,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let mut market_driver: Vec<Option<u32>> = vec![None; m];
     for v in 0..n {
         let ready = ef[v] + lag(v);
-        for &mi in &own[v] {
+        for &mi in own.get(v) {
             let mi = mi as usize;
             // Ties keep the first step in input order, so the driver is deterministic.
             if market_driver[mi].is_none() || ready > market_day[mi] {
@@ -534,7 +562,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         for &s in g.succs(v) {
             f = f.min(ls[s as usize]);
         }
-        for &mi in &own[v] {
+        for &mi in own.get(v) {
             f = f.min(market_day[mi as usize] - lag(v));
         }
         if f == i64::MAX {
@@ -551,24 +579,27 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     // Markets served per step (sorted market indices): a step serves its own markets and every
     // market its dependants serve. Sparse lists, not bit sets: a merged plan of many subjects
     // has hundreds of thousands of markets, each step serving a handful.
-    let mut served: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut served = Ranges::with_capacity(n);
+    served.spans.resize(n, (0, 0));
     for &v in order.iter().rev() {
         let v = v as usize;
-        let mut set = own[v].clone();
+        scratch.clear();
+        scratch.extend_from_slice(own.get(v));
         for &s in g.succs(v) {
-            set.extend_from_slice(&served[s as usize]);
+            scratch.extend_from_slice(served.get(s as usize));
         }
         if !g.succs(v).is_empty() {
-            set.sort_unstable();
-            set.dedup();
+            scratch.sort_unstable();
+            scratch.dedup();
         }
-        served[v] = set;
+        served.set(v, &scratch);
     }
 
     // Per market: how many steps it waits for and whether any is an estimate.
     let mut step_count = vec![0usize; m];
     let mut estimated = vec![false; m];
-    for (v, markets_of_v) in served.iter().enumerate() {
+    for v in 0..n {
+        let markets_of_v = served.get(v);
         let est = g.nodes[v].step.duration.basis == Basis::Estimate;
         for &mi in markets_of_v {
             step_count[mi as usize] += 1;
@@ -626,7 +657,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         match &c.before {
             Before::Date(day) => check(*day, None)?,
             Before::Export => {
-                for &mi in &served[v] {
+                for &mi in served.get(v) {
                     let market = &input.markets[mi as usize];
                     match market.target {
                         Some(target) => check(target, Some(market.market.clone()))?,
@@ -716,6 +747,12 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         .unwrap_or_default();
     let end_offset = market_day.iter().copied().max().unwrap_or(0);
 
+    // Sort indices, not the large output structs.
+    let mut by_start: Vec<u32> = (0..n as u32).collect();
+    by_start.sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        (es[a], ef[a], &g.nodes[a].step.id).cmp(&(es[b], ef[b], &g.nodes[b].step.id))
+    });
     let mut steps = Vec::with_capacity(n);
     let mut summary = PlanSummary {
         steps: n,
@@ -724,10 +761,12 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         constraints_violated: constraints.iter().filter(|c| !c.met).count(),
         ..PlanSummary::default()
     };
-    for v in 0..n {
+    for &v in &by_start {
+        let v = v as usize;
         let node = &g.nodes[v];
         let step = node.step;
-        let markets_served: Vec<String> = served[v]
+        let markets_served: Vec<String> = served
+            .get(v)
             .iter()
             .map(|&mi| input.markets[mi as usize].market.clone())
             .collect();
@@ -765,9 +804,6 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             gaps: node.gaps.iter().map(|&(mi, gi)| gap_ref(mi, gi)).collect(),
         });
     }
-    steps.sort_by(|a, b| {
-        (a.start, a.finish, &a.id).cmp(&(b.start, b.finish, &b.id))
-    });
 
     if summary.estimated_steps > 0 {
         notes.insert(
