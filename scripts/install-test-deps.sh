@@ -27,3 +27,9 @@ if ! /opt/assay-oscal-venv/bin/python -c 'import trestle.oscal.catalog' 2>/dev/n
     || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv /opt/assay-oscal-venv; }
   /opt/assay-oscal-venv/bin/pip install --quiet compliance-trestle==5.2.0
 fi
+
+# --- assess (assay-cli): headless Chromium renders the dossier for the screenshot test
+# (crates/assay-cli/tests/dossier_screenshot.rs).
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi

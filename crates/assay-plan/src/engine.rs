@@ -72,8 +72,9 @@ pub struct PlannedStep {
     pub markets: Vec<String>,
     /// Serves more than one market: done once, counted once.
     pub shared: bool,
-    /// The gaps that list this step (directly or through `uses`).
-    pub gaps: Vec<GapRef>,
+    /// The obligations (pack, obligation) whose gaps list this step, directly or through
+    /// `uses`, once each whatever the number of markets; `markets` says where.
+    pub closes: Vec<ObligationRef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +85,14 @@ pub enum StartReason {
     Dependency { step: String },
 }
 
+/// An obligation of a rule pack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObligationRef {
+    pub pack_id: String,
+    pub obligation_id: String,
+}
+
+/// One gap: an obligation in a market.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GapRef {
     pub market: String,
@@ -801,7 +810,22 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             started_by,
             markets: markets_served,
             shared,
-            gaps: node.gaps.iter().map(|&(mi, gi)| gap_ref(mi, gi)).collect(),
+            closes: {
+                let mut closes: Vec<ObligationRef> = Vec::with_capacity(1);
+                for &(mi, gi) in &node.gaps {
+                    let gap = &input.markets[mi as usize].gaps[gi as usize];
+                    if !closes
+                        .iter()
+                        .any(|c| c.pack_id == gap.pack_id && c.obligation_id == gap.obligation_id)
+                    {
+                        closes.push(ObligationRef {
+                            pack_id: gap.pack_id.clone(),
+                            obligation_id: gap.obligation_id.clone(),
+                        });
+                    }
+                }
+                closes
+            },
         });
     }
 

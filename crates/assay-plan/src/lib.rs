@@ -39,7 +39,7 @@ mod svg;
 pub mod template;
 
 pub use engine::{
-    ConstraintCheck, GapRef, MAX_STEP_DAYS, MarketPlan, Plan, PlanSummary, PlannedStep,
+    ConstraintCheck, GapRef, MAX_STEP_DAYS, MarketPlan, ObligationRef, Plan, PlanSummary, PlannedStep,
     StartReason, plan,
 };
 pub use error::PlanError;

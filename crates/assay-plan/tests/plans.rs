@@ -107,7 +107,7 @@ fn shared_step_counts_once_and_serves_both_markets() {
     let lab = find(&p, "lab");
     assert!(lab.shared);
     assert_eq!(lab.markets, ["US", "DE"]);
-    assert_eq!(lab.gaps.len(), 2);
+    assert_eq!(lab.closes.len(), 2);
     // US: 0-10-15 -> 2026-12-08, target 12-10 met with 2 days to spare.
     let us = &p.markets[0];
     assert_eq!(us.earliest, day("2026-12-08"));

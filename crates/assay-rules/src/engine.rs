@@ -432,12 +432,18 @@ fn eval_scope(
     trace: &mut Vec<ConditionTrace>,
     memo: &mut Memo,
 ) -> Match {
+    // Like a resolver explaining a conflict, stop at the first test that fails: it is the
+    // reason the scope does not match, and skipping the rest keeps out-of-scope packs cheap
+    // (they are most of the results at scale). Unknown tests do not stop the walk.
     let mut out = Match::Matched;
     for c in &scope.conditions {
         out = and(
             out,
             eval_condition(c, 0, subject, market, pack, trace, memo),
         );
+        if out == Match::NotMatched {
+            break;
+        }
     }
     out
 }
