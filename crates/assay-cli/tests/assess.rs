@@ -20,13 +20,24 @@ fn assay(ws: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn assess(ws: &Path, case: &Path, out: &Path) -> Output {
     assay(
         ws,
-        &["assess", case.to_str().unwrap(), "--date", "2026-11-22", "--out", out.to_str().unwrap()],
+        &[
+            "assess",
+            case.to_str().unwrap(),
+            "--date",
+            "2026-11-22",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     )
 }
 
@@ -51,7 +62,11 @@ fn copy_dir(from: &Path, to: &Path) {
 fn example_copy(tmp: &Path, name: &str) -> PathBuf {
     let case = tmp.join("repo/examples").join(name);
     copy_dir(&repo().join("examples").join(name), &case);
-    std::os::unix::fs::symlink(repo().join("../shared").canonicalize().unwrap(), tmp.join("shared")).ok();
+    std::os::unix::fs::symlink(
+        repo().join("../shared").canonicalize().unwrap(),
+        tmp.join("shared"),
+    )
+    .ok();
     case
 }
 
@@ -62,7 +77,12 @@ fn face_terminal_case_end_to_end() {
     let out = tmp.path().join("out");
     let case = repo().join("examples/face-terminal-cn-us");
     let o = assess(&ws, &case, &out);
-    assert_eq!(o.status.code(), Some(1), "blocking gaps give exit 1:\n{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "blocking gaps give exit 1:\n{}",
+        text(&o)
+    );
 
     let a = json(&out.join("assessment.json"));
     let markets: Vec<(&str, &str)> = a["markets"]
@@ -73,18 +93,34 @@ fn face_terminal_case_end_to_end() {
         .collect();
     assert_eq!(
         markets,
-        vec![("US", "cannot-ship"), ("DE", "cannot-ship"), ("SG", "cannot-ship"), ("BR", "cannot-ship")]
+        vec![
+            ("US", "cannot-ship"),
+            ("DE", "cannot-ship"),
+            ("SG", "cannot-ship"),
+            ("BR", "cannot-ship")
+        ]
     );
     let us = &a["markets"][0];
-    assert!(us["why"].as_str().unwrap().contains("third-party lab"), "{us}");
+    assert!(
+        us["why"].as_str().unwrap().contains("third-party lab"),
+        "{us}"
+    );
     assert!(us["earliest_date"].as_str().unwrap() > "2026-11-22");
 
     // The PAD campaign: 2 of 150 silicone masks accepted fails iBeta-style Level 2 (APCER <= 1%).
     let verdicts = &a["pad"][0]["report"]["verdicts"];
-    let l2 = verdicts.as_array().unwrap().iter().find(|v| v["scheme"] == "ibeta-l2").unwrap();
+    let l2 = verdicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["scheme"] == "ibeta-l2")
+        .unwrap();
     assert_eq!(l2["outcome"], "fail");
     let failures = l2.to_string();
-    assert!(failures.contains("silicone-mask") && failures.contains("2 of 150"), "{failures}");
+    assert!(
+        failures.contains("silicone-mask") && failures.contains("2 of 150"),
+        "{failures}"
+    );
 
     // The SBOM scan: the wazuh agent's CVE-2025-24016 is known exploited and overdue; the VEX
     // statement rules out the websocket finding.
@@ -98,23 +134,46 @@ fn face_terminal_case_end_to_end() {
         .find(|f| f["kev"] == true)
         .unwrap();
     assert_eq!(kev["component"]["name"], "github.com/wazuh/wazuh");
-    assert_eq!(kev["due_date"], "2025-07-01", "the KEV dueDate as the catalog gives it");
+    assert_eq!(
+        kev["due_date"], "2025-07-01",
+        "the KEV dueDate as the catalog gives it"
+    );
 
     // Evidence: every item shown was verified.
     let evidence = a["evidence"].as_array().unwrap();
     assert!(evidence.len() >= 8);
-    assert!(evidence.iter().all(|e| e["signature"] == "verified"), "{evidence:?}");
+    assert!(
+        evidence.iter().all(|e| e["signature"] == "verified"),
+        "{evidence:?}"
+    );
 
     // Outputs.
-    for f in ["dossier.html", "plan.json", "plan.svg", "filing/security-assessment-report.html", "filing/MANIFEST.sha256", "attestation/bundle.json"] {
+    for f in [
+        "dossier.html",
+        "plan.json",
+        "plan.svg",
+        "filing/security-assessment-report.html",
+        "filing/MANIFEST.sha256",
+        "attestation/bundle.json",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let html = std::fs::read_to_string(out.join("dossier.html")).unwrap();
-    for needle in ["<h2 id=\"markets\">", "cannot ship", "silicone-mask", "CVE-2025-24016", "<svg", "secondary"] {
+    for needle in [
+        "<h2 id=\"markets\">",
+        "cannot ship",
+        "silicone-mask",
+        "CVE-2025-24016",
+        "<svg",
+        "secondary",
+    ] {
         assert!(html.contains(needle), "dossier lacks {needle}");
     }
     assert!(!html.contains("<script"), "the dossier is static");
-    assert!(!html.contains("http://") && !html.contains("https://") || !html.contains("src=\"http"), "no remote resources");
+    assert!(
+        !html.contains("http://") && !html.contains("https://") || !html.contains("src=\"http"),
+        "no remote resources"
+    );
     let plan = json(&out.join("plan.json"));
     assert_eq!(plan["markets"].as_array().unwrap().len(), 4);
 
@@ -134,7 +193,11 @@ fn face_terminal_case_end_to_end() {
 
 fn json_list(ws: &Path) -> Vec<Value> {
     let o = assay(ws, &["--format", "json", "evidence", "list"]);
-    serde_json::from_slice::<Value>(&o.stdout).unwrap().as_array().unwrap().clone()
+    serde_json::from_slice::<Value>(&o.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -145,14 +208,22 @@ fn check_names_what_was_changed() {
     assess(&ws, &repo().join("examples/face-terminal-cn-us"), &out);
 
     let evidence = out.join("filing/evidence");
-    let file = std::fs::read_dir(&evidence).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&evidence)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[0] ^= 1;
     std::fs::write(&file, bytes).unwrap();
     let c = assay(&ws, &["assess", "--check", out.to_str().unwrap()]);
     assert_eq!(c.status.code(), Some(1));
     let t = text(&c);
-    assert!(t.contains("FAIL filing manifest digests") && t.contains("changed"), "{t}");
+    assert!(
+        t.contains("FAIL filing manifest digests") && t.contains("changed"),
+        "{t}"
+    );
     assert!(t.contains("FAIL evidence signatures"), "{t}");
 
     // A verdict edited in assessment.json no longer matches the attestation nor the recomputation.
@@ -172,8 +243,14 @@ fn check_names_what_was_changed() {
     let c = assay(&ws, &["assess", "--check", out2.to_str().unwrap()]);
     assert_eq!(c.status.code(), Some(1));
     let t = text(&c);
-    assert!(t.contains("FAIL assessment.json is the attested one"), "{t}");
-    assert!(t.contains("FAIL verdicts follow from inputs and packs"), "{t}");
+    assert!(
+        t.contains("FAIL assessment.json is the attested one"),
+        "{t}"
+    );
+    assert!(
+        t.contains("FAIL verdicts follow from inputs and packs"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -194,21 +271,49 @@ fn broken_inputs_are_named_and_never_recorded() {
     let o = assess(&ws, &case, &out);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
-    assert!(t.contains("could not read sbom/firmware-2.1.0.cdx.json"), "{t}");
+    assert!(
+        t.contains("could not read sbom/firmware-2.1.0.cdx.json"),
+        "{t}"
+    );
     assert!(t.contains("could not read pad/broken.csv"), "{t}");
 
     let a = json(&out.join("assessment.json"));
-    let failed: Vec<&Value> = a["inputs"].as_array().unwrap().iter().filter(|i| i["status"] == "failed").collect();
+    let failed: Vec<&Value> = a["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "failed")
+        .collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
-    let broken_pad = failed.iter().find(|i| i["path"] == "pad/broken.csv").unwrap();
-    assert!(broken_pad["problem"].as_str().unwrap().contains("broken.csv:2: field `score`"), "{broken_pad}");
+    let broken_pad = failed
+        .iter()
+        .find(|i| i["path"] == "pad/broken.csv")
+        .unwrap();
+    assert!(
+        broken_pad["problem"]
+            .as_str()
+            .unwrap()
+            .contains("broken.csv:2: field `score`"),
+        "{broken_pad}"
+    );
     let html = std::fs::read_to_string(out.join("dossier.html")).unwrap();
     assert!(html.contains("could not be read") && html.contains("pad/broken.csv"));
 
     // Nothing from the failed files went into the ledger.
-    let kinds: Vec<String> = json_list(&ws).iter().map(|e| e["file_name"].as_str().unwrap().to_string()).collect();
-    assert!(!kinds.iter().any(|k| k.contains("cdx.json") || k.contains("broken")), "{kinds:?}");
-    assert!(kinds.iter().any(|k| k == "campaign.csv"), "the good campaign is recorded");
+    let kinds: Vec<String> = json_list(&ws)
+        .iter()
+        .map(|e| e["file_name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.contains("cdx.json") || k.contains("broken")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|k| k == "campaign.csv"),
+        "the good campaign is recorded"
+    );
 }
 
 #[test]
@@ -221,8 +326,16 @@ fn every_example_runs() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         let o = assess(&tmp.path().join("ws"), &case, &out);
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{}: {}", case.display(), text(&o));
-        let c = assay(&tmp.path().join("ws"), &["assess", "--check", out.to_str().unwrap()]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}: {}",
+            case.display(),
+            text(&o)
+        );
+        let c = assay(
+            &tmp.path().join("ws"),
+            &["assess", "--check", out.to_str().unwrap()],
+        );
         assert!(c.status.success(), "{}: {}", case.display(), text(&c));
     }
 }

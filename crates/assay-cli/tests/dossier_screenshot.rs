@@ -23,7 +23,11 @@ fn render(html: &Path, png: &Path, profile: &Path) {
         .arg(format!("file://{}", html.display()))
         .output()
         .expect("chromium is installed (scripts/install-test-deps.sh)");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
 }
 
 /// Share of pixels that are not near-white, and of pixels in the dark red of a
@@ -60,32 +64,69 @@ fn dossier_renders_in_chromium_with_the_verdicts_on_top() {
     let o = Command::new(env!("CARGO_BIN_EXE_assay"))
         .arg("--workspace")
         .arg(tmp.path().join("ws"))
-        .args(["assess", case.to_str().unwrap(), "--date", "2026-11-22", "--out", out.to_str().unwrap()])
+        .args([
+            "assess",
+            case.to_str().unwrap(),
+            "--date",
+            "2026-11-22",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let png = tmp.path().join("dossier.png");
-    render(&out.join("dossier.html"), &png, &tmp.path().join("chromium-profile"));
+    render(
+        &out.join("dossier.html"),
+        &png,
+        &tmp.path().join("chromium-profile"),
+    );
     // The first screen: title, the four market cards with their red "cannot ship" badges.
     let (width, ink_top, red_top) = ink(&png, 0..500);
     assert_eq!(width, 1280);
-    assert!((0.02..0.5).contains(&ink_top), "the first screen is blank or solid: {ink_top}");
-    assert!(red_top > 0.001, "no red verdict badge on the first screen: {red_top}");
+    assert!(
+        (0.02..0.5).contains(&ink_top),
+        "the first screen is blank or solid: {ink_top}"
+    );
+    assert!(
+        red_top > 0.001,
+        "no red verdict badge on the first screen: {red_top}"
+    );
     // Further down: tables of gaps and obligations, not an empty page.
     let (_, ink_rest, _) = ink(&png, 500..1600);
-    assert!(ink_rest > 0.03, "the page below the fold is empty: {ink_rest}");
+    assert!(
+        ink_rest > 0.03,
+        "the page below the fold is empty: {ink_rest}"
+    );
 
     // A page with no verdicts (the iris lock, out of scope everywhere) shows no red badge.
     let out2 = tmp.path().join("out2");
-    let case2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/iris-lock-non-autonomous");
+    let case2 =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/iris-lock-non-autonomous");
     Command::new(env!("CARGO_BIN_EXE_assay"))
         .arg("--workspace")
         .arg(tmp.path().join("ws2"))
-        .args(["assess", case2.to_str().unwrap(), "--date", "2026-11-22", "--out", out2.to_str().unwrap()])
+        .args([
+            "assess",
+            case2.to_str().unwrap(),
+            "--date",
+            "2026-11-22",
+            "--out",
+            out2.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let png2 = tmp.path().join("iris.png");
-    render(&out2.join("dossier.html"), &png2, &tmp.path().join("chromium-profile-2"));
+    render(
+        &out2.join("dossier.html"),
+        &png2,
+        &tmp.path().join("chromium-profile-2"),
+    );
     let (_, ink2, red2) = ink(&png2, 0..500);
     assert!(ink2 > 0.02, "{ink2}");
     assert!(red2 < 0.0005, "a red badge on a can-ship dossier: {red2}");

@@ -25,20 +25,42 @@ fn fixture(name: &str) -> String {
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     })
 }
 
 #[test]
 fn report_json_reproduces_bob_pad_base_reference() {
-    let out = assay(&["--format", "json", "pad", "report", &shared("bob.pad.base/scores-dev.csv"), "--bootstrap", "100"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = assay(&[
+        "--format",
+        "json",
+        "pad",
+        "report",
+        &shared("bob.pad.base/scores-dev.csv"),
+        "--bootstrap",
+        "100",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     let points = report["scores"]["operating_points"].as_array().unwrap();
     let bpcer20 = points.iter().find(|p| p["criterion"] == "bpcer20").unwrap();
     assert!((bpcer20["threshold"].as_f64().unwrap() - 6.86079).abs() < 1e-6);
     assert!((bpcer20["bpcer"]["value"].as_f64().unwrap() - 0.3816).abs() < 1e-9);
-    let x1 = bpcer20["species"].as_array().unwrap().iter().find(|s| s["name"] == "x1").unwrap();
+    let x1 = bpcer20["species"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "x1")
+        .unwrap();
     assert_eq!(x1["apcer"]["count"], 49);
     assert_eq!(x1["apcer"]["total"], 992);
     assert!((report["scores"]["bpcer20"].as_f64().unwrap() - 0.3816).abs() < 1e-9);
@@ -55,22 +77,49 @@ fn record_stores_campaign_and_report_with_meta_and_fails_on_failed_scheme() {
     let ws_path = ws.path().to_str().unwrap();
     assert!(assay(&["init", "--workspace", ws_path]).status.success());
     let out = assay(&[
-        "--workspace", ws_path, "--format", "json", "pad", "report", &fixture("device-campaign.csv"),
-        "--manifest", &fixture("manifest.toml"), "--scheme", "ibeta-l2", "--scheme", "cc-bio-pad-l1", "--record",
+        "--workspace",
+        ws_path,
+        "--format",
+        "json",
+        "pad",
+        "report",
+        &fixture("device-campaign.csv"),
+        "--manifest",
+        &fixture("manifest.toml"),
+        "--scheme",
+        "ibeta-l2",
+        "--scheme",
+        "cc-bio-pad-l1",
+        "--record",
     ]);
     // ibeta-l2 fails (2 species, 10 attacks each at most): exit 1.
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["verdicts"][0]["outcome"], "fail");
     assert_eq!(report["verdicts"][1]["outcome"], "pass"); // IAPAR 1/10 <= 15%
-    let list = assay(&["--workspace", ws_path, "--format", "json", "evidence", "list"]);
+    let list = assay(&[
+        "--workspace",
+        ws_path,
+        "--format",
+        "json",
+        "evidence",
+        "list",
+    ]);
     let entries = json(&list);
     let entries = entries.as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["kind"], "pad-campaign");
     assert_eq!(entries[1]["kind"], "pad-report");
     let meta = &entries[1]["meta"];
-    assert_eq!(meta["firmware_digest"], "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    assert_eq!(
+        meta["firmware_digest"],
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    );
     assert_eq!(meta["lab"], "Example Biometrics Lab");
     assert_eq!(meta["passed_schemes"], "cc-bio-pad-l1");
     assert_eq!(meta["failed_schemes"], "ibeta-l2");
@@ -93,15 +142,36 @@ fn bad_campaign_records_nothing() {
     )
     .unwrap();
     let out = assay(&[
-        "--workspace", ws_path, "pad", "report", bad.to_str().unwrap(), "--manifest", &fixture("manifest.toml"), "--record",
+        "--workspace",
+        ws_path,
+        "pad",
+        "report",
+        bad.to_str().unwrap(),
+        "--manifest",
+        &fixture("manifest.toml"),
+        "--record",
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.csv:2: field `species`"), "{err}");
-    let list = json(&assay(&["--workspace", ws_path, "--format", "json", "evidence", "list"]));
+    let list = json(&assay(&[
+        "--workspace",
+        ws_path,
+        "--format",
+        "json",
+        "evidence",
+        "list",
+    ]));
     assert_eq!(list.as_array().unwrap().len(), 0);
     // --record without a manifest is a usage error, before anything is read.
-    let out = assay(&["--workspace", ws_path, "pad", "report", &fixture("device-campaign.csv"), "--record"]);
+    let out = assay(&[
+        "--workspace",
+        ws_path,
+        "pad",
+        "report",
+        &fixture("device-campaign.csv"),
+        "--record",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -110,25 +180,70 @@ fn schemes_plan_and_formats() {
     let out = assay(&["--format", "json", "pad", "schemes"]);
     assert!(out.status.success());
     let schemes = json(&out);
-    let ids: Vec<&str> = schemes.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    for id in ["ibeta-l1", "ibeta-l2", "ibeta-l3", "fido-iapar-7", "fido-iapar-15", "cc-bio-pad-l1", "cc-bio-pad-l2", "nist-sp-800-63-4"] {
+    let ids: Vec<&str> = schemes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "ibeta-l1",
+        "ibeta-l2",
+        "ibeta-l3",
+        "fido-iapar-7",
+        "fido-iapar-15",
+        "cc-bio-pad-l1",
+        "cc-bio-pad-l2",
+        "nist-sp-800-63-4",
+    ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    let out = assay(&["--format", "json", "pad", "plan", "--target", "0.01", "--confidence", "0.95"]);
+    let out = assay(&[
+        "--format",
+        "json",
+        "pad",
+        "plan",
+        "--target",
+        "0.01",
+        "--confidence",
+        "0.95",
+    ]);
     let plan = json(&out);
     assert_eq!(plan["rows"][0]["presentations"], 299);
     let text = assay(&["pad", "plan", "--target", "0.01"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("0 errors allowed:      299 presentations"));
-    let sarif = assay(&["--format", "sarif", "pad", "report", &fixture("device-campaign.csv")]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("0 errors allowed:      299 presentations")
+    );
+    let sarif = assay(&[
+        "--format",
+        "sarif",
+        "pad",
+        "report",
+        &fixture("device-campaign.csv"),
+    ]);
     assert_eq!(sarif.status.code(), Some(2));
-    let unknown = assay(&["pad", "report", &fixture("device-campaign.csv"), "--scheme", "ibeta-l9"]);
+    let unknown = assay(&[
+        "pad",
+        "report",
+        &fixture("device-campaign.csv"),
+        "--scheme",
+        "ibeta-l9",
+    ]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown scheme `ibeta-l9`"));
 }
 
 #[test]
 fn html_is_self_contained_with_det_curve() {
-    let out = assay(&["--format", "html", "pad", "report", &shared("bob.pad.base/scores-dev.csv"), "--bootstrap", "0"]);
+    let out = assay(&[
+        "--format",
+        "html",
+        "pad",
+        "report",
+        &shared("bob.pad.base/scores-dev.csv"),
+        "--bootstrap",
+        "0",
+    ]);
     assert!(out.status.success());
     let html = String::from_utf8(out.stdout).unwrap();
     assert!(html.starts_with("<!doctype html>"));
@@ -139,11 +254,27 @@ fn html_is_self_contained_with_det_curve() {
 #[test]
 fn covers_checks_the_shipping_firmware() {
     let dir = tempfile::tempdir().unwrap();
-    let out = assay(&["--format", "json", "pad", "report", &fixture("device-campaign.csv"), "--manifest", &fixture("manifest.toml"), "--bootstrap", "0"]);
+    let out = assay(&[
+        "--format",
+        "json",
+        "pad",
+        "report",
+        &fixture("device-campaign.csv"),
+        "--manifest",
+        &fixture("manifest.toml"),
+        "--bootstrap",
+        "0",
+    ]);
     let path = dir.path().join("report.json");
     std::fs::write(&path, &out.stdout).unwrap();
     let p = path.to_str().unwrap();
-    let same = assay(&["pad", "covers", p, "--firmware-digest", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]);
+    let same = assay(&[
+        "pad",
+        "covers",
+        p,
+        "--firmware-digest",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ]);
     assert_eq!(same.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&same.stdout).starts_with("covered"));
     let other = "0".repeat(64);
@@ -154,10 +285,26 @@ fn covers_checks_the_shipping_firmware() {
 
 #[test]
 fn bob_measure_file_is_read_as_it_is() {
-    let out = assay(&["--format", "json", "pad", "report", &shared("bob.measure/dev-1.txt"), "--criterion", "eer", "--bootstrap", "0"]);
+    let out = assay(&[
+        "--format",
+        "json",
+        "pad",
+        "report",
+        &shared("bob.measure/dev-1.txt"),
+        "--criterion",
+        "eer",
+        "--bootstrap",
+        "0",
+    ]);
     assert!(out.status.success());
     let report = json(&out);
-    let eer = report["scores"]["operating_points"].as_array().unwrap().iter().find(|p| p["criterion"] == "eer").unwrap().clone();
+    let eer = report["scores"]["operating_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["criterion"] == "eer")
+        .unwrap()
+        .clone();
     assert!((eer["threshold"].as_f64().unwrap() + 8.025286e-03).abs() < 1e-9);
     assert_eq!(eer["apcer_pooled"]["count"], 31);
     assert_eq!(eer["bpcer"]["count"], 28);

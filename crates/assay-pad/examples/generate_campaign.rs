@@ -7,10 +7,25 @@ use std::io::{BufWriter, Write};
 use assay_pad::confidence::SplitMix64;
 
 const SPECIES: [&str; 20] = [
-    "print-photo-a4", "print-photo-glossy", "print-cutout-eyes", "print-curved", "paper-mask",
-    "paper-mask-3d-fold", "video-replay-phone", "video-replay-tablet", "video-replay-monitor",
-    "screen-photo-phone", "latex-mask", "silicone-mask", "resin-mask", "rigid-mask-3d",
-    "hyper-realistic-mask", "fabric-mask", "plaster-mask", "makeup-disguise", "mannequin-head",
+    "print-photo-a4",
+    "print-photo-glossy",
+    "print-cutout-eyes",
+    "print-curved",
+    "paper-mask",
+    "paper-mask-3d-fold",
+    "video-replay-phone",
+    "video-replay-tablet",
+    "video-replay-monitor",
+    "screen-photo-phone",
+    "latex-mask",
+    "silicone-mask",
+    "resin-mask",
+    "rigid-mask-3d",
+    "hyper-realistic-mask",
+    "fabric-mask",
+    "plaster-mask",
+    "makeup-disguise",
+    "mannequin-head",
     "3d-print-head",
 ];
 
@@ -27,11 +42,21 @@ fn main() -> std::io::Result<()> {
         eprintln!("usage: generate_campaign OUT.csv [ROWS] [SUBJECTS] [SPECIES]");
         std::process::exit(2);
     };
-    let rows: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    let rows: u64 = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
     let subjects: u32 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50_000);
-    let species: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(20).min(SPECIES.len());
+    let species: usize = args
+        .get(4)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+        .min(SPECIES.len());
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
-    writeln!(w, "presentation_id,subject,session,kind,species,attack_potential,instrument,decision,score")?;
+    writeln!(
+        w,
+        "presentation_id,subject,session,kind,species,attack_potential,instrument,decision,score"
+    )?;
     let mut rng = SplitMix64::new(0x00C0_FFEE);
     for i in 0..rows {
         let subject = rng.below(subjects);
@@ -39,7 +64,10 @@ fn main() -> std::io::Result<()> {
         // One in five presentations is bona fide.
         if rng.below(5) == 0 {
             let score = 2.5 + normal(&mut rng);
-            writeln!(w, "p{i:08},s{subject:05},{session},bona_fide,,,,,{score:.6}")?;
+            writeln!(
+                w,
+                "p{i:08},s{subject:05},{session},bona_fide,,,,,{score:.6}"
+            )?;
         } else {
             let s = rng.below(species as u32) as usize;
             let level = 1 + s % 3;

@@ -17,20 +17,35 @@ impl Reporter for Timer {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: report_file CAMPAIGN")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: report_file CAMPAIGN")?;
     let start = Instant::now();
     let campaign = read::read_path(path.as_ref())?;
-    eprintln!("  {:<20} {:>8.3} s ({} rows)", "read", start.elapsed().as_secs_f64(), campaign.len());
+    eprintln!(
+        "  {:<20} {:>8.3} s ({} rows)",
+        "read",
+        start.elapsed().as_secs_f64(),
+        campaign.len()
+    );
     let t = Instant::now();
     let digest = read::file_digest(path.as_ref())?;
     eprintln!("  {:<20} {:>8.3} s", "digest", t.elapsed().as_secs_f64());
     let timer = Timer(std::sync::Mutex::new((Instant::now(), "start".into())));
-    let options = PadOptions { campaign_digest: Some(digest), ..PadOptions::default() };
+    let options = PadOptions {
+        campaign_digest: Some(digest),
+        ..PadOptions::default()
+    };
     let report = pad_report(&campaign, None, &[], &options, &timer)?;
     timer.step("end");
     let t = Instant::now();
     let json = serde_json::to_string(&report)?;
-    eprintln!("  {:<20} {:>8.3} s ({} bytes)", "json", t.elapsed().as_secs_f64(), json.len());
+    eprintln!(
+        "  {:<20} {:>8.3} s ({} bytes)",
+        "json",
+        t.elapsed().as_secs_f64(),
+        json.len()
+    );
     eprintln!("total {:.3} s", start.elapsed().as_secs_f64());
     Ok(())
 }

@@ -191,11 +191,15 @@ impl Campaign {
             }
             check_species(row.kind, !row.species.is_empty()).map_err(|m| err("species", m))?;
             campaign.kind.push(row.kind);
-            campaign.species.push(species.get_or_insert(row.species.as_bytes()));
+            campaign
+                .species
+                .push(species.get_or_insert(row.species.as_bytes()));
             campaign
                 .level
                 .push(levels.get_or_insert(row.attack_potential.as_bytes()));
-            campaign.subject.push(subjects.get_or_insert(row.subject.as_bytes()));
+            campaign
+                .subject
+                .push(subjects.get_or_insert(row.subject.as_bytes()));
             campaign.decision.push(row.decision);
             campaign.score.push(row.score);
         }
@@ -227,7 +231,10 @@ impl Campaign {
                     *v = new_index[*v as usize];
                 }
             });
-            *names = order.iter().map(|&i| std::mem::take(&mut names[i])).collect();
+            *names = order
+                .iter()
+                .map(|&i| std::mem::take(&mut names[i]))
+                .collect();
         }
         remap(&mut self.species_names, &mut self.species);
         remap(&mut self.level_names, &mut self.level);
@@ -257,7 +264,7 @@ pub(crate) fn check_species(kind: Kind, has_species: bool) -> Result<(), String>
 pub(crate) struct Interner {
     /// Labels of up to 15 bytes, packed into the key itself: no pointer to chase on lookup,
     /// which is what makes a 50,000-subject table fast when rows come in random order.
-    short: std::collections::HashMap<u128, u32, KeyHash>,
+    short: ShortTable,
     map: std::collections::HashMap<Box<[u8]>, u32, KeyHash>,
     names: Vec<Box<[u8]>>,
     last: Option<u32>,
@@ -297,15 +304,74 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-/// A label of at most 15 bytes as one integer (bytes, then the length in the top byte).
+/// A label of at most 11 bytes as one integer: bytes 0..11 the label, byte 11 its length.
+/// Bytes 12..16 stay free for the table to store the index beside the key.
 fn pack(key: &[u8]) -> Option<u128> {
-    if key.len() > 15 {
+    if key.len() > 11 {
         return None;
     }
     let mut buf = [0u8; 16];
     buf[..key.len()].copy_from_slice(key);
-    buf[15] = key.len() as u8;
+    buf[11] = key.len() as u8;
     Some(u128::from_le_bytes(buf))
+}
+
+const KEY_BITS: u128 = (1u128 << 96) - 1;
+
+/// Open addressing with linear probing; each slot holds a packed key and its index + 1 in
+/// one 16-byte word, so a lookup touches one cache line.
+#[derive(Default, Debug, Clone)]
+pub(crate) struct ShortTable {
+    slots: Vec<u128>,
+    len: usize,
+}
+
+impl ShortTable {
+    fn slot_of(&self, packed: u128) -> usize {
+        let x = (packed as u64) ^ ((packed >> 64) as u64).rotate_left(29);
+        let m = u128::from(x) * 0x9E37_79B9_7F4A_7C15u128;
+        ((m as u64) ^ ((m >> 64) as u64)) as usize & (self.slots.len() - 1)
+    }
+
+    fn get(&self, packed: u128) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot_of(packed);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            if s & KEY_BITS == packed {
+                return Some((s >> 96) as u32 - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, packed: u128, index: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![0; (old.len() * 2).max(64)];
+            self.len = 0;
+            for s in old.into_iter().filter(|&s| s != 0) {
+                self.place(s);
+            }
+        }
+        self.place(packed | (u128::from(index) + 1) << 96);
+    }
+
+    fn place(&mut self, slot: u128) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot_of(slot & KEY_BITS);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+        self.len += 1;
+    }
 }
 
 /// Below this many labels a linear scan beats hashing (species and levels are a handful).
@@ -313,7 +379,10 @@ const SCAN_LIMIT: usize = 4;
 
 impl Interner {
     fn scan(&self, key: &[u8]) -> Option<u32> {
-        self.names.iter().position(|n| **n == *key).map(|i| i as u32)
+        self.names
+            .iter()
+            .position(|n| **n == *key)
+            .map(|i| i as u32)
     }
 
     pub(crate) fn get_or_insert(&mut self, key: &[u8]) -> u32 {
@@ -333,8 +402,10 @@ impl Interner {
                 self.names.push(key.into());
                 match pack(key) {
                     Some(packed) => self.short.insert(packed, i),
-                    None => self.map.insert(key.into(), i),
-                };
+                    None => {
+                        self.map.insert(key.into(), i);
+                    }
+                }
                 i
             }
         };
@@ -348,7 +419,7 @@ impl Interner {
             self.scan(key)
         } else {
             match pack(key) {
-                Some(packed) => self.short.get(&packed).copied(),
+                Some(packed) => self.short.get(packed),
                 None => self.map.get(key).copied(),
             }
         }
@@ -363,5 +434,34 @@ impl Interner {
             .into_iter()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interner_round_trips_many_short_and_long_labels() {
+        let mut interner = Interner::default();
+        let labels: Vec<String> = (0..20_000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    format!("a-rather-long-subject-label-{i}")
+                } else {
+                    format!("s{i}")
+                }
+            })
+            .collect();
+        for (i, label) in labels.iter().enumerate() {
+            assert_eq!(interner.get_or_insert(label.as_bytes()), i as u32);
+        }
+        for (i, label) in labels.iter().enumerate().rev() {
+            assert_eq!(interner.lookup(label.as_bytes()), Some(i as u32));
+            assert_eq!(interner.get_or_insert(label.as_bytes()), i as u32);
+        }
+        assert_eq!(interner.lookup(b"s20000"), None);
+        assert_eq!(interner.lookup(b"s1\0"), None, "length is part of the key");
+        assert_eq!(interner.get_or_insert(b""), NONE);
     }
 }

@@ -330,7 +330,7 @@ pub fn cluster_bootstrap(
                 }
             }
             let sums: Vec<Vec<f64>> = if narrow {
-                accumulate::<u32>(&rows, &weights, row_len, block, |x| f64::from(x))
+                accumulate::<u32>(&rows, &weights, row_len, block, f64::from)
             } else {
                 accumulate::<u64>(&rows, &weights, row_len, block, |x| x as f64)
             };
@@ -355,7 +355,11 @@ pub fn cluster_bootstrap(
         .collect();
     let alpha = 1.0 - confidence;
     let interval_of = |column: usize| -> Option<Interval> {
-        let mut v: Vec<f64> = stats.iter().map(|s| s[column]).filter(|x| x.is_finite()).collect();
+        let mut v: Vec<f64> = stats
+            .iter()
+            .map(|s| s[column])
+            .filter(|x| x.is_finite())
+            .collect();
         // A rate undefined in more than 5% of resamples has no meaningful percentile.
         if v.is_empty() || (v.len() as f64) < 0.95 * resamples as f64 {
             return None;
@@ -380,7 +384,11 @@ pub fn cluster_bootstrap(
         seed,
         clusters,
         rates: (0..width).map(interval_of).collect(),
-        max: if max_of.is_empty() { None } else { interval_of(width) },
+        max: if max_of.is_empty() {
+            None
+        } else {
+            interval_of(width)
+        },
     }
 }
 
@@ -466,18 +474,24 @@ mod tests {
         // 37 clusters, 3 rates; counts from a fixed generator.
         let (clusters, width) = (37usize, 3usize);
         let mut g = SplitMix64::new(99);
-        let mut counts = ClusterCounts { width, ..Default::default() };
+        let mut counts = ClusterCounts {
+            width,
+            ..Default::default()
+        };
         for _ in 0..clusters * width {
             let den = g.below(9);
             counts.denominators.push(den);
-            counts.numerators.push(if den == 0 { 0 } else { g.below(den + 1) });
+            counts
+                .numerators
+                .push(if den == 0 { 0 } else { g.below(den + 1) });
         }
         let (resamples, seed) = (40u32, 5u64);
         let got = cluster_bootstrap(&counts, &[0, 1], resamples, seed, 0.9);
         // Naive: draw clusters one by one with the same per-resample generators.
         let mut stats: Vec<Vec<f64>> = Vec::new();
         for r in 0..resamples {
-            let mut rng = SplitMix64::new(seed ^ (u64::from(r) + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+            let mut rng =
+                SplitMix64::new(seed ^ (u64::from(r) + 1).wrapping_mul(0xA076_1D64_78BD_642F));
             let (mut num, mut den) = (vec![0u64; width], vec![0u64; width]);
             for _ in 0..clusters {
                 let c = rng.below(clusters as u32) as usize;
@@ -505,6 +519,9 @@ mod tests {
     #[test]
     fn statement_reads_plainly() {
         let s = statement("APCER", "accepted", 0, 150, 0.95);
-        assert_eq!(s, "0 of 150 accepted: APCER <= 1.98% at 95% (one-sided Clopper-Pearson)");
+        assert_eq!(
+            s,
+            "0 of 150 accepted: APCER <= 1.98% at 95% (one-sided Clopper-Pearson)"
+        );
     }
 }

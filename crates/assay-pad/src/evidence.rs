@@ -10,14 +10,26 @@ use crate::report::{Outcome, PadReport};
 /// `species_groups`, and `firmware_digest` when the report binds one.
 pub fn evidence_meta(report: &PadReport) -> BTreeMap<String, String> {
     let mut meta = BTreeMap::new();
-    meta.insert("passed_schemes".into(), report.schemes_with(Outcome::Pass).join(","));
-    meta.insert("failed_schemes".into(), report.schemes_with(Outcome::Fail).join(","));
+    meta.insert(
+        "passed_schemes".into(),
+        report.schemes_with(Outcome::Pass).join(","),
+    );
+    meta.insert(
+        "failed_schemes".into(),
+        report.schemes_with(Outcome::Fail).join(","),
+    );
     meta.insert(
         "indeterminate_schemes".into(),
         report.schemes_with(Outcome::Indeterminate).join(","),
     );
-    meta.insert("max_passed_level".into(), report.max_passed_level().to_string());
-    meta.insert("species_groups".into(), report.campaign.species_groups.join(","));
+    meta.insert(
+        "max_passed_level".into(),
+        report.max_passed_level().to_string(),
+    );
+    meta.insert(
+        "species_groups".into(),
+        report.campaign.species_groups.join(","),
+    );
     if let Some(d) = &report.firmware_digest {
         meta.insert("firmware_digest".into(), d.clone());
     }

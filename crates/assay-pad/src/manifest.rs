@@ -133,7 +133,9 @@ fn date(value: &toml::Value, field: &str, file: &str) -> Result<String> {
     let ok = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if ok {
         Ok(text)
     } else {
@@ -232,7 +234,10 @@ groups = ["mask", "mask-3d"]
     fn bad_digest_is_named() {
         let bad = GOOD.replace("sha256:9F86", "9F86Z");
         let e = Manifest::parse(&bad, "m.toml").unwrap_err().to_string();
-        assert!(e.contains("m.toml") && e.contains("device.firmware_digest"), "{e}");
+        assert!(
+            e.contains("m.toml") && e.contains("device.firmware_digest"),
+            "{e}"
+        );
     }
 
     #[test]

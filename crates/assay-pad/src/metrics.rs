@@ -73,18 +73,33 @@ impl FromStr for Criterion {
         let lower = s.trim().to_ascii_lowercase();
         if let Some(n) = lower.strip_prefix("bpcer") {
             let n: u32 = n.parse().map_err(|_| bad())?;
-            return if n >= 1 { Ok(Criterion::Bpcer(n)) } else { Err(bad()) };
+            return if n >= 1 {
+                Ok(Criterion::Bpcer(n))
+            } else {
+                Err(bad())
+            };
         }
         if lower == "far" {
             return Ok(Criterion::Far(0.1));
         }
-        if let Some(r) = lower.strip_prefix("far:").or_else(|| lower.strip_prefix("far@")) {
+        if let Some(r) = lower
+            .strip_prefix("far:")
+            .or_else(|| lower.strip_prefix("far@"))
+        {
             let r: f64 = r.parse().map_err(|_| bad())?;
-            return if (0.0..=1.0).contains(&r) { Ok(Criterion::Far(r)) } else { Err(bad()) };
+            return if (0.0..=1.0).contains(&r) {
+                Ok(Criterion::Far(r))
+            } else {
+                Err(bad())
+            };
         }
         if let Some(t) = lower.strip_prefix("fixed:") {
             let t: f64 = t.parse().map_err(|_| bad())?;
-            return if t.is_finite() { Ok(Criterion::Fixed(t)) } else { Err(bad()) };
+            return if t.is_finite() {
+                Ok(Criterion::Fixed(t))
+            } else {
+                Err(bad())
+            };
         }
         match lower.as_str() {
             "eer" => Ok(Criterion::Eer),
@@ -232,7 +247,13 @@ fn attack_metrics(name: &str, c: DecisionCounts, confidence: f64) -> AttackDecis
         name: name.to_string(),
         counts: c,
         apcer: Rate::new("APCER", "accepted", c.accepted, c.responses(), confidence),
-        apnrr: Rate::new("APNRR", "without response", c.no_response, c.decided(), confidence),
+        apnrr: Rate::new(
+            "APNRR",
+            "without response",
+            c.no_response,
+            c.decided(),
+            confidence,
+        ),
         iapar: Rate::new("IAPAR", "accepted", c.accepted, c.decided(), confidence),
     }
 }
@@ -421,7 +442,11 @@ impl ScoreSets {
                     if idx > 0 && sorted[idx - 1] == v {
                         // Ties straddle the cut: the threshold must rise above the tied value.
                         let above = sorted.partition_point(|&x| x <= v);
-                        if above == n { next_up(sorted[n - 1]) } else { sorted[above] }
+                        if above == n {
+                            next_up(sorted[n - 1])
+                        } else {
+                            sorted[above]
+                        }
                     } else {
                         v
                     }
@@ -444,7 +469,9 @@ impl ScoreSets {
                 self.attacks
                     .iter()
                     .filter_map(|a| self.rate_threshold(a, rate))
-                    .fold(None, |acc: Option<f64>, t| Some(acc.map_or(t, |a| a.max(t))))
+                    .fold(None, |acc: Option<f64>, t| {
+                        Some(acc.map_or(t, |a| a.max(t)))
+                    })
             }
             Criterion::Far(rate) => self.rate_threshold(&self.pooled, rate),
             Criterion::Eer => self.sweep(None).eer.map(|e| e.0),
@@ -637,7 +664,13 @@ pub fn operating_point(
         .zip(&sets.attacks)
         .map(|(name, a)| GroupRate {
             name: name.clone(),
-            apcer: Rate::new("APCER", "accepted", sets.accepted(a, t), a.len() as u64, confidence),
+            apcer: Rate::new(
+                "APCER",
+                "accepted",
+                sets.accepted(a, t),
+                a.len() as u64,
+                confidence,
+            ),
         })
         .collect();
     let levels = level_rates(campaign, sets, t, confidence);
@@ -655,7 +688,11 @@ pub fn operating_point(
     let non_responses =
         sets.bona_fide_non_responses + sets.attack_non_responses.iter().sum::<u64>();
     let all = non_responses + nb + sets.pooled.len() as u64;
-    let fta = if all == 0 { 0.0 } else { non_responses as f64 / all as f64 };
+    let fta = if all == 0 {
+        0.0
+    } else {
+        non_responses as f64 / all as f64
+    };
     let fmr = apcer_pooled.value.unwrap_or(0.0);
     let fnmr = bpcer.value.unwrap_or(0.0);
     let far = fmr * (1.0 - fta);
@@ -810,7 +847,14 @@ mod tests {
 
     #[test]
     fn criterion_names_round_trip() {
-        for s in ["bpcer20", "bpcer100", "far:0.05", "eer", "min-hter", "fixed:0.5"] {
+        for s in [
+            "bpcer20",
+            "bpcer100",
+            "far:0.05",
+            "eer",
+            "min-hter",
+            "fixed:0.5",
+        ] {
             let c: Criterion = s.parse().unwrap();
             assert_eq!(c.name(), s);
         }

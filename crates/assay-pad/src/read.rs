@@ -535,7 +535,11 @@ pub fn read_campaign_csv(input: Input<'_>) -> Result<Campaign> {
 
 /// [`read_campaign_csv`] with explicit block size and the smallest block split across cores
 /// (small values exercise block and part boundaries in tests).
-fn read_campaign_csv_tuned(input: Input<'_>, block_size: usize, split_min: usize) -> Result<Campaign> {
+fn read_campaign_csv_tuned(
+    input: Input<'_>,
+    block_size: usize,
+    split_min: usize,
+) -> Result<Campaign> {
     let file = input.name();
     let mut campaign = Campaign {
         source: file.clone(),
@@ -659,8 +663,7 @@ fn locate_duplicate(input: Input<'_>, layout: &Layout, hash: u128, file: &str) -
             file: file.to_string(),
             line: 0,
             field: "presentation_id".into(),
-            message: "a presentation_id is used twice (the file changed while it was read)"
-                .into(),
+            message: "a presentation_id is used twice (the file changed while it was read)".into(),
         },
     }
 }
@@ -897,7 +900,8 @@ pub fn read_bob_measure(input: Input<'_>) -> Result<Campaign> {
                 message,
             };
             let mut parts = text.split_ascii_whitespace();
-            let (Some(label), Some(score), None) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(label), Some(score), None) = (parts.next(), parts.next(), parts.next())
+            else {
                 return Err(err("(row)", "expected two fields: `label score`".into()));
             };
             let kind = match label.parse::<f64>() {
@@ -907,7 +911,9 @@ pub fn read_bob_measure(input: Input<'_>) -> Result<Campaign> {
             };
             let score = parse_score(score.as_bytes()).map_err(|m| err("score", m))?;
             campaign.kind.push(kind);
-            campaign.species.push(if kind == Kind::Attack { 0 } else { NONE });
+            campaign
+                .species
+                .push(if kind == Kind::Attack { 0 } else { NONE });
             campaign.level.push(NONE);
             campaign.subject.push(NONE);
             campaign.decision.push(Decision::None);
@@ -956,7 +962,11 @@ mod tests {
                 continue;
             }
             if i % 3 == 0 {
-                s.push_str(&format!("p{i},s{},1,bona_fide,,,,,{}\n", i % 17, i as f64 / 7.0));
+                s.push_str(&format!(
+                    "p{i},s{},1,bona_fide,,,,,{}\n",
+                    i % 17,
+                    i as f64 / 7.0
+                ));
             } else {
                 s.push_str(&format!(
                     "p{i},s{},1,attack,species-{},L{},\"inst, {i}\",,{}\n",
@@ -984,7 +994,11 @@ mod tests {
     fn small_blocks_and_parts_give_the_same_campaign() {
         let text = csv(3000, None);
         let file = write(&text);
-        let whole = read_campaign_csv(Input::Bytes { bytes: text.as_bytes(), name: "c.csv" }).unwrap();
+        let whole = read_campaign_csv(Input::Bytes {
+            bytes: text.as_bytes(),
+            name: "c.csv",
+        })
+        .unwrap();
         for (block, split) in [(300, 64), (4096, 512), (1 << 16, 1)] {
             let tuned = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap();
             assert_eq!(tuned.len(), whole.len());
@@ -1004,12 +1018,18 @@ mod tests {
         let text = csv(3000, Some((2500, "pX,s1,1,attack,species-1,,,,NaNx")));
         let file = write(&text);
         let expected_line = text.lines().position(|l| l.starts_with("pX,s1")).unwrap() + 1;
-        assert!(expected_line > 2500, "blank and extra lines shift it: {expected_line}");
+        assert!(
+            expected_line > 2500,
+            "blank and extra lines shift it: {expected_line}"
+        );
         for (block, split) in [(300, 64), (4096, 512), (BLOCK, 1 << 20)] {
             let e = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap_err();
             assert_eq!(
                 e.to_string(),
-                format!("{}:{expected_line}: field `score`: `NaNx` is not a number; write a decimal such as 0.73, or leave it empty", file.path().display())
+                format!(
+                    "{}:{expected_line}: field `score`: `NaNx` is not a number; write a decimal such as 0.73, or leave it empty",
+                    file.path().display()
+                )
             );
         }
     }
@@ -1020,11 +1040,21 @@ mod tests {
         let file = write(&text);
         let e = read_campaign_csv_tuned(Input::Path(file.path()), 300, 64).unwrap_err();
         let first = text.lines().position(|l| l.starts_with("p5,")).unwrap() + 1;
-        let second = text.lines().enumerate().filter(|(_, l)| l.starts_with("p5,")).last().unwrap().0 + 1;
+        let second = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("p5,"))
+            .last()
+            .unwrap()
+            .0
+            + 1;
         assert!(second > 2800);
         assert_eq!(
             e.to_string(),
-            format!("{}:{second}: field `presentation_id`: `p5` is already used at line {first}; every presentation needs its own id", file.path().display())
+            format!(
+                "{}:{second}: field `presentation_id`: `p5` is already used at line {first}; every presentation needs its own id",
+                file.path().display()
+            )
         );
     }
 }

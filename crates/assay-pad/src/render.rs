@@ -53,12 +53,20 @@ pub fn text(report: &PadReport) -> String {
     let _ = writeln!(
         out,
         "species groups covered: {}",
-        if c.species_groups.is_empty() { "none".to_string() } else { c.species_groups.join(", ") }
+        if c.species_groups.is_empty() {
+            "none".to_string()
+        } else {
+            c.species_groups.join(", ")
+        }
     );
     let conf = format!("{}%", (report.settings.confidence * 100.0).round());
     if let Some(d) = &report.decisions {
         let _ = writeln!(out, "\nDevice decisions ({conf} Clopper-Pearson intervals)");
-        let _ = writeln!(out, "  {:<24} {:>7} {:>40} {:>12} {:>12}", "species", "n", "APCER", "APNRR", "IAPAR");
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>7} {:>40} {:>12} {:>12}",
+            "species", "n", "APCER", "APNRR", "IAPAR"
+        );
         for s in &d.species {
             let _ = writeln!(
                 out,
@@ -71,18 +79,39 @@ pub fn text(report: &PadReport) -> String {
             );
         }
         for l in &d.levels {
-            let _ = writeln!(out, "  level {:<18} {:>7} {:>40}", l.name, l.counts.presentations, rate_cell(&l.apcer));
+            let _ = writeln!(
+                out,
+                "  level {:<18} {:>7} {:>40}",
+                l.name,
+                l.counts.presentations,
+                rate_cell(&l.apcer)
+            );
         }
         if let Some(w) = &d.apcer_ap {
-            let _ = writeln!(out, "  APCER_AP (worst species {}): {}", w.name, percent(w.value));
+            let _ = writeln!(
+                out,
+                "  APCER_AP (worst species {}): {}",
+                w.name,
+                percent(w.value)
+            );
         }
         let _ = writeln!(out, "  BPCER: {}", rate_cell(&d.bpcer));
         let _ = writeln!(out, "  BPNRR: {}", rate_cell(&d.bpnrr));
         for s in &d.species {
-            let _ = writeln!(out, "  {}", s.apcer.statement.replace("APCER", &format!("APCER {}", s.name)));
+            let _ = writeln!(
+                out,
+                "  {}",
+                s.apcer
+                    .statement
+                    .replace("APCER", &format!("APCER {}", s.name))
+            );
         }
         if let Some(a) = d.acer_non_conformant {
-            let _ = writeln!(out, "  ACER (not ISO/IEC 30107-3 conformant, comparison only): {}", percent(a));
+            let _ = writeln!(
+                out,
+                "  ACER (not ISO/IEC 30107-3 conformant, comparison only): {}",
+                percent(a)
+            );
         }
     }
     if let Some(s) = &report.scores {
@@ -100,7 +129,9 @@ pub fn text(report: &PadReport) -> String {
             opt_percent(s.bpcer20),
             opt_percent(s.bpcer100),
             opt_percent(s.eer),
-            s.eer_threshold.map(|t| format!("{t:.6}")).unwrap_or_else(|| "n/a".into())
+            s.eer_threshold
+                .map(|t| format!("{t:.6}"))
+                .unwrap_or_else(|| "n/a".into())
         );
         for p in &s.operating_points {
             let _ = writeln!(out, "  at {} (threshold {:.7}):", p.criterion, p.threshold);
@@ -108,7 +139,12 @@ pub fn text(report: &PadReport) -> String {
                 let _ = writeln!(out, "    APCER {:<20} {}", g.name, rate_cell(&g.apcer));
             }
             for g in &p.levels {
-                let _ = writeln!(out, "    APCER level {:<14} {}", g.name, rate_cell(&g.apcer));
+                let _ = writeln!(
+                    out,
+                    "    APCER level {:<14} {}",
+                    g.name,
+                    rate_cell(&g.apcer)
+                );
             }
             if let Some(w) = &p.apcer_ap {
                 let _ = writeln!(out, "    APCER_AP {} ({})", percent(w.value), w.name);
@@ -124,11 +160,22 @@ pub fn text(report: &PadReport) -> String {
         );
         for (name, i) in b.names.iter().zip(&b.intervals.rates) {
             if let Some(i) = i {
-                let _ = writeln!(out, "  {name:<28} {conf} {}–{}", percent(i.lower), percent(i.upper));
+                let _ = writeln!(
+                    out,
+                    "  {name:<28} {conf} {}–{}",
+                    percent(i.lower),
+                    percent(i.upper)
+                );
             }
         }
         if let Some(i) = &b.intervals.max {
-            let _ = writeln!(out, "  {:<28} {conf} {}–{}", "APCER_AP", percent(i.lower), percent(i.upper));
+            let _ = writeln!(
+                out,
+                "  {:<28} {conf} {}–{}",
+                "APCER_AP",
+                percent(i.lower),
+                percent(i.upper)
+            );
         }
     }
     if !report.verdicts.is_empty() {
@@ -245,7 +292,11 @@ th{{background:#f3f3f3}}.pass{{color:#176117;font-weight:bold}}.fail{{color:#a11
 </style></head><body>"#,
         esc(&c.source)
     );
-    let _ = write!(out, "<h1>PAD report</h1><p class=\"muted\">{}</p>", esc(&report.generator));
+    let _ = write!(
+        out,
+        "<h1>PAD report</h1><p class=\"muted\">{}</p>",
+        esc(&report.generator)
+    );
     let _ = write!(
         out,
         "<p>Campaign <code>{}</code>: {} presentations ({} bona fide, {} attacks), {} species, {} subjects.</p>",
@@ -267,7 +318,10 @@ th{{background:#f3f3f3}}.pass{{color:#176117;font-weight:bold}}.fail{{color:#a11
             esc(&m.dates.end)
         );
     }
-    let _ = write!(out, "<h2>Verdicts</h2><table><tr><th>scheme</th><th>outcome</th><th>criteria</th></tr>");
+    let _ = write!(
+        out,
+        "<h2>Verdicts</h2><table><tr><th>scheme</th><th>outcome</th><th>criteria</th></tr>"
+    );
     for v in &report.verdicts {
         let mut cell = String::new();
         for cr in &v.criteria {
@@ -316,7 +370,12 @@ th{{background:#f3f3f3}}.pass{{color:#176117;font-weight:bold}}.fail{{color:#a11
                 esc(&s.apcer.statement)
             );
         }
-        let _ = write!(out, "</table><p>BPCER {}; BPNRR {}</p>", esc(&rate_cell(&d.bpcer)), esc(&rate_cell(&d.bpnrr)));
+        let _ = write!(
+            out,
+            "</table><p>BPCER {}; BPNRR {}</p>",
+            esc(&rate_cell(&d.bpcer)),
+            esc(&rate_cell(&d.bpnrr))
+        );
     }
     if let Some(s) = &report.scores {
         let _ = write!(
@@ -334,9 +393,18 @@ th{{background:#f3f3f3}}.pass{{color:#176117;font-weight:bold}}.fail{{color:#a11
                 p.threshold
             );
             for g in p.species.iter().chain(&p.levels) {
-                let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(&g.name), esc(&rate_cell(&g.apcer)));
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    esc(&g.name),
+                    esc(&rate_cell(&g.apcer))
+                );
             }
-            let _ = write!(out, "<tr><th>BPCER</th><td>{}</td></tr></table>", esc(&rate_cell(&p.bpcer)));
+            let _ = write!(
+                out,
+                "<tr><th>BPCER</th><td>{}</td></tr></table>",
+                esc(&rate_cell(&p.bpcer))
+            );
         }
         let _ = write!(out, "<h3>DET curve</h3>{}", det_svg(&s.det));
     }

@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::{Campaign, InputFormat, Kind};
-use crate::confidence::{BootstrapIntervals, ClusterCounts, check_confidence, cluster_bootstrap, percent, percent_limit, plan};
+use crate::confidence::{
+    BootstrapIntervals, ClusterCounts, check_confidence, cluster_bootstrap, percent, percent_limit,
+    plan,
+};
 use crate::error::{PadError, Result};
 use crate::manifest::{Manifest, infer_groups, normalise_digest};
 use crate::metrics::{
@@ -296,14 +299,27 @@ pub fn pad_report(
     let basis = if let Some(d) = &decisions {
         Basis {
             name: "decisions".into(),
-            apcer: d.species.iter().map(|s| (s.name.as_str(), &s.apcer)).collect(),
-            iapar: Some(d.species.iter().map(|s| (s.name.as_str(), &s.iapar)).collect()),
+            apcer: d
+                .species
+                .iter()
+                .map(|s| (s.name.as_str(), &s.apcer))
+                .collect(),
+            iapar: Some(
+                d.species
+                    .iter()
+                    .map(|s| (s.name.as_str(), &s.iapar))
+                    .collect(),
+            ),
             bpcer: Some(&d.bpcer),
         }
     } else if let Some(p) = verdict_point {
         Basis {
             name: format!("scores at {} (threshold {})", p.criterion, p.threshold),
-            apcer: p.species.iter().map(|s| (s.name.as_str(), &s.apcer)).collect(),
+            apcer: p
+                .species
+                .iter()
+                .map(|s| (s.name.as_str(), &s.apcer))
+                .collect(),
             iapar: None,
             bpcer: Some(&p.bpcer),
         }
@@ -319,7 +335,16 @@ pub fn pad_report(
     let bootstrap = match options.bootstrap {
         Some(b) if b.resamples > 0 => {
             reporter.step("bootstrap");
-            bootstrap(campaign, verdict_point, polarity, tie, b, options.confidence, &basis.name, &mut warnings)
+            bootstrap(
+                campaign,
+                verdict_point,
+                polarity,
+                tie,
+                b,
+                options.confidence,
+                &basis.name,
+                &mut warnings,
+            )
         }
         _ => None,
     };
@@ -334,8 +359,8 @@ pub fn pad_report(
             "the campaign has both decisions and scores: verdicts use the device's decisions; score metrics are shown alongside".into(),
         );
     }
-    let undecided = campaign.has_decisions()
-        && campaign.decision.iter().any(|d| *d == crate::campaign::Decision::None);
+    let undecided =
+        campaign.has_decisions() && campaign.decision.contains(&crate::campaign::Decision::None);
     if undecided {
         warnings.push("some rows have no decision: they are left out of the decision rates".into());
     }
@@ -439,7 +464,10 @@ fn summarise(
     CampaignSummary {
         source: campaign.source.clone(),
         format: campaign.format,
-        digest: options.campaign_digest.as_deref().and_then(normalise_digest),
+        digest: options
+            .campaign_digest
+            .as_deref()
+            .and_then(normalise_digest),
         presentations: campaign.len() as u64,
         bona_fide,
         attacks: campaign.len() as u64 - bona_fide,
@@ -469,7 +497,11 @@ fn bootstrap(
     if !use_decisions && point.is_none() {
         return None;
     }
-    let sign = if polarity == Polarity::HigherIsBonaFide { 1.0 } else { -1.0 };
+    let sign = if polarity == Polarity::HigherIsBonaFide {
+        1.0
+    } else {
+        -1.0
+    };
     let t = point.map(|p| p.threshold * sign).unwrap_or(0.0);
     let species_count = campaign.species_names.len();
     let width = species_count + 1;
@@ -528,7 +560,13 @@ fn bootstrap(
         ));
     }
     let max_of: Vec<usize> = (0..species_count).collect();
-    let intervals = cluster_bootstrap(&counts, &max_of, options.resamples, options.seed, confidence);
+    let intervals = cluster_bootstrap(
+        &counts,
+        &max_of,
+        options.resamples,
+        options.seed,
+        confidence,
+    );
     let mut names: Vec<String> = campaign
         .species_names
         .iter()
@@ -543,10 +581,19 @@ fn bootstrap(
 }
 
 fn rate_requirement(measure: &str, c: &crate::scheme::SchemeCriterion) -> String {
-    format!("{measure} {} {} for every species", c.compare.symbol(), percent_limit(c.value))
+    format!(
+        "{measure} {} {} for every species",
+        c.compare.symbol(),
+        percent_limit(c.value)
+    )
 }
 
-fn judge(scheme: &Scheme, summary: &CampaignSummary, basis: &Basis<'_>, confidence: f64) -> Verdict {
+fn judge(
+    scheme: &Scheme,
+    summary: &CampaignSummary,
+    basis: &Basis<'_>,
+    confidence: f64,
+) -> Verdict {
     let conf = format!("{}%", (confidence * 100.0).round());
     let mut criteria = Vec::new();
     for c in &scheme.criteria {
@@ -581,7 +628,17 @@ fn judge(scheme: &Scheme, summary: &CampaignSummary, basis: &Basis<'_>, confiden
                     }
                     Some(rates) => {
                         for (species, rate) in rates.iter() {
-                            judge_rate(label, &format!("species {species}"), "accepted", rate, c, &conf, &mut outcome, &mut failures, &mut warnings);
+                            judge_rate(
+                                label,
+                                &format!("species {species}"),
+                                "accepted",
+                                rate,
+                                c,
+                                &conf,
+                                &mut outcome,
+                                &mut failures,
+                                &mut warnings,
+                            );
                         }
                     }
                 }
@@ -589,7 +646,17 @@ fn judge(scheme: &Scheme, summary: &CampaignSummary, basis: &Basis<'_>, confiden
             Measure::Bpcer => {
                 requirement = format!("BPCER {} {}", c.compare.symbol(), percent_limit(c.value));
                 match basis.bpcer {
-                    Some(rate) => judge_rate("BPCER", "bona fide", "rejected", rate, c, &conf, &mut outcome, &mut failures, &mut warnings),
+                    Some(rate) => judge_rate(
+                        "BPCER",
+                        "bona fide",
+                        "rejected",
+                        rate,
+                        c,
+                        &conf,
+                        &mut outcome,
+                        &mut failures,
+                        &mut warnings,
+                    ),
                     None => {
                         outcome = Outcome::Indeterminate;
                         failures.push("no bona fide decisions or scores".into());
@@ -613,10 +680,18 @@ fn judge(scheme: &Scheme, summary: &CampaignSummary, basis: &Basis<'_>, confiden
             }
             Measure::SpeciesCount => {
                 requirement = format!("at least {} PAI species", c.value);
-                let n = summary.species.iter().filter(|s| s.presentations > 0).count();
+                let n = summary
+                    .species
+                    .iter()
+                    .filter(|s| s.presentations > 0)
+                    .count();
                 if !c.compare.holds(n as f64, c.value) {
                     outcome = Outcome::Fail;
-                    failures.push(format!("{n} species tested {} {} required", c.compare.violated(), c.value));
+                    failures.push(format!(
+                        "{n} species tested {} {} required",
+                        c.compare.violated(),
+                        c.value
+                    ));
                 }
             }
             Measure::BonaFideCount => {
@@ -638,7 +713,11 @@ fn judge(scheme: &Scheme, summary: &CampaignSummary, basis: &Basis<'_>, confiden
                         outcome = Outcome::Fail;
                         failures.push(format!(
                             "no species of group `{g}` in the campaign (groups covered: {})",
-                            if summary.species_groups.is_empty() { "none".to_string() } else { summary.species_groups.join(", ") }
+                            if summary.species_groups.is_empty() {
+                                "none".to_string()
+                            } else {
+                                summary.species_groups.join(", ")
+                            }
                         ));
                     }
                 }
@@ -721,7 +800,9 @@ fn judge_rate(
         if *outcome == Outcome::Pass {
             *outcome = Outcome::Indeterminate;
         }
-        failures.push(format!("{who}: no presentation with a response, {label} undefined"));
+        failures.push(format!(
+            "{who}: no presentation with a response, {label} undefined"
+        ));
         return;
     };
     let counts = format!("{} of {} {event}", rate.count, rate.total);
@@ -749,7 +830,8 @@ fn judge_rate(
             c.compare.symbol(),
             percent_limit(c.value),
             match needed {
-                Some(n) if c.value > 0.0 => format!("; {n} presentations with no error would support it"),
+                Some(n) if c.value > 0.0 =>
+                    format!("; {n} presentations with no error would support it"),
                 _ => String::new(),
             }
         ));

@@ -165,10 +165,22 @@ pub const BUILTIN: [(&str, &str); 8] = [
     ("ibeta-l2", include_str!("../schemes/ibeta-l2.toml")),
     ("ibeta-l3", include_str!("../schemes/ibeta-l3.toml")),
     ("fido-iapar-7", include_str!("../schemes/fido-iapar-7.toml")),
-    ("fido-iapar-15", include_str!("../schemes/fido-iapar-15.toml")),
-    ("cc-bio-pad-l1", include_str!("../schemes/cc-bio-pad-l1.toml")),
-    ("cc-bio-pad-l2", include_str!("../schemes/cc-bio-pad-l2.toml")),
-    ("nist-sp-800-63-4", include_str!("../schemes/nist-sp-800-63-4.toml")),
+    (
+        "fido-iapar-15",
+        include_str!("../schemes/fido-iapar-15.toml"),
+    ),
+    (
+        "cc-bio-pad-l1",
+        include_str!("../schemes/cc-bio-pad-l1.toml"),
+    ),
+    (
+        "cc-bio-pad-l2",
+        include_str!("../schemes/cc-bio-pad-l2.toml"),
+    ),
+    (
+        "nist-sp-800-63-4",
+        include_str!("../schemes/nist-sp-800-63-4.toml"),
+    ),
 ];
 
 impl Scheme {
@@ -180,7 +192,9 @@ impl Scheme {
         };
         let mut scheme: Scheme = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         if scheme.id.is_empty() || scheme.criteria.is_empty() {
-            return Err(err("a scheme needs an `id` and at least one [[criteria]]".into()));
+            return Err(err(
+                "a scheme needs an `id` and at least one [[criteria]]".into()
+            ));
         }
         for c in &scheme.criteria {
             if !scheme.sources.iter().any(|s| s.id == c.source) {
@@ -190,7 +204,10 @@ impl Scheme {
                 )));
             }
             if c.measure == Measure::SpeciesGroups && c.groups.is_empty() {
-                return Err(err(format!("criterion `{}`: species-groups needs `groups`", c.id)));
+                return Err(err(format!(
+                    "criterion `{}`: species-groups needs `groups`",
+                    c.id
+                )));
             }
             let is_rate = matches!(c.measure, Measure::Apcer | Measure::Iapar | Measure::Bpcer);
             if is_rate && !(0.0..=1.0).contains(&c.value) {
@@ -202,7 +219,10 @@ impl Scheme {
         }
         for f in &scheme.facts {
             if !scheme.sources.iter().any(|s| s.id == f.source) {
-                return Err(err(format!("a fact cites source `{}`, which is not in [[sources]]", f.source)));
+                return Err(err(format!(
+                    "a fact cites source `{}`, which is not in [[sources]]",
+                    f.source
+                )));
             }
         }
         scheme.digest = assay_core::Sha256Digest::of(text.as_bytes()).to_hex();
@@ -235,7 +255,11 @@ pub fn select(available: &[Scheme], names: &[String]) -> Result<Vec<Scheme>> {
                 .cloned()
                 .ok_or_else(|| PadError::UnknownScheme {
                     name: name.clone(),
-                    known: available.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", "),
+                    known: available
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
         })
         .collect()
@@ -256,7 +280,9 @@ mod tests {
 
     #[test]
     fn unknown_source_is_rejected() {
-        let text = BUILTIN[1].1.replace("source = \"ibeta-news\"", "source = \"nowhere\"");
+        let text = BUILTIN[1]
+            .1
+            .replace("source = \"ibeta-news\"", "source = \"nowhere\"");
         let e = Scheme::parse(&text, "x.toml").unwrap_err().to_string();
         assert!(e.contains("nowhere"), "{e}");
     }

@@ -9,13 +9,25 @@ fn rows_strategy() -> impl Strategy<Value = Vec<Presentation>> {
         raw.into_iter()
             .enumerate()
             .map(|(i, (species, subject, decision, score, level))| {
-                let kind = if species == 0 { Kind::BonaFide } else { Kind::Attack };
+                let kind = if species == 0 {
+                    Kind::BonaFide
+                } else {
+                    Kind::Attack
+                };
                 Presentation {
                     presentation_id: format!("p{i}"),
                     subject: format!("s{subject}"),
                     kind,
-                    species: if kind == Kind::Attack { format!("species-{species}") } else { String::new() },
-                    attack_potential: if kind == Kind::Attack { format!("L{level}") } else { String::new() },
+                    species: if kind == Kind::Attack {
+                        format!("species-{species}")
+                    } else {
+                        String::new()
+                    },
+                    attack_potential: if kind == Kind::Attack {
+                        format!("L{level}")
+                    } else {
+                        String::new()
+                    },
                     decision: match decision {
                         0 => Decision::Accept,
                         1 => Decision::Reject,
@@ -32,7 +44,10 @@ fn rows_strategy() -> impl Strategy<Value = Vec<Presentation>> {
 
 fn options() -> PadOptions {
     PadOptions {
-        bootstrap: Some(BootstrapOptions { resamples: 50, seed: 11 }),
+        bootstrap: Some(BootstrapOptions {
+            resamples: 50,
+            seed: 11,
+        }),
         ..PadOptions::default()
     }
 }

@@ -6,7 +6,11 @@ use assay_pad::metrics::{Criterion, Polarity, ScoreSets, Tie, operating_point, t
 use assay_pad::read::read_path;
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/pad/")).join(rel)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/pad/"
+    ))
+    .join(rel)
 }
 
 fn close(actual: f64, expected: f64, tol: f64, what: &str) {
@@ -18,30 +22,78 @@ fn close(actual: f64, expected: f64, tol: f64, what: &str) {
 
 /// (criterion, threshold, APCER x0..x4, APCER max, BPCER) from REFERENCE.md.
 const BOB_PAD: [(&str, f64, [f64; 5], f64, f64); 4] = [
-    ("bpcer20", 6.86079, [0.037267, 0.049395, 0.045833, 0.047389, 0.048664], 0.049395, 0.3816),
-    ("far:0.1", 2.664757, [0.100414, 0.104839, 0.093750, 0.106383, 0.094466], 0.106383, 0.2322),
-    ("eer", -0.148136, [0.168737, 0.162298, 0.151042, 0.153772, 0.140267], 0.168737, 0.155),
-    ("min-hter", -0.3386535, [0.175983, 0.165323, 0.158333, 0.158607, 0.142176], 0.175983, 0.149),
+    (
+        "bpcer20",
+        6.86079,
+        [0.037267, 0.049395, 0.045833, 0.047389, 0.048664],
+        0.049395,
+        0.3816,
+    ),
+    (
+        "far:0.1",
+        2.664757,
+        [0.100414, 0.104839, 0.093750, 0.106383, 0.094466],
+        0.106383,
+        0.2322,
+    ),
+    (
+        "eer",
+        -0.148136,
+        [0.168737, 0.162298, 0.151042, 0.153772, 0.140267],
+        0.168737,
+        0.155,
+    ),
+    (
+        "min-hter",
+        -0.3386535,
+        [0.175983, 0.165323, 0.158333, 0.158607, 0.142176],
+        0.175983,
+        0.149,
+    ),
 ];
 
 #[test]
 fn bob_pad_base_thresholds_and_per_species_apcer() {
     let campaign = read_path(&shared("bob.pad.base/scores-dev.csv")).unwrap();
     assert_eq!(campaign.len(), 10_000);
-    let sets = ScoreSets::new(&campaign, Polarity::HigherIsBonaFide, Tie::BonaFideAtThreshold);
+    let sets = ScoreSets::new(
+        &campaign,
+        Polarity::HigherIsBonaFide,
+        Tie::BonaFideAtThreshold,
+    );
     for (name, threshold, apcers, apcer_max, bpcer) in BOB_PAD {
         let criterion: Criterion = name.parse().unwrap();
         let t = threshold_for(&sets, criterion).unwrap();
         // Thresholds are printed with 7 significant digits in the reference.
-        close(t, threshold, 1e-6 * threshold.abs().max(1.0), &format!("{name} threshold"));
+        close(
+            t,
+            threshold,
+            1e-6 * threshold.abs().max(1.0),
+            &format!("{name} threshold"),
+        );
         let point = operating_point(&campaign, &sets, name, t, 0.95);
         for (i, expected) in apcers.iter().enumerate() {
             let species = format!("x{i}");
             let rate = point.species.iter().find(|s| s.name == species).unwrap();
-            close(rate.apcer.value.unwrap(), *expected, 1e-6, &format!("{name} APCER {species}"));
+            close(
+                rate.apcer.value.unwrap(),
+                *expected,
+                1e-6,
+                &format!("{name} APCER {species}"),
+            );
         }
-        close(point.apcer_ap.as_ref().unwrap().value, apcer_max, 1e-6, &format!("{name} APCER max"));
-        close(point.bpcer.value.unwrap(), bpcer, 1e-6, &format!("{name} BPCER"));
+        close(
+            point.apcer_ap.as_ref().unwrap().value,
+            apcer_max,
+            1e-6,
+            &format!("{name} APCER max"),
+        );
+        close(
+            point.bpcer.value.unwrap(),
+            bpcer,
+            1e-6,
+            &format!("{name} BPCER"),
+        );
     }
 }
 

@@ -6,7 +6,9 @@ use assay_pad::report::Outcome;
 use assay_pad::{Campaign, Manifest, PadOptions, Scheme, Silent, pad_report};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn exact(actual: Option<f64>, num: f64, den: f64) {
@@ -17,7 +19,10 @@ fn exact(actual: Option<f64>, num: f64, den: f64) {
 #[test]
 fn device_campaign_with_non_responses() {
     let campaign = assay_pad::read::read_path(&fixture("device-campaign.csv")).unwrap();
-    let options = PadOptions { bootstrap: None, ..PadOptions::default() };
+    let options = PadOptions {
+        bootstrap: None,
+        ..PadOptions::default()
+    };
     let report = pad_report(&campaign, None, &[], &options, &Silent).unwrap();
     let d = report.decisions.as_ref().unwrap();
     // Species are listed by name.
@@ -25,7 +30,14 @@ fn device_campaign_with_non_responses() {
     assert_eq!(names, ["latex-mask", "print-photo"]);
     let print = &d.species[1];
     // 1 accepted, 8 rejected, 1 no response out of 10.
-    assert_eq!((print.counts.accepted, print.counts.rejected, print.counts.no_response), (1, 8, 1));
+    assert_eq!(
+        (
+            print.counts.accepted,
+            print.counts.rejected,
+            print.counts.no_response
+        ),
+        (1, 8, 1)
+    );
     exact(print.apcer.value, 1.0, 9.0); // over responses
     exact(print.apnrr.value, 1.0, 10.0);
     exact(print.iapar.value, 1.0, 10.0); // non-response = failed attack
@@ -55,24 +67,66 @@ fn device_campaign_with_non_responses() {
 fn verdict_names_every_failed_criterion_with_numbers() {
     // 2 of 150 latex-mask attacks accepted, 0 of 150 for four other species.
     let mut rows = Vec::new();
-    for (species, accepted) in [("latex-mask", 2), ("print-photo", 0), ("video-replay", 0), ("paper-mask", 0), ("print-cutout", 0)] {
+    for (species, accepted) in [
+        ("latex-mask", 2),
+        ("print-photo", 0),
+        ("video-replay", 0),
+        ("paper-mask", 0),
+        ("print-cutout", 0),
+    ] {
         for i in 0..150 {
-            let decision = if i < accepted { Decision::Accept } else { Decision::Reject };
-            rows.push(Presentation::decided(&format!("{species}-{i}"), &format!("s{}", i % 30), Kind::Attack, species, "L2", decision));
+            let decision = if i < accepted {
+                Decision::Accept
+            } else {
+                Decision::Reject
+            };
+            rows.push(Presentation::decided(
+                &format!("{species}-{i}"),
+                &format!("s{}", i % 30),
+                Kind::Attack,
+                species,
+                "L2",
+                decision,
+            ));
         }
     }
     for i in 0..200 {
-        let decision = if i < 20 { Decision::Reject } else { Decision::Accept };
-        rows.push(Presentation::decided(&format!("bf-{i}"), &format!("s{}", i % 30), Kind::BonaFide, "", "", decision));
+        let decision = if i < 20 {
+            Decision::Reject
+        } else {
+            Decision::Accept
+        };
+        rows.push(Presentation::decided(
+            &format!("bf-{i}"),
+            &format!("s{}", i % 30),
+            Kind::BonaFide,
+            "",
+            "",
+            decision,
+        ));
     }
     let campaign = Campaign::from_presentations("mem", &rows).unwrap();
-    let schemes = assay_pad::scheme::select(&Scheme::builtin(), &["ibeta-l2".into(), "cc-bio-pad-l2".into()]).unwrap();
-    let options = PadOptions { bootstrap: None, ..PadOptions::default() };
+    let schemes = assay_pad::scheme::select(
+        &Scheme::builtin(),
+        &["ibeta-l2".into(), "cc-bio-pad-l2".into()],
+    )
+    .unwrap();
+    let options = PadOptions {
+        bootstrap: None,
+        ..PadOptions::default()
+    };
     let report = pad_report(&campaign, None, &schemes, &options, &Silent).unwrap();
     let l2 = &report.verdicts[0];
     assert_eq!(l2.outcome, Outcome::Fail);
-    let apcer = l2.criteria.iter().find(|c| c.id == "apcer-per-species").unwrap();
-    assert_eq!(apcer.failures, ["species latex-mask: 2 of 150 accepted, APCER 1.33% > 1%"]);
+    let apcer = l2
+        .criteria
+        .iter()
+        .find(|c| c.id == "apcer-per-species")
+        .unwrap();
+    assert_eq!(
+        apcer.failures,
+        ["species latex-mask: 2 of 150 accepted, APCER 1.33% > 1%"]
+    );
     // The other species pass on the point estimate, but 0 of 150 supports only 1.98%.
     assert_eq!(apcer.warnings.len(), 4);
     assert!(apcer.warnings[0].contains("0 of 150 accepted supports only APCER <= 1.98% at 95%, not <= 1%; 299 presentations with no error would support it"), "{}", apcer.warnings[0]);
@@ -104,13 +158,25 @@ fn ties_follow_the_tie_rule_and_polarity() {
         (p.species[0].apcer.count, p.bpcer.count)
     };
     // score >= 0.5 is bona fide: attacks 0.5, 0.5, 0.7 accepted; bona fide 0.1 rejected.
-    assert_eq!(at(Polarity::HigherIsBonaFide, Tie::BonaFideAtThreshold), (3, 1));
+    assert_eq!(
+        at(Polarity::HigherIsBonaFide, Tie::BonaFideAtThreshold),
+        (3, 1)
+    );
     // score > 0.5 is bona fide: attack 0.7 accepted; bona fide 0.5 and 0.1 rejected.
-    assert_eq!(at(Polarity::HigherIsBonaFide, Tie::AttackAtThreshold), (1, 2));
+    assert_eq!(
+        at(Polarity::HigherIsBonaFide, Tie::AttackAtThreshold),
+        (1, 2)
+    );
     // score <= 0.5 is bona fide: attacks 0.5, 0.5, 0.2 accepted; bona fide 0.9 rejected.
-    assert_eq!(at(Polarity::LowerIsBonaFide, Tie::BonaFideAtThreshold), (3, 1));
+    assert_eq!(
+        at(Polarity::LowerIsBonaFide, Tie::BonaFideAtThreshold),
+        (3, 1)
+    );
     // score < 0.5 is bona fide: attack 0.2 accepted; bona fide 0.5 and 0.9 rejected.
-    assert_eq!(at(Polarity::LowerIsBonaFide, Tie::AttackAtThreshold), (1, 2));
+    assert_eq!(
+        at(Polarity::LowerIsBonaFide, Tie::AttackAtThreshold),
+        (1, 2)
+    );
 }
 
 #[test]
@@ -143,57 +209,158 @@ fn rate_thresholds_step_over_ties() {
 #[test]
 fn species_with_only_non_responses_is_indeterminate() {
     let mut rows = vec![
-        Presentation::decided("m1", "s1", Kind::Attack, "silicone-mask", "L3", Decision::NoResponse),
-        Presentation::decided("m2", "s2", Kind::Attack, "silicone-mask", "L3", Decision::NoResponse),
+        Presentation::decided(
+            "m1",
+            "s1",
+            Kind::Attack,
+            "silicone-mask",
+            "L3",
+            Decision::NoResponse,
+        ),
+        Presentation::decided(
+            "m2",
+            "s2",
+            Kind::Attack,
+            "silicone-mask",
+            "L3",
+            Decision::NoResponse,
+        ),
         Presentation::decided("b1", "s1", Kind::BonaFide, "", "", Decision::Accept),
     ];
-    rows.push(Presentation::decided("p1", "s1", Kind::Attack, "print-photo", "L1", Decision::Reject));
+    rows.push(Presentation::decided(
+        "p1",
+        "s1",
+        Kind::Attack,
+        "print-photo",
+        "L1",
+        Decision::Reject,
+    ));
     let c = Campaign::from_presentations("mem", &rows).unwrap();
     let schemes = assay_pad::scheme::select(&Scheme::builtin(), &["ibeta-l1".into()]).unwrap();
-    let report = pad_report(&c, None, &schemes, &PadOptions { bootstrap: None, ..Default::default() }, &Silent).unwrap();
+    let report = pad_report(
+        &c,
+        None,
+        &schemes,
+        &PadOptions {
+            bootstrap: None,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .unwrap();
     let d = report.decisions.as_ref().unwrap();
-    let mask = d.species.iter().find(|s| s.name == "silicone-mask").unwrap();
+    let mask = d
+        .species
+        .iter()
+        .find(|s| s.name == "silicone-mask")
+        .unwrap();
     assert_eq!(mask.apcer.value, None);
     exact(mask.apnrr.value, 2.0, 2.0);
     exact(mask.iapar.value, 0.0, 2.0);
     let v = &report.verdicts[0];
     assert_eq!(v.outcome, Outcome::Indeterminate);
-    assert!(v.criteria[0].failures[0].contains("species silicone-mask: no presentation with a response"));
+    assert!(
+        v.criteria[0].failures[0]
+            .contains("species silicone-mask: no presentation with a response")
+    );
 }
 
 #[test]
 fn species_missing_from_the_campaign() {
     let campaign = assay_pad::read::read_path(&fixture("device-campaign.csv")).unwrap();
-    let manifest = Manifest::parse(&std::fs::read_to_string(fixture("manifest.toml")).unwrap(), "manifest.toml").unwrap();
-    let schemes = assay_pad::scheme::select(&Scheme::builtin(), &["ibeta-l2".into(), "ibeta-l3".into()]).unwrap();
-    let report = pad_report(&campaign, Some(&manifest), &schemes, &PadOptions { bootstrap: None, ..Default::default() }, &Silent).unwrap();
-    assert!(report.warnings.iter().any(|w| w.contains("species `video-replay` is declared in the manifest but has no presentation")));
+    let manifest = Manifest::parse(
+        &std::fs::read_to_string(fixture("manifest.toml")).unwrap(),
+        "manifest.toml",
+    )
+    .unwrap();
+    let schemes =
+        assay_pad::scheme::select(&Scheme::builtin(), &["ibeta-l2".into(), "ibeta-l3".into()])
+            .unwrap();
+    let report = pad_report(
+        &campaign,
+        Some(&manifest),
+        &schemes,
+        &PadOptions {
+            bootstrap: None,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .unwrap();
+    assert!(report.warnings.iter().any(|w| {
+        w.contains("species `video-replay` is declared in the manifest but has no presentation")
+    }));
     let l2 = &report.verdicts[0];
-    let count = l2.criteria.iter().find(|c| c.id == "species-count").unwrap();
+    let count = l2
+        .criteria
+        .iter()
+        .find(|c| c.id == "species-count")
+        .unwrap();
     assert_eq!(count.failures, ["2 species tested < 5 required"]);
-    let per = l2.criteria.iter().find(|c| c.id == "attacks-per-species").unwrap();
+    let per = l2
+        .criteria
+        .iter()
+        .find(|c| c.id == "attacks-per-species")
+        .unwrap();
     assert_eq!(per.failures.len(), 2);
-    assert!(per.failures[0].starts_with("species latex-mask: 5 attack presentations < 150 required"));
+    assert!(
+        per.failures[0].starts_with("species latex-mask: 5 attack presentations < 150 required")
+    );
     // Level 3 needs a 3D mask: latex-mask covers it; its unverified figures are flagged.
     let l3 = &report.verdicts[1];
     let masks = l3.criteria.iter().find(|c| c.id == "mask-species").unwrap();
     assert_eq!(masks.outcome, Outcome::Pass);
     assert!(l3.warnings.iter().any(|w| w.contains("unverified")));
-    assert_eq!(report.firmware_digest.as_deref(), Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+    assert_eq!(
+        report.firmware_digest.as_deref(),
+        Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    );
 }
 
 #[test]
 fn firmware_coverage() {
     let campaign = assay_pad::read::read_path(&fixture("device-campaign.csv")).unwrap();
-    let manifest = Manifest::parse(&std::fs::read_to_string(fixture("manifest.toml")).unwrap(), "manifest.toml").unwrap();
-    let report = pad_report(&campaign, Some(&manifest), &[], &PadOptions { bootstrap: None, ..Default::default() }, &Silent).unwrap();
-    let same = assay_pad::covers(&report, "SHA256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08").unwrap();
+    let manifest = Manifest::parse(
+        &std::fs::read_to_string(fixture("manifest.toml")).unwrap(),
+        "manifest.toml",
+    )
+    .unwrap();
+    let report = pad_report(
+        &campaign,
+        Some(&manifest),
+        &[],
+        &PadOptions {
+            bootstrap: None,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .unwrap();
+    let same = assay_pad::covers(
+        &report,
+        "SHA256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08",
+    )
+    .unwrap();
     assert!(same.covered);
     let other = assay_pad::covers(&report, &"ab".repeat(32)).unwrap();
     assert!(!other.covered && other.explanation.contains("does not cover"));
     assert!(assay_pad::covers(&report, "xyz").is_err());
-    let unbound = pad_report(&campaign, None, &[], &PadOptions { bootstrap: None, ..Default::default() }, &Silent).unwrap();
-    assert!(!assay_pad::covers(&unbound, &"ab".repeat(32)).unwrap().covered);
+    let unbound = pad_report(
+        &campaign,
+        None,
+        &[],
+        &PadOptions {
+            bootstrap: None,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .unwrap();
+    assert!(
+        !assay_pad::covers(&unbound, &"ab".repeat(32))
+            .unwrap()
+            .covered
+    );
 }
 
 #[test]
@@ -211,7 +378,13 @@ fn bootstrap_is_reproducible_and_clustered() {
     let print = ba.intervals.rates[1].unwrap();
     assert_eq!(print.lower, 0.0);
     assert!(print.upper > 1.0 / 9.0);
-    let other_seed = PadOptions { bootstrap: Some(assay_pad::BootstrapOptions { resamples: 1000, seed: 7 }), ..PadOptions::default() };
+    let other_seed = PadOptions {
+        bootstrap: Some(assay_pad::BootstrapOptions {
+            resamples: 1000,
+            seed: 7,
+        }),
+        ..PadOptions::default()
+    };
     let c = pad_report(&campaign, None, &[], &other_seed, &Silent).unwrap();
     assert_eq!(c.bootstrap.unwrap().intervals.seed, 7);
 }

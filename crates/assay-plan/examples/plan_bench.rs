@@ -84,6 +84,19 @@ fn main() -> Result<(), String> {
                 peak_rss_mib()
             );
         }
+        "merged" => {
+            let subjects: usize = arg(&args, 2)?.parse().map_err(|e| format!("{e}"))?;
+            let markets: usize = arg(&args, 3)?.parse().map_err(|e| format!("{e}"))?;
+            let input = synthetic::merged(subjects, markets, true);
+            let t0 = Instant::now();
+            let plan = assay_plan::plan(&input).map_err(|e| e.to_string())?;
+            println!(
+                "assay-plan merged in memory: steps={} plan={:.3}s peak_rss_mib={:.0}",
+                plan.summary.steps,
+                t0.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+        }
         other => return Err(format!("unknown command `{other}`; use gen, plan or subjects")),
     }
     Ok(())

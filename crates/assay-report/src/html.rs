@@ -50,7 +50,11 @@ figure{margin:8px 0}svg{max-width:100%;height:auto}
 "#;
 
 fn badge(class: &str, label: &str) -> String {
-    format!("<span class=\"badge {}\">{}</span>", escape(class), escape(label))
+    format!(
+        "<span class=\"badge {}\">{}</span>",
+        escape(class),
+        escape(label)
+    )
 }
 
 fn status_class(s: Status) -> &'static str {
@@ -81,7 +85,11 @@ pub fn dossier_html(a: &Assessment) -> String {
         escape(&a.generator)
     );
     if let Some(d) = &s.artefact_digest {
-        let _ = write!(h, "<p>Firmware / model digest: <code>{}</code></p>", escape(d));
+        let _ = write!(
+            h,
+            "<p>Firmware / model digest: <code>{}</code></p>",
+            escape(d)
+        );
     }
 
     // 1. Markets.
@@ -109,7 +117,14 @@ pub fn dossier_html(a: &Assessment) -> String {
     let _ = write!(
         h,
         "<p class=\"note\">Obligations: {} met, {} expiring, {} unmet, {} failing, {} not applicable; {} blocking; {} possibly applicable (unverified scope); {} open recommendations.</p>",
-        sum.met, sum.expiring, sum.unmet, sum.failing, sum.not_applicable, sum.blocking, sum.possibly_applicable, sum.open_advice
+        sum.met,
+        sum.expiring,
+        sum.unmet,
+        sum.failing,
+        sum.not_applicable,
+        sum.blocking,
+        sum.possibly_applicable,
+        sum.open_advice
     );
 
     // 2. Gaps.
@@ -176,7 +191,8 @@ pub fn dossier_html(a: &Assessment) -> String {
                             st.as_str(),
                             st.as_str()
                         ),
-                        (Some(src), None) => format!(" <span class=\"note\">[{}]</span>", escape(src)),
+                        (Some(src), None) =>
+                            format!(" <span class=\"note\">[{}]</span>", escape(src)),
                         _ => String::new(),
                     }
                 );
@@ -209,9 +225,16 @@ pub fn dossier_html(a: &Assessment) -> String {
                     e.ledger_index,
                     e.kind,
                     short(&e.blob_digest.to_hex()),
-                    e.issuer.as_ref().map(|i| format!(" by {}", escape(i))).unwrap_or_default(),
+                    e.issuer
+                        .as_ref()
+                        .map(|i| format!(" by {}", escape(i)))
+                        .unwrap_or_default(),
                     e.verdict,
-                    if e.why.is_empty() { String::new() } else { format!(" ({})", escape(&e.why.join("; "))) }
+                    if e.why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", escape(&e.why.join("; ")))
+                    }
                 );
             }
             if let Some(d) = &o.deadline {
@@ -223,7 +246,11 @@ pub fn dossier_html(a: &Assessment) -> String {
                 );
             }
             if !o.sources.is_empty() {
-                let _ = write!(h, "<li class=\"note\">sources: {}</li>", escape(&o.sources.join(", ")));
+                let _ = write!(
+                    h,
+                    "<li class=\"note\">sources: {}</li>",
+                    escape(&o.sources.join(", "))
+                );
             }
             h.push_str("</ul></td></tr>");
         }
@@ -245,7 +272,10 @@ pub fn dossier_html(a: &Assessment) -> String {
                 escape(&e.file_name),
                 escape(&e.digest),
                 escape(&e.signer),
-                e.role.as_ref().map(|r| format!(" ({})", escape(r))).unwrap_or_default(),
+                e.role
+                    .as_ref()
+                    .map(|r| format!(" ({})", escape(r)))
+                    .unwrap_or_default(),
                 escape(&e.signature),
                 escape(&e.recorded_at),
                 if e.new { " · this run" } else { "" }
@@ -307,7 +337,11 @@ pub fn dossier_html(a: &Assessment) -> String {
     match &a.plan {
         None => h.push_str("<p>No plan: nothing to schedule.</p>"),
         Some(p) => {
-            let _ = write!(h, "<figure>{}</figure><p class=\"note\">Durations marked as estimates are estimates, not sourced facts.</p>", p.svg);
+            let _ = write!(
+                h,
+                "<figure>{}</figure><p class=\"note\">Durations marked as estimates are estimates, not sourced facts.</p>",
+                p.svg
+            );
         }
     }
 
@@ -350,7 +384,10 @@ pub fn dossier_html(a: &Assessment) -> String {
                 h,
                 "<tr><td>{}{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
                 escape(&src.title),
-                src.document.as_ref().map(|d| format!(" <span class=\"note\">({})</span>", escape(d))).unwrap_or_default(),
+                src.document
+                    .as_ref()
+                    .map(|d| format!(" <span class=\"note\">({})</span>", escape(d)))
+                    .unwrap_or_default(),
                 escape(&src.publisher),
                 escape(&src.date),
                 src.status.as_str(),
@@ -384,9 +421,15 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
             .unwrap_or_default()
     );
     if !r.verdicts.is_empty() {
-        h.push_str("<table><tr><th>Scheme</th><th>Verdict</th><th>Failed criteria and warnings</th></tr>");
+        h.push_str(
+            "<table><tr><th>Scheme</th><th>Verdict</th><th>Failed criteria and warnings</th></tr>",
+        );
         for v in &r.verdicts {
-            let mut notes: Vec<String> = v.criteria.iter().flat_map(|c| c.failures.iter().cloned()).collect();
+            let mut notes: Vec<String> = v
+                .criteria
+                .iter()
+                .flat_map(|c| c.failures.iter().cloned())
+                .collect();
             notes.extend(v.criteria.iter().flat_map(|c| c.warnings.iter().cloned()));
             notes.extend(v.warnings.iter().cloned());
             let _ = write!(
@@ -395,7 +438,10 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
                 escape(&v.name),
                 escape(&v.scheme),
                 badge(v.outcome.name(), v.outcome.name()),
-                notes.iter().map(|n| format!("<li>{}</li>", escape(n))).collect::<String>()
+                notes
+                    .iter()
+                    .map(|n| format!("<li>{}</li>", escape(n)))
+                    .collect::<String>()
             );
         }
         h.push_str("</table>");
@@ -407,14 +453,20 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&s.name),
-                s.apcer.value.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "n/a".into()),
+                s.apcer
+                    .value
+                    .map(|v| format!("{:.2}%", v * 100.0))
+                    .unwrap_or_else(|| "n/a".into()),
                 escape(&s.apcer.statement)
             );
         }
         let _ = write!(
             h,
             "<tr><td><b>bona fide (BPCER)</b></td><td>{}</td><td>{}</td></tr></table>",
-            d.bpcer.value.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "n/a".into()),
+            d.bpcer
+                .value
+                .map(|v| format!("{:.2}%", v * 100.0))
+                .unwrap_or_else(|| "n/a".into()),
             escape(&d.bpcer.statement)
         );
     }
@@ -422,12 +474,22 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
         let _ = write!(
             h,
             "<p>EER {} · BPCER20 {} · BPCER100 {}</p>",
-            sm.eer.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "n/a".into()),
-            sm.bpcer20.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "n/a".into()),
-            sm.bpcer100.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "n/a".into())
+            sm.eer
+                .map(|v| format!("{:.2}%", v * 100.0))
+                .unwrap_or_else(|| "n/a".into()),
+            sm.bpcer20
+                .map(|v| format!("{:.2}%", v * 100.0))
+                .unwrap_or_else(|| "n/a".into()),
+            sm.bpcer100
+                .map(|v| format!("{:.2}%", v * 100.0))
+                .unwrap_or_else(|| "n/a".into())
         );
         if !sm.det.is_empty() {
-            let _ = write!(h, "<figure>{}<figcaption class=\"note\">DET curve, attacks pooled</figcaption></figure>", assay_pad::render::det_svg(&sm.det));
+            let _ = write!(
+                h,
+                "<figure>{}<figcaption class=\"note\">DET curve, attacks pooled</figcaption></figure>",
+                assay_pad::render::det_svg(&sm.det)
+            );
         }
     }
     for w in &r.warnings {
@@ -448,17 +510,29 @@ fn vuln_section(h: &mut String, v: &crate::model::VulnSection) {
         s.excluded_by_vex,
         s.kev_open,
         s.kev_overdue,
-        s.kev_earliest_due.as_ref().map(|d| format!(", earliest due {}", escape(d))).unwrap_or_default()
+        s.kev_earliest_due
+            .as_ref()
+            .map(|d| format!(", earliest due {}", escape(d)))
+            .unwrap_or_default()
     );
     for (f, d) in &v.files {
-        let _ = write!(h, "<p class=\"note\">{} <code>{}</code></p>", escape(f), escape(short(d)));
+        let _ = write!(
+            h,
+            "<p class=\"note\">{} <code>{}</code></p>",
+            escape(f),
+            escape(short(d))
+        );
     }
     if v.result.findings.is_empty() {
         return;
     }
     h.push_str("<table><tr><th>Component</th><th>Advisory</th><th>Severity</th><th>KEV / due</th><th>VEX</th><th>Fixed in</th></tr>");
     let mut findings: Vec<_> = v.result.findings.iter().collect();
-    findings.sort_by(|a, b| b.kev.cmp(&a.kev).then(b.severity.level.cmp(&a.severity.level)));
+    findings.sort_by(|a, b| {
+        b.kev
+            .cmp(&a.kev)
+            .then(b.severity.level.cmp(&a.severity.level))
+    });
     for f in findings.iter().take(500) {
         let _ = write!(
             h,
@@ -469,9 +543,17 @@ fn vuln_section(h: &mut String, v: &crate::model::VulnSection) {
             escape(&f.aliases.join(", ")),
             f.severity.level.as_str(),
             match (&f.kev, &f.due_date) {
-                (true, Some(d)) => format!("KEV, due {}{}", escape(d), if f.overdue { " <b>overdue</b>" } else { "" }),
+                (true, Some(d)) => format!(
+                    "KEV, due {}{}",
+                    escape(d),
+                    if f.overdue { " <b>overdue</b>" } else { "" }
+                ),
                 (true, None) => "KEV".into(),
-                (false, Some(d)) => format!("due {}{}", escape(d), if f.overdue { " <b>overdue</b>" } else { "" }),
+                (false, Some(d)) => format!(
+                    "due {}{}",
+                    escape(d),
+                    if f.overdue { " <b>overdue</b>" } else { "" }
+                ),
                 (false, None) => String::new(),
             },
             f.vex
@@ -483,7 +565,11 @@ fn vuln_section(h: &mut String, v: &crate::model::VulnSection) {
     }
     h.push_str("</table>");
     if v.result.findings.len() > 500 {
-        let _ = write!(h, "<p class=\"note\">{} more findings in assessment.json.</p>", v.result.findings.len() - 500);
+        let _ = write!(
+            h,
+            "<p class=\"note\">{} more findings in assessment.json.</p>",
+            v.result.findings.len() - 500
+        );
     }
 }
 
@@ -513,12 +599,22 @@ pub fn filing_report_html(a: &Assessment) -> String {
         escape(&s.category),
         escape(&s.kind),
         escape(&s.functions.join(", ")),
-        if s.functions.iter().any(|f| f == "autonomous-decision") { "yes (declared in the manifest)" } else { "not declared" },
+        if s.functions.iter().any(|f| f == "autonomous-decision") {
+            "yes (declared in the manifest)"
+        } else {
+            "not declared"
+        },
         escape(s.artefact_digest.as_deref().unwrap_or("not declared"))
     );
     h.push_str("<h2>2. Export markets and obligations</h2><table><tr><th>Market</th><th>Status</th><th>Why</th></tr>");
     for m in &a.markets {
-        let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&m.market), escape(m.status.label()), escape(&m.why));
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&m.market),
+            escape(m.status.label()),
+            escape(&m.why)
+        );
     }
     h.push_str("</table>");
     h.push_str("<h2>3. Security testing performed</h2>");
@@ -537,9 +633,22 @@ pub fn filing_report_html(a: &Assessment) -> String {
     match &a.evaluation.consistency {
         None => h.push_str("<p>No descriptions were checked.</p>"),
         Some(c) => {
-            let _ = write!(h, "<p>{} documents checked; {} conflicting claims.</p>", c.documents.len(), c.conflicts.len());
+            let _ = write!(
+                h,
+                "<p>{} documents checked; {} conflicting claims.</p>",
+                c.documents.len(),
+                c.conflicts.len()
+            );
             for x in &c.conflicts {
-                let _ = write!(h, "<p>{}:{} vs {}:{}: {}</p>", escape(&x.first.document), x.first.line, escape(&x.second.document), x.second.line, escape(&x.explanation));
+                let _ = write!(
+                    h,
+                    "<p>{}:{} vs {}:{}: {}</p>",
+                    escape(&x.first.document),
+                    x.first.line,
+                    escape(&x.second.document),
+                    x.second.line,
+                    escape(&x.explanation)
+                );
             }
         }
     }

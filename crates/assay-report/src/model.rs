@@ -178,7 +178,11 @@ pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
             let mut risk = None;
             for (r, o) in obligations {
                 if o.blocking && blocking.is_none() {
-                    let reason = o.reasons.first().map(|s| short_reason(s)).unwrap_or_default();
+                    let reason = o
+                        .reasons
+                        .first()
+                        .map(|s| short_reason(s))
+                        .unwrap_or_default();
                     blocking = Some(format!("{}: {}", o.title, reason));
                 } else if risk.is_none()
                     && o.status != Status::NotApplicable

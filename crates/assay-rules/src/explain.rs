@@ -45,13 +45,9 @@ pub fn render_text(e: &Evaluation, verbose: bool) -> String {
                     .scope
                     .iter()
                     .filter(|t| t.depth == 0 && t.outcome == Match::NotMatched)
-                    .map(|t| format!("{} ({})", t.test, t.actual))
+                    .map(|t| format!("`{}` ({})", t.test, t.actual))
                     .collect();
-                let _ = writeln!(
-                    out,
-                    "{head}: not applicable, because not: {}",
-                    failed.join("; ")
-                );
+                let _ = writeln!(out, "{head}: not applicable: fails {}", failed.join("; "));
                 if verbose {
                     scope_lines(&mut out, &r.scope);
                 }

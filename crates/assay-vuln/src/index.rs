@@ -590,7 +590,7 @@ impl Lookup<'_> {
         &mut self,
         ecosystem: &str,
         name: &str,
-    ) -> Result<Vec<Arc<Advisory>>, IndexError> {
+    ) -> Result<Vec<(i64, Arc<Advisory>)>, IndexError> {
         let db = |source| IndexError::Database {
             path: self.index.path.clone(),
             source,
@@ -600,7 +600,7 @@ impl Lookup<'_> {
         while let Some(row) = rows.next().map_err(db)? {
             let rowid: i64 = row.get(0).map_err(db)?;
             if let Some(advisory) = self.cache.get(&rowid) {
-                out.push(advisory.clone());
+                out.push((rowid, advisory.clone()));
                 continue;
             }
             let id: String = row.get(1).map_err(db)?;
@@ -613,7 +613,7 @@ impl Lookup<'_> {
                 })?;
             let advisory = Arc::new(advisory);
             self.cache.insert(rowid, advisory.clone());
-            out.push(advisory);
+            out.push((rowid, advisory));
         }
         Ok(out)
     }

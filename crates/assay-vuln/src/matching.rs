@@ -14,6 +14,7 @@
 //! publishes for the same advisories are.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use crate::advisory::{Affected, Event, Range, RangeKind};
 use crate::version::{Scheme, Version, VersionError};
@@ -50,86 +51,13 @@ impl Evaluation {
 
 /// Evaluates `version` against an affected entry (listed versions, then ranges).
 pub fn evaluate(scheme: Scheme, affected: &Affected, version: &str) -> Evaluation {
-    let parsed = scheme.parse(version);
-    if listed(scheme, affected, version, parsed.as_ref().ok()) {
-        return Evaluation {
-            reason: Some(MatchReason::ListedVersion),
-            problems: Vec::new(),
-        };
-    }
-    evaluate_ranges_parsed(scheme, affected, parsed)
+    Prepared::new(scheme, affected).evaluate(version, &scheme.parse(version))
 }
 
 /// Evaluates only the ranges (not the explicit list): used to check that a database's
 /// ranges and its version lists agree.
 pub fn evaluate_ranges(scheme: Scheme, affected: &Affected, version: &str) -> Evaluation {
-    evaluate_ranges_parsed(scheme, affected, scheme.parse(version))
-}
-
-fn listed(scheme: Scheme, affected: &Affected, version: &str, parsed: Option<&Version>) -> bool {
-    affected.versions.iter().any(|listed| {
-        listed == version
-            || parsed.is_some_and(|v| {
-                scheme
-                    .parse(listed)
-                    .is_ok_and(|l| l.cmp(v) == Ordering::Equal)
-            })
-    })
-}
-
-fn evaluate_ranges_parsed(
-    scheme: Scheme,
-    affected: &Affected,
-    parsed: Result<Version, VersionError>,
-) -> Evaluation {
-    let mut evaluation = Evaluation::default();
-    let evaluable = affected.ranges.iter().any(|r| {
-        !matches!(
-            r,
-            Range::Events {
-                kind: RangeKind::Git,
-                ..
-            }
-        )
-    });
-    if !evaluable {
-        return evaluation;
-    }
-    let version = match parsed {
-        Ok(v) => v,
-        Err(error) => {
-            evaluation.problems.push(MatchProblem {
-                field: "version".into(),
-                error,
-            });
-            return evaluation;
-        }
-    };
-    for (index, range) in affected.ranges.iter().enumerate() {
-        let result = match range {
-            Range::Events {
-                kind: RangeKind::Git,
-                ..
-            } => continue,
-            Range::Events { events, .. } => in_event_range(scheme, events, &version),
-            Range::NotIn {
-                patched,
-                unaffected,
-            } => not_in_requirements(patched.iter().chain(unaffected), &version),
-        };
-        match result {
-            Ok(true) => {
-                evaluation.reason = Some(MatchReason::Range(index));
-                return evaluation;
-            }
-            Ok(false) => {}
-            Err(error) => evaluation.problems.push(MatchProblem {
-                field: format!("ranges[{index}]"),
-                error,
-            }),
-        }
-    }
-    evaluation
+    Prepared::new(scheme, affected).evaluate_ranges(&scheme.parse(version))
 }
 
 /// OSV's `isVulnerableRange` for one range.
@@ -138,37 +66,199 @@ pub fn in_event_range(
     events: &[Event],
     version: &Version,
 ) -> Result<bool, VersionError> {
-    // Parse every event once; `introduced: "0"` is below every version (None sorts first).
-    let mut parsed: Vec<(Option<Version>, &Event)> = Vec::with_capacity(events.len());
-    let mut limits = Vec::new();
-    for event in events {
-        match event {
-            Event::Introduced(v) if v == "0" => parsed.push((None, event)),
-            Event::Limit(v) if v == "*" => {}
-            Event::Limit(v) => limits.push(scheme.parse(v)?),
-            _ => parsed.push((Some(scheme.parse(event.version())?), event)),
+    Ok(SortedEvents::new(scheme, events)?.contains(version))
+}
+
+/// An affected entry with every version parsed and every range's events sorted once, so
+/// that a scan evaluating many components against the same advisory parses nothing twice.
+#[derive(Debug)]
+pub struct Prepared {
+    listed_exact: HashSet<String>,
+    /// Listed versions that parse, sorted, for lookups by value (`1.0` listed, `1.0.0` asked).
+    listed_parsed: Vec<Version>,
+    ranges: Vec<PreparedRange>,
+}
+
+#[derive(Debug)]
+enum PreparedRange {
+    /// GIT ranges name commits: not evaluable against versions.
+    Git,
+    Events(SortedEvents),
+    NotIn(Vec<semver::VersionReq>),
+    /// An event or requirement that does not parse: the range cannot be evaluated.
+    Broken(VersionError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EventKind {
+    Introduced,
+    Fixed,
+    LastAffected,
+}
+
+/// A range's events, parsed and sorted (`introduced: "0"` = `None`, first).
+#[derive(Debug)]
+pub struct SortedEvents {
+    events: Vec<(Option<Version>, EventKind)>,
+    limits: Vec<Version>,
+}
+
+impl SortedEvents {
+    pub fn new(scheme: Scheme, events: &[Event]) -> Result<SortedEvents, VersionError> {
+        let mut parsed = Vec::with_capacity(events.len());
+        let mut limits = Vec::new();
+        for event in events {
+            let kind = match event {
+                Event::Introduced(v) if v == "0" => {
+                    parsed.push((None, EventKind::Introduced));
+                    continue;
+                }
+                Event::Limit(v) if v == "*" => continue,
+                Event::Limit(v) => {
+                    limits.push(scheme.parse(v)?);
+                    continue;
+                }
+                Event::Introduced(_) => EventKind::Introduced,
+                Event::Fixed(_) => EventKind::Fixed,
+                Event::LastAffected(_) => EventKind::LastAffected,
+            };
+            parsed.push((Some(scheme.parse(event.version())?), kind));
+        }
+        // Stable sort: events at the same version keep the order they were written in.
+        parsed.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(SortedEvents {
+            events: parsed,
+            limits,
+        })
+    }
+
+    /// The walk of the OSV algorithm over the sorted events.
+    pub fn contains(&self, version: &Version) -> bool {
+        if !self.limits.is_empty() && !self.limits.iter().any(|limit| version < limit) {
+            return false;
+        }
+        let mut vulnerable = false;
+        for (at, kind) in &self.events {
+            match (kind, at) {
+                (EventKind::Introduced, None) => vulnerable = true,
+                (EventKind::Introduced, Some(at)) if version >= at => vulnerable = true,
+                (EventKind::Fixed, Some(at)) if version >= at => vulnerable = false,
+                (EventKind::LastAffected, Some(at)) if version > at => vulnerable = false,
+                _ => {}
+            }
+        }
+        vulnerable
+    }
+}
+
+impl Prepared {
+    pub fn new(scheme: Scheme, affected: &Affected) -> Prepared {
+        let mut listed_parsed: Vec<Version> = affected
+            .versions
+            .iter()
+            .filter_map(|v| scheme.parse(v).ok())
+            .collect();
+        listed_parsed.sort();
+        let ranges = affected
+            .ranges
+            .iter()
+            .map(|range| match range {
+                Range::Events {
+                    kind: RangeKind::Git,
+                    ..
+                } => PreparedRange::Git,
+                Range::Events { events, .. } => match SortedEvents::new(scheme, events) {
+                    Ok(sorted) => PreparedRange::Events(sorted),
+                    Err(e) => PreparedRange::Broken(e),
+                },
+                Range::NotIn {
+                    patched,
+                    unaffected,
+                } => {
+                    let parsed: Result<Vec<_>, _> = patched
+                        .iter()
+                        .chain(unaffected)
+                        .map(|r| {
+                            semver::VersionReq::parse(r).map_err(|e| VersionError {
+                                scheme: Scheme::Semver,
+                                input: r.clone(),
+                                reason: e.to_string(),
+                            })
+                        })
+                        .collect();
+                    match parsed {
+                        Ok(reqs) => PreparedRange::NotIn(reqs),
+                        Err(e) => PreparedRange::Broken(e),
+                    }
+                }
+            })
+            .collect();
+        Prepared {
+            listed_exact: affected.versions.iter().cloned().collect(),
+            listed_parsed,
+            ranges,
         }
     }
-    if !limits.is_empty() && !limits.iter().any(|limit| version < limit) {
-        return Ok(false);
-    }
-    // Stable sort: events at the same version keep the order they were written in.
-    parsed.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut vulnerable = false;
-    for (at, event) in &parsed {
-        match (event, at) {
-            (Event::Introduced(_), None) => vulnerable = true,
-            (Event::Introduced(_), Some(at)) if version >= at => vulnerable = true,
-            (Event::Fixed(_), Some(at)) if version >= at => vulnerable = false,
-            (Event::LastAffected(_), Some(at)) if version > at => vulnerable = false,
-            _ => {}
+
+    /// Listed versions first, then ranges. `parsed` is `version` parsed under the scheme
+    /// this entry was prepared with.
+    pub fn evaluate(&self, version: &str, parsed: &Result<Version, VersionError>) -> Evaluation {
+        let listed = self.listed_exact.contains(version)
+            || parsed
+                .as_ref()
+                .is_ok_and(|v| self.listed_parsed.binary_search(v).is_ok());
+        if listed {
+            return Evaluation {
+                reason: Some(MatchReason::ListedVersion),
+                problems: Vec::new(),
+            };
         }
+        self.evaluate_ranges(parsed)
     }
-    Ok(vulnerable)
+
+    pub fn evaluate_ranges(&self, parsed: &Result<Version, VersionError>) -> Evaluation {
+        let mut evaluation = Evaluation::default();
+        if self.ranges.iter().all(|r| matches!(r, PreparedRange::Git)) {
+            return evaluation;
+        }
+        let version = match parsed {
+            Ok(v) => v,
+            Err(error) => {
+                evaluation.problems.push(MatchProblem {
+                    field: "version".into(),
+                    error: error.clone(),
+                });
+                return evaluation;
+            }
+        };
+        for (index, range) in self.ranges.iter().enumerate() {
+            let affected = match range {
+                PreparedRange::Git => continue,
+                PreparedRange::Events(sorted) => sorted.contains(version),
+                PreparedRange::NotIn(reqs) => match version {
+                    Version::Semver(v) => !reqs.iter().any(|req| req_holds(req, v)),
+                    _ => false,
+                },
+                PreparedRange::Broken(error) => {
+                    evaluation.problems.push(MatchProblem {
+                        field: format!("ranges[{index}]"),
+                        error: error.clone(),
+                    });
+                    continue;
+                }
+            };
+            if affected {
+                evaluation.reason = Some(MatchReason::Range(index));
+                return evaluation;
+            }
+        }
+        evaluation
+    }
 }
 
 /// RustSec: affected unless some requirement (`>= 1.6.1`, `>= 0.6.14, < 1.0.0`, `^0.3`)
 /// holds for the version.
+#[cfg(test)]
 fn not_in_requirements<'a>(
     requirements: impl Iterator<Item = &'a String>,
     version: &Version,
@@ -193,7 +283,11 @@ pub fn requirement_holds(requirement: &str, v: &semver::Version) -> Result<bool,
         input: requirement.to_string(),
         reason: e.to_string(),
     })?;
-    Ok(req.comparators.iter().all(|c| comparator_holds(c, v)))
+    Ok(req_holds(&req, v))
+}
+
+fn req_holds(req: &semver::VersionReq, v: &semver::Version) -> bool {
+    req.comparators.iter().all(|c| comparator_holds(c, v))
 }
 
 fn comparator_holds(c: &semver::Comparator, v: &semver::Version) -> bool {

@@ -1,6 +1,6 @@
 //! A scan: components x the index -> findings, with alias merging, KEV and deadlines.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -14,7 +14,7 @@ use crate::finding::{
     SeverityLevel,
 };
 use crate::index::{Index, IndexError, Reporter};
-use crate::matching::evaluate;
+use crate::matching::Prepared;
 use crate::policy::DeadlinePolicy;
 use crate::version::Scheme;
 
@@ -35,6 +35,28 @@ pub fn lookup_key(component: &Component) -> (Ecosystem, String) {
         return (ecosystem, name);
     }
     (component.ecosystem.clone(), component.name.clone())
+}
+
+/// One affected entry of an advisory, keyed and prepared for evaluation.
+struct PreparedEntry {
+    ecosystem: String,
+    name: String,
+    prepared: Prepared,
+}
+
+fn prepare(scheme: Scheme, advisory: &Advisory) -> Vec<PreparedEntry> {
+    advisory
+        .affected
+        .iter()
+        .map(|affected| {
+            let ecosystem = osv_ecosystem_base(&affected.ecosystem).to_string();
+            PreparedEntry {
+                name: name_key(&ecosystem, &affected.name),
+                ecosystem,
+                prepared: Prepared::new(scheme, affected),
+            }
+        })
+        .collect()
 }
 
 struct Match {
@@ -59,6 +81,9 @@ pub fn scan(
         },
         ..ScanResult::default()
     };
+    // Parsed, sorted forms of each advisory's entries, per version scheme, built once.
+    let mut prepared: HashMap<(i64, Scheme), Arc<Vec<PreparedEntry>>> = HashMap::new();
+    let mut warned = HashSet::new();
     reporter.start("matching components", components.len() as u64);
     for component in components {
         reporter.advance(1);
@@ -68,29 +93,37 @@ pub fn scan(
         let key = name_key(&eco_key, &name);
         let mut candidates = lookup.advisories(&eco_key, &key)?;
         // CSAF products known only by name match in any ecosystem.
-        candidates.extend(lookup.advisories("*", &name_key("*", &name))?);
+        let any_key = name_key("*", &name);
+        candidates.extend(lookup.advisories("*", &any_key)?);
         if candidates.is_empty() {
             continue;
         }
+        let parsed_version = scheme.parse(&component.version);
         let mut matches = Vec::new();
-        let mut seen = BTreeSet::new();
-        for advisory in candidates {
+        let mut seen = HashSet::new();
+        for (rowid, advisory) in candidates {
             if advisory.withdrawn.is_some() || advisory.informational.is_some() {
                 continue;
             }
-            if !seen.insert((advisory.id.clone(), advisory.source.clone())) {
+            if !seen.insert(rowid) {
                 continue;
             }
-            for (affected_index, affected) in advisory.affected.iter().enumerate() {
-                let base = osv_ecosystem_base(&affected.ecosystem);
-                let same_package = (base == eco_key || base == "*")
-                    && name_key(base, &affected.name) == name_key(base, &name);
+            let entries = prepared
+                .entry((rowid, scheme))
+                .or_insert_with(|| Arc::new(prepare(scheme, &advisory)))
+                .clone();
+            for (affected_index, entry) in entries.iter().enumerate() {
+                let same_package = if entry.ecosystem == "*" {
+                    entry.name == any_key
+                } else {
+                    entry.ecosystem == eco_key && entry.name == key
+                };
                 if !same_package {
                     continue;
                 }
-                let evaluation = evaluate(scheme, affected, &component.version);
+                let evaluation = entry.prepared.evaluate(&component.version, &parsed_version);
                 for problem in &evaluation.problems {
-                    result.warnings.push(format!(
+                    let warning = format!(
                         "{} {}@{}: {} {}: {}",
                         advisory.id,
                         component.name,
@@ -98,7 +131,10 @@ pub fn scan(
                         advisory.source,
                         problem.field,
                         problem.error
-                    ));
+                    );
+                    if warned.insert(warning.clone()) {
+                        result.warnings.push(warning);
+                    }
                 }
                 if evaluation.is_affected() {
                     matches.push(Match {

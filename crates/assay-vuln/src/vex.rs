@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use crate::component::Component;
 use crate::finding::{Finding, VexDecision, VexStatus};
-use crate::sbom::purl::Purl;
+use crate::sbom::purl::{Purl, percent_decode};
 use crate::version::Scheme;
 
 /// One VEX statement in the common model.
@@ -730,10 +730,17 @@ impl Reader<'_> {
         let Some(tree) = doc.get("product_tree") else {
             return Ok(products);
         };
+        // CSAF 2.0 writes one `purl`; CSAF 2.1 a `purls` array (the first is taken).
         fn helper_purl(product: &Value) -> Option<Purl> {
-            product
-                .get("product_identification_helper")
-                .and_then(|h| text(h, "purl"))
+            let helper = product.get("product_identification_helper")?;
+            text(helper, "purl")
+                .or_else(|| {
+                    helper
+                        .get("purls")
+                        .and_then(Value::as_array)
+                        .and_then(|p| p.first())
+                        .and_then(Value::as_str)
+                })
                 .and_then(|p| Purl::parse(p).ok())
         }
         fn walk(
@@ -755,12 +762,16 @@ impl Reader<'_> {
                     Ok(vec![ProductMatcher::Purl(purl)])
                 } else {
                     match (category, name, branch_name) {
-                        ("product_version", Some(name), Some(version)) => {
-                            Ok(vec![ProductMatcher::Named {
-                                name: name.to_string(),
-                                version: Some(version.to_string()),
-                            }])
-                        }
+                        (
+                            // The most specific version-like branch names the version
+                            // (Cisco nests `service_pack` under `product_version`).
+                            "product_version" | "service_pack" | "patch_level",
+                            Some(name),
+                            Some(version),
+                        ) => Ok(vec![ProductMatcher::Named {
+                            name: name.to_string(),
+                            version: Some(version.to_string()),
+                        }]),
                         // A product (family) named without a version: every version of it.
                         ("product_name" | "product_family", _, Some(family)) => {
                             Ok(vec![ProductMatcher::Named {
@@ -920,10 +931,18 @@ impl Reader<'_> {
                     self.warn(&pointer, "`affects` entry has no `ref`: ignored");
                     continue;
                 };
-                let purl_text = refs
-                    .get(reference)
-                    .cloned()
-                    .unwrap_or_else(|| reference.to_string());
+                // A BOM-Link (`urn:cdx:SERIAL/VERSION#BOM-REF`) points into another BOM; most
+                // generators use the purl as bom-ref, so the fragment is tried as one.
+                let reference = match reference
+                    .strip_prefix("urn:cdx:")
+                    .and_then(|r| r.split_once('#'))
+                {
+                    Some((_, fragment)) => {
+                        percent_decode(fragment).unwrap_or_else(|_| fragment.to_string())
+                    }
+                    None => reference.to_string(),
+                };
+                let purl_text = refs.get(&reference).cloned().unwrap_or(reference);
                 let Some(ProductMatcher::Purl(purl)) = self.purl_matcher(&purl_text, &pointer)
                 else {
                     continue;

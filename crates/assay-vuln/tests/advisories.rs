@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assay_vuln::advisory::{Advisory, Event, Range, ecosystem_from_osv};
 use assay_vuln::import::{FileFormat, parse_bytes};
-use assay_vuln::matching::{evaluate, evaluate_ranges};
+use assay_vuln::matching::Prepared;
 use assay_vuln::version::Scheme;
 
 fn data(rel: &str) -> PathBuf {
@@ -124,18 +124,26 @@ fn check(advisories: &[Advisory]) -> Tally {
     for advisory in advisories.iter().filter(|a| a.withdrawn.is_none()) {
         for affected in &advisory.affected {
             let scheme = Scheme::for_ecosystem(&ecosystem_from_osv(&affected.ecosystem));
+            // Parsed once per entry, as a scan does (`matching::evaluate` is the same code).
+            let prepared = Prepared::new(scheme, affected);
             let has_evaluable_range = affected.ranges.iter().any(|r| {
                 matches!(r, Range::Events { kind, .. } if *kind != assay_vuln::advisory::RangeKind::Git)
             });
             for version in &affected.versions {
                 t.listed_checked += 1;
-                if !evaluate(scheme, affected, version).is_affected() {
+                if !prepared
+                    .evaluate(version, &scheme.parse(version))
+                    .is_affected()
+                {
                     t.listed_missed
                         .push(format!("{} {} {version}", advisory.id, affected.name));
                 }
                 if has_evaluable_range {
                     t.ranges_checked += 1;
-                    if !evaluate_ranges(scheme, affected, version).is_affected() {
+                    if !prepared
+                        .evaluate_ranges(&scheme.parse(version))
+                        .is_affected()
+                    {
                         let entry = format!("{} {} {version}", advisory.id, affected.name);
                         match explain_disagreement(
                             scheme,
@@ -163,7 +171,7 @@ fn check(advisories: &[Advisory]) -> Tally {
                             if affected.versions.contains(v) {
                                 t.fixed_also_listed
                                     .push(format!("{} {} {v}", advisory.id, affected.name));
-                            } else if evaluate(scheme, affected, v).is_affected() {
+                            } else if prepared.evaluate(v, &scheme.parse(v)).is_affected() {
                                 t.fixed_matched
                                     .push(format!("{} {} {v}", advisory.id, affected.name));
                             }
@@ -175,7 +183,7 @@ fn check(advisories: &[Advisory]) -> Tally {
                             let empty = events
                                 .iter()
                                 .any(|e| matches!(e, Event::Fixed(f) if f == v));
-                            if !empty && !evaluate(scheme, affected, v).is_affected() {
+                            if !empty && !prepared.evaluate(v, &scheme.parse(v)).is_affected() {
                                 t.introduced_missed
                                     .push(format!("{} {} {v}", advisory.id, affected.name));
                             }

@@ -233,8 +233,12 @@ fn sarif_has_one_rule_per_advisory_and_one_result_per_finding() {
     // Against the SARIF 2.1.0 schema, through the types serde-sarif generates from it: every
     // required property present with the right type, and nothing written that the schema does
     // not define (re-serialising the typed log must give back the same JSON).
-    let typed: serde_sarif::sarif::Sarif = serde_json::from_value(sarif.clone()).expect("schema-shaped SARIF");
-    assert_eq!(typed.runs[0].results.as_ref().map(Vec::len), Some(scan.findings.len()));
+    let typed: serde_sarif::sarif::Sarif =
+        serde_json::from_value(sarif.clone()).expect("schema-shaped SARIF");
+    assert_eq!(
+        typed.runs[0].results.as_ref().map(Vec::len),
+        Some(scan.findings.len())
+    );
     assert_eq!(serde_json::to_value(&typed).unwrap(), sarif);
     // Deterministic: the same scan gives the same bytes.
     assert_eq!(
@@ -291,7 +295,8 @@ fn cyclonedx_vex_lists_components_and_vulnerabilities_with_analysis() {
     {
         use cyclonedx_bom::models::bom::{Bom, SpecVersion};
         use cyclonedx_bom::validation::Validate;
-        let parsed = Bom::parse_from_json_v1_5(serde_json::to_vec(&bom).unwrap().as_slice()).expect("CycloneDX 1.5 JSON");
+        let parsed = Bom::parse_from_json_v1_5(serde_json::to_vec(&bom).unwrap().as_slice())
+            .expect("CycloneDX 1.5 JSON");
         let validation = parsed.validate_version(SpecVersion::V1_5);
         assert!(validation.passed(), "{validation:?}");
         assert_eq!(parsed.vulnerabilities.map(|v| v.0.len()), Some(4));

@@ -76,6 +76,49 @@ fn every_shared_cyclonedx_sbom_reads_with_the_counted_components() {
     assert_eq!(seen, CYCLONEDX.len());
 }
 
+/// Cross-check against the CycloneDX project's own Rust library (cyclonedx-bom): the same
+/// components, in the same order, with the same versions and purls. That library reads 1.3-1.5;
+/// the 1.2 files are handed to it as 1.3 (1.2's component model is a subset of 1.3's).
+#[test]
+fn shared_cyclonedx_components_agree_with_cyclonedx_bom() {
+    fn flatten(
+        list: &cyclonedx_bom::models::component::Components,
+        out: &mut Vec<(String, Option<String>)>,
+    ) {
+        for c in &list.0 {
+            out.push((
+                c.version
+                    .as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                c.purl.as_ref().map(|p| p.to_string()),
+            ));
+            if let Some(nested) = &c.components {
+                flatten(nested, out);
+            }
+        }
+    }
+    for (file, count, _) in &CYCLONEDX {
+        let path = shared(&format!("sbom/cyclonedx/{file}"));
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if value["specVersion"] == "1.2" {
+            value["specVersion"] = "1.3".into();
+        }
+        let reference = cyclonedx_bom::models::bom::Bom::parse_json_value(value)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut expected = Vec::new();
+        flatten(reference.components.as_ref().unwrap(), &mut expected);
+        let ours: Vec<(String, Option<String>)> = read_components(&path)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.version, c.purl))
+            .collect();
+        assert_eq!(ours.len(), *count, "{file}");
+        assert_eq!(ours, expected, "{file}");
+    }
+}
+
 #[test]
 fn cyclonedx_names_follow_the_ecosystem_convention() {
     let keycloak =
@@ -392,6 +435,17 @@ fn cargo_lock_keeps_crates_io_packages_only() {
             .iter()
             .all(|c| c.ecosystem == Ecosystem::CratesIo)
     );
+    // Each component points at the line of its `[[package]]` header.
+    assert!(
+        read.components[0].source.ends_with("Cargo.lock:14"),
+        "{}",
+        read.components[0].source
+    );
+    assert!(
+        read.warnings[0].location.ends_with("Cargo.lock:5"),
+        "{}",
+        read.warnings[0]
+    );
     assert_eq!(read.warnings.len(), 2, "{:?}", read.warnings);
     assert!(read.warnings[0].message.contains("workspace or path crate"));
     assert!(read.warnings[1].message.contains("not crates.io"));
@@ -412,7 +466,12 @@ fn the_workspace_cargo_lock_reads_every_crates_io_package() {
     assert!(registry > 100, "a real lockfile: {registry}");
     let read = read_components_with_warnings(&path).unwrap();
     assert_eq!(read.components.len(), registry);
-    assert_eq!(read.warnings.len(), packages - registry, "{:?}", read.warnings);
+    assert_eq!(
+        read.warnings.len(),
+        packages - registry,
+        "{:?}",
+        read.warnings
+    );
     assert!(read.components.iter().any(|c| c.name == "serde_json"));
     assert!(!read.components.iter().any(|c| c.name.starts_with("assay-")));
 }

@@ -188,7 +188,12 @@ fn openvex_statements_apply_by_id_alias_purl_version_and_qualifiers() {
 fn cyclonedx_vex_resolves_bom_refs_and_versions() {
     let read = read_vex(&fixture("cyclonedx-vex.json")).unwrap();
     assert_eq!(read.format, VexFormat::CycloneDxVex);
-    assert_eq!(read.statements.len(), 2, "{:?}", read.statements);
+    assert_eq!(read.statements.len(), 3, "{:?}", read.statements);
+    // A BOM-Link whose bom-ref is a purl resolves to that purl.
+    assert_eq!(
+        read.statements[2].products[0].to_string(),
+        "pkg:npm/lodash@4.17.21"
+    );
     assert_eq!(read.warnings.len(), 4, "{:?}", read.warnings);
     let jinja = &read.statements[0];
     assert_eq!(
@@ -357,6 +362,45 @@ fn csaf_vex_product_versions_and_vers_ranges_decide() {
 }
 
 #[test]
+fn csaf_relationships_purls_and_group_flags() {
+    let read = read_vex(&fixture("csaf-purl.json")).unwrap();
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    assert_eq!(read.statements.len(), 1);
+    let s = &read.statements[0];
+    assert_eq!(s.aliases, ["GHSA-57j2-w4cx-62h2"]);
+    // The relationship resolves to its component's purl; the flag applies through its group.
+    assert_eq!(
+        s.products[0].to_string(),
+        "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10"
+    );
+    assert_eq!(
+        s.justification.as_deref(),
+        Some("vulnerable_code_not_in_execute_path")
+    );
+    let mut findings = vec![
+        finding(
+            Ecosystem::Maven,
+            "com.fasterxml.jackson.core:jackson-databind",
+            "2.9.10",
+            Some("pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10?type=jar"),
+            "GHSA-57j2-w4cx-62h2",
+            &["CVE-2020-36518"],
+        ),
+        finding(
+            Ecosystem::Maven,
+            "com.fasterxml.jackson.core:jackson-databind",
+            "2.9.10.8",
+            None,
+            "CVE-2020-36518",
+            &[],
+        ),
+    ];
+    assert_eq!(apply_vex(&mut findings, &read.statements), 1);
+    assert_eq!(status(&findings[0]), Some(VexStatus::NotAffected));
+    assert_eq!(status(&findings[1]), None);
+}
+
+#[test]
 fn vers_ranges_follow_the_containment_algorithm() {
     use assay_vuln::version::Scheme;
     let range = VersRange::parse("vers:generic/>=2.9|<=4.1").unwrap();
@@ -402,5 +446,38 @@ fn broken_vex_documents_are_errors_naming_the_location() {
     let bytes = std::fs::read(shared("csaf/csaf/csaf_vex/2022-evd-uc-08-001.json")).unwrap();
     for cut in (0..bytes.len()).step_by(97) {
         let _ = read_vex_bytes(Path::new("cut.json"), &bytes[..cut]);
+    }
+}
+
+/// The shared CSAF security advisories (not the VEX profile) are read too: their product_status
+/// is VEX-shaped. Counts: every product id under a product_status other than `recommended`
+/// (jq, as above) becomes a statement when the product tree names it by purl or by product name
+/// and version (Cisco's `service_pack` branches included); Red Hat's products here are bare
+/// `product_version` image names with no product name, which are reported, not guessed. The one
+/// further warning per file says the category is not `csaf_vex`.
+#[test]
+fn shared_csaf_security_advisories_read_without_error() {
+    for (name, statements, warnings) in [
+        ("bsi-2022-0001.json", 7, 1),
+        ("cisco-sa-20180328-smi2.json", 259, 1),
+        ("rhsa-2019_1862.json", 0, 1),
+        ("rhsa-2021_5186.json", 0, 1 + 6),
+        ("rhsa-2021_5217.json", 1, 1),
+        ("rhsa-2022_0011.json", 0, 1 + 15),
+    ] {
+        let read =
+            read_vex(&shared(&format!("csaf/csaf/{name}"))).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.format, VexFormat::CsafVex);
+        assert!(
+            read.warnings[0].message.contains("is not `csaf_vex`"),
+            "{name}: {}",
+            read.warnings[0]
+        );
+        assert_eq!(
+            (read.statements.len(), read.warnings.len()),
+            (statements, warnings),
+            "{name}: {:?}",
+            read.warnings
+        );
     }
 }

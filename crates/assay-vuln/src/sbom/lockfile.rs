@@ -61,6 +61,27 @@ fn toml_error(ctx: &ReadContext<'_>, text: &str, error: &toml::de::Error) -> Sbo
     }
 }
 
+/// Where each `[[package]]` table starts (1-based lines), so that a TOML lockfile's components
+/// point at a line like every other line-oriented format. `None` when the headers cannot be
+/// paired with the parsed packages (e.g. inline-table syntax), and the caller falls back to
+/// `#package[i]`.
+fn package_lines(text: &str, packages: usize) -> Option<Vec<usize>> {
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim() == "[[package]]")
+        .map(|(i, _)| i + 1)
+        .collect();
+    (lines.len() == packages).then_some(lines)
+}
+
+fn package_location(ctx: &ReadContext<'_>, lines: &Option<Vec<usize>>, i: usize) -> String {
+    match lines.as_ref().and_then(|l| l.get(i)) {
+        Some(line) => ctx.at(format_args!(":{line}")),
+        None => ctx.at(format_args!("#package[{i}]")),
+    }
+}
+
 #[derive(Deserialize)]
 struct TomlLock {
     #[serde(default)]
@@ -88,9 +109,10 @@ enum TomlSource {
 
 pub(crate) fn read_cargo_lock(text: &str, ctx: &mut ReadContext<'_>) -> Result<(), SbomError> {
     let lock: TomlLock = toml::from_str(text).map_err(|e| toml_error(ctx, text, &e))?;
+    let lines = package_lines(text, lock.package.len());
     let mut collector = Collector::new(Ecosystem::CratesIo);
     for (i, package) in lock.package.iter().enumerate() {
-        let location = ctx.at(format_args!("#package[{i}]"));
+        let location = package_location(ctx, &lines, i);
         match &package.source {
             Some(TomlSource::Cargo(source)) if CRATES_IO_SOURCES.contains(&source.as_str()) => {
                 collector.push(ctx, &package.name, &package.version, location);
@@ -122,9 +144,10 @@ pub(crate) fn read_cargo_lock(text: &str, ctx: &mut ReadContext<'_>) -> Result<(
 
 pub(crate) fn read_poetry_lock(text: &str, ctx: &mut ReadContext<'_>) -> Result<(), SbomError> {
     let lock: TomlLock = toml::from_str(text).map_err(|e| toml_error(ctx, text, &e))?;
+    let lines = package_lines(text, lock.package.len());
     let mut collector = Collector::new(Ecosystem::PyPI);
     for (i, package) in lock.package.iter().enumerate() {
-        let location = ctx.at(format_args!("#package[{i}]"));
+        let location = package_location(ctx, &lines, i);
         if let Some(TomlSource::Poetry { kind, url }) = &package.source
             && matches!(kind.as_str(), "directory" | "file")
         {

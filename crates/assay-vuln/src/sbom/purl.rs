@@ -267,7 +267,7 @@ pub fn normalize_pypi_name(name: &str) -> String {
     out
 }
 
-fn percent_decode(input: &str) -> Result<String, PurlError> {
+pub(crate) fn percent_decode(input: &str) -> Result<String, PurlError> {
     if !input.contains('%') {
         return Ok(input.to_string());
     }

@@ -116,7 +116,11 @@ impl Case {
         } else {
             CaseFile::default()
         };
-        let subject = dir.join(file.subject.clone().unwrap_or_else(|| "subject.toml".into()));
+        let subject = dir.join(
+            file.subject
+                .clone()
+                .unwrap_or_else(|| "subject.toml".into()),
+        );
         if !subject.is_file() {
             anyhow::bail!(
                 "{}: no subject manifest; every case needs one (see docs/rules.md for the format)",
@@ -144,7 +148,9 @@ impl Case {
                         manifest: manifest.is_file().then_some(manifest),
                     });
                 }
-                "toml" if p.with_extension("csv").is_file() || p.with_extension("jsonl").is_file() => {}
+                "toml"
+                    if p.with_extension("csv").is_file() || p.with_extension("jsonl").is_file() => {
+                }
                 _ => case.unrecognised.push(p),
             }
         }
@@ -160,7 +166,10 @@ impl Case {
             if p.join("bundle.json").is_file() {
                 case.bundles.push(p);
             } else if p.is_dir() {
-                let kind = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let kind = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 for f in files_in(&p)? {
                     case.evidence_files.push(KindedFile {
                         kind: kind.clone(),
@@ -172,10 +181,20 @@ impl Case {
             }
         }
         let known = [
-            "subject.toml", "case.toml", "pad", "sbom", "vex", "docs", "evidence", "README.md",
+            "subject.toml",
+            "case.toml",
+            "pad",
+            "sbom",
+            "vex",
+            "docs",
+            "evidence",
+            "README.md",
         ];
         for p in files_in(dir)? {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if !known.contains(&name.as_str()) && p != case.subject {
                 case.unrecognised.push(p);
             }
@@ -190,20 +209,33 @@ impl Case {
 
     /// Resolves a path written in case.toml (relative to the case folder).
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_path_buf() } else { self.dir.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
     }
 }
 
 /// Role of a description document, from its file name.
 pub fn doc_role(path: &Path) -> (&'static str, assay_core::EvidenceKind) {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     if name.contains("technical") {
         ("technical file", assay_core::EvidenceKind::TechnicalFile)
     } else if name.contains("filing") {
         ("filing draft", assay_core::EvidenceKind::ProductDescription)
     } else if name.contains("sales") || name.contains("brochure") || name.contains("marketing") {
-        ("sales material", assay_core::EvidenceKind::ProductDescription)
+        (
+            "sales material",
+            assay_core::EvidenceKind::ProductDescription,
+        )
     } else {
-        ("product description", assay_core::EvidenceKind::ProductDescription)
+        (
+            "product description",
+            assay_core::EvidenceKind::ProductDescription,
+        )
     }
 }

@@ -42,10 +42,19 @@ pub fn run(ctx: &Ctx, out: &Path) -> anyhow::Result<Outcome> {
     } else {
         for c in &checks {
             if !c.ok || !ctx.quiet {
-                println!("{} {:<34} {}", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail);
+                println!(
+                    "{} {:<34} {}",
+                    if c.ok { "ok  " } else { "FAIL" },
+                    c.what,
+                    c.detail
+                );
             }
         }
-        println!("{}: {}", if ok { "VALID" } else { "INVALID" }, out.display());
+        println!(
+            "{}: {}",
+            if ok { "VALID" } else { "INVALID" },
+            out.display()
+        );
     }
     Ok(if ok { Outcome::Ok } else { Outcome::Failed })
 }
@@ -53,7 +62,8 @@ pub fn run(ctx: &Ctx, out: &Path) -> anyhow::Result<Outcome> {
 fn check_manifest(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     let filing = out.join("filing");
     let manifest = filing.join("MANIFEST.sha256");
-    let text = fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let text = fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
     let mut listed = std::collections::BTreeSet::new();
     let (mut good, mut bad) = (0, Vec::new());
     for (n, line) in text.lines().enumerate() {
@@ -69,7 +79,10 @@ fn check_manifest(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
         }
     }
     for path in super::output::walk(&filing)? {
-        let rel = path.strip_prefix(&filing)?.to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(&filing)?
+            .to_string_lossy()
+            .replace('\\', "/");
         if rel != "MANIFEST.sha256" && !listed.contains(&rel) {
             bad.push(format!("{rel} is not in the manifest"));
         }
@@ -77,7 +90,11 @@ fn check_manifest(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     checks.push(Check {
         what: "filing manifest digests".into(),
         ok: bad.is_empty(),
-        detail: if bad.is_empty() { format!("{good} files match") } else { bad.join("; ") },
+        detail: if bad.is_empty() {
+            format!("{good} files match")
+        } else {
+            bad.join("; ")
+        },
     });
     Ok(())
 }
@@ -87,7 +104,9 @@ fn load_keys(dir: &Path) -> anyhow::Result<Vec<PublicKeyText>> {
     if dir.is_dir() {
         for path in super::output::walk(dir)? {
             let text = fs::read_to_string(&path)?;
-            keys.push(parse_public_key(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+            keys.push(
+                parse_public_key(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            );
         }
     }
     Ok(keys)
@@ -95,7 +114,8 @@ fn load_keys(dir: &Path) -> anyhow::Result<Vec<PublicKeyText>> {
 
 /// Verifies one envelope against `keys` and returns the statement it signs.
 fn open_envelope(bytes: &[u8], keys: &[PublicKeyText]) -> Result<Statement, String> {
-    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| format!("not a DSSE envelope ({e})"))?;
+    let env: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a DSSE envelope ({e})"))?;
     let (kid, sig) = env.first_signature()?;
     let key = keys
         .iter()
@@ -115,7 +135,10 @@ fn check_signatures(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     let (mut good, mut bad) = (0, Vec::new());
     if sig_dir.is_dir() {
         for path in super::output::walk(&sig_dir)? {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let evidence_name = name.trim_end_matches(".dsse.json");
             let result = open_envelope(&fs::read(&path)?, &keys).and_then(|st| {
                 let (_, digest) = st.subject_and_digest()?;
@@ -124,7 +147,9 @@ fn check_signatures(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
                 if Sha256Digest::of(&bytes) == digest {
                     Ok(())
                 } else {
-                    Err(format!("evidence/{evidence_name} is not the file its statement signs"))
+                    Err(format!(
+                        "evidence/{evidence_name} is not the file its statement signs"
+                    ))
                 }
             });
             match result {
@@ -136,7 +161,11 @@ fn check_signatures(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     checks.push(Check {
         what: "evidence signatures".into(),
         ok: bad.is_empty(),
-        detail: if bad.is_empty() { format!("{good} signed statements verify") } else { bad.join("; ") },
+        detail: if bad.is_empty() {
+            format!("{good} signed statements verify")
+        } else {
+            bad.join("; ")
+        },
     });
     Ok(())
 }
@@ -145,14 +174,30 @@ fn check_attestation(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> 
     let dir = out.join("attestation");
     let keys = load_keys(&out.join("filing").join("keys"))?
         .into_iter()
-        .chain(fs::read_to_string(dir.join("signer.pub")).ok().and_then(|t| parse_public_key(&t).ok()))
+        .chain(
+            fs::read_to_string(dir.join("signer.pub"))
+                .ok()
+                .and_then(|t| parse_public_key(&t).ok()),
+        )
         .collect::<Vec<_>>();
     let report = assay_ledger::verify_bundle(&dir, &keys)?;
-    let failed: Vec<String> = report.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.check, c.detail)).collect();
+    let failed: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {}", c.check, c.detail))
+        .collect();
     checks.push(Check {
         what: "dossier attestation (bundle)".into(),
         ok: failed.is_empty(),
-        detail: if failed.is_empty() { format!("entry {} of log {}", report.manifest.index, report.manifest.log_origin) } else { failed.join("; ") },
+        detail: if failed.is_empty() {
+            format!(
+                "entry {} of log {}",
+                report.manifest.index, report.manifest.log_origin
+            )
+        } else {
+            failed.join("; ")
+        },
     });
     let attested = fs::read(dir.join(&report.manifest.file)).unwrap_or_default();
     let dossier = fs::read(out.join("dossier.html")).unwrap_or_default();
@@ -178,7 +223,8 @@ fn check_verdicts(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     let inputs = out.join("inputs");
     let manifest = assay_rules::load_manifest(&inputs.join("subject.toml"))?;
     let records: Vec<assay_rules::EvidenceRecord> = serde_json::from_slice(
-        &fs::read(inputs.join("evidence-records.json")).context("inputs/evidence-records.json missing")?,
+        &fs::read(inputs.join("evidence-records.json"))
+            .context("inputs/evidence-records.json missing")?,
     )
     .context("inputs/evidence-records.json is not a list of evidence records")?;
     let context: Value = serde_json::from_slice(&fs::read(inputs.join("context.json"))?)?;
@@ -200,8 +246,12 @@ fn check_verdicts(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
             });
         }
     }
-    let consistency = (!docs.is_empty()).then(|| assay_rules::consistency::check(Some(&manifest), &docs));
-    let date = context["date"].as_str().and_then(assay_rules::Day::parse).context("inputs/context.json has no date")?;
+    let consistency =
+        (!docs.is_empty()).then(|| assay_rules::consistency::check(Some(&manifest), &docs));
+    let date = context["date"]
+        .as_str()
+        .and_then(assay_rules::Day::parse)
+        .context("inputs/context.json has no date")?;
     let markets = context["markets"]
         .as_array()
         .into_iter()
@@ -223,7 +273,11 @@ fn check_verdicts(out: &Path, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     let same = assessment["evaluation"] == recomputed;
     let mut detail = format!(
         "{} obligations re-evaluated on {date} with {} packs",
-        evaluation.results.iter().map(|r| r.obligations.len()).sum::<usize>(),
+        evaluation
+            .results
+            .iter()
+            .map(|r| r.obligations.len())
+            .sum::<usize>(),
         packs.len()
     );
     if !same {
@@ -252,13 +306,22 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
                     }
                 }
             }
-            y.keys().find(|k| !x.contains_key(*k)).map(|k| format!("{path}.{k} is new"))
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}.{k} is new"))
         }
         (Value::Array(x), Value::Array(y)) => {
             if x.len() != y.len() {
-                return Some(format!("{path} has {} items, recomputed {}", x.len(), y.len()));
+                return Some(format!(
+                    "{path} has {} items, recomputed {}",
+                    x.len(),
+                    y.len()
+                ));
             }
-            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]")))
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]")))
         }
         _ if a != b => Some(format!("{path}: recorded {a}, recomputed {b}")),
         _ => None,

@@ -54,7 +54,9 @@ fn read_ok(path: String, role: &str, digest: &Sha256Digest) -> InputRow {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 impl<'a> Run<'a> {
@@ -124,7 +126,8 @@ impl<'a> Run<'a> {
             match assay_pad::scheme::select(&available, &self.case.file.schemes) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.inputs.push(failed("case.toml".into(), "PAD schemes", e));
+                    self.inputs
+                        .push(failed("case.toml".into(), "PAD schemes", e));
                     return;
                 }
             }
@@ -143,8 +146,16 @@ impl<'a> Run<'a> {
                     match parsed {
                         Ok(m) => Some(m),
                         Err(e) => {
-                            self.inputs.push(failed(self.case.rel(path), "PAD campaign manifest", &e));
-                            self.inputs.push(failed(rel, "PAD campaign", "skipped: its manifest could not be read"));
+                            self.inputs.push(failed(
+                                self.case.rel(path),
+                                "PAD campaign manifest",
+                                &e,
+                            ));
+                            self.inputs.push(failed(
+                                rel,
+                                "PAD campaign",
+                                "skipped: its manifest could not be read",
+                            ));
                             continue;
                         }
                     }
@@ -169,22 +180,36 @@ impl<'a> Run<'a> {
                 campaign_digest: Some(digest.to_hex()),
                 ..Default::default()
             };
-            let report = match assay_pad::pad_report(&campaign, manifest.as_ref(), &schemes, &options, self.progress) {
+            let report = match assay_pad::pad_report(
+                &campaign,
+                manifest.as_ref(),
+                &schemes,
+                &options,
+                self.progress,
+            ) {
                 Ok(r) => r,
                 Err(e) => {
                     self.inputs.push(failed(rel, "PAD campaign", e));
                     continue;
                 }
             };
-            self.inputs.push(read_ok(rel.clone(), "PAD campaign", &digest));
+            self.inputs
+                .push(read_ok(rel.clone(), "PAD campaign", &digest));
             if let (Some(path), Some(_)) = (&input.manifest, &manifest)
                 && let Ok(b) = std::fs::read(path)
             {
-                self.inputs.push(read_ok(self.case.rel(path), "PAD campaign manifest", &Sha256Digest::of(&b)));
+                self.inputs.push(read_ok(
+                    self.case.rel(path),
+                    "PAD campaign manifest",
+                    &Sha256Digest::of(&b),
+                ));
             }
             let mut campaign_meta = BTreeMap::new();
             if let Some(m) = &manifest {
-                campaign_meta.insert("firmware_digest".to_string(), m.device.firmware_digest.clone());
+                campaign_meta.insert(
+                    "firmware_digest".to_string(),
+                    m.device.firmware_digest.clone(),
+                );
                 campaign_meta.insert("lab".to_string(), m.lab.name.clone());
             }
             let mut report_meta = campaign_meta.clone();
@@ -194,7 +219,10 @@ impl<'a> Run<'a> {
                 report_meta.insert("test_date".into(), m.dates.end.clone());
             }
             let name = file_name(&input.campaign);
-            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s).to_string();
+            let stem = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(s, _)| s)
+                .to_string();
             self.items.push(EvidenceInput {
                 kind: EvidenceKind::PadCampaign,
                 subject: self.subject(),
@@ -226,7 +254,11 @@ impl<'a> Run<'a> {
         let mut index = match assay_vuln::index::Index::open(&index_path) {
             Ok(i) => i,
             Err(e) => {
-                self.inputs.push(failed(index_path.display().to_string(), "advisory index", e));
+                self.inputs.push(failed(
+                    index_path.display().to_string(),
+                    "advisory index",
+                    e,
+                ));
                 return Ok(());
             }
         };
@@ -234,16 +266,25 @@ impl<'a> Run<'a> {
         for src in &self.case.file.advisories {
             let path = self.case.resolve(src);
             if !path.exists() {
-                self.inputs.push(failed(src.display().to_string(), "advisory source", "not found"));
+                self.inputs.push(failed(
+                    src.display().to_string(),
+                    "advisory source",
+                    "not found",
+                ));
                 continue;
             }
             match index.import(std::slice::from_ref(&path), &mut assay_vuln::index::Silent) {
                 Ok(_) => sources.push(src.display().to_string()),
-                Err(e) => self.inputs.push(failed(src.display().to_string(), "advisory source", e)),
+                Err(e) => self
+                    .inputs
+                    .push(failed(src.display().to_string(), "advisory source", e)),
             }
         }
         if sources.is_empty() {
-            sources.push(format!("the workspace's advisory index ({})", index_path.display()));
+            sources.push(format!(
+                "the workspace's advisory index ({})",
+                index_path.display()
+            ));
         }
         self.progress.step("reading SBOMs");
         let mut components = Vec::new();
@@ -297,7 +338,8 @@ impl<'a> Run<'a> {
             };
             match assay_vuln::vex::read_vex_bytes(path, &bytes) {
                 Ok(doc) => {
-                    self.inputs.push(read_ok(rel, "VEX", &Sha256Digest::of(&bytes)));
+                    self.inputs
+                        .push(read_ok(rel, "VEX", &Sha256Digest::of(&bytes)));
                     warnings.extend(doc.warnings.iter().map(ToString::to_string));
                     statements.extend(doc.statements);
                     vex_items.push(EvidenceInput {
@@ -316,7 +358,8 @@ impl<'a> Run<'a> {
             Some(p) => match assay_vuln::policy::DeadlinePolicy::load(&self.case.resolve(p)) {
                 Ok(p) => p,
                 Err(e) => {
-                    self.inputs.push(failed(p.display().to_string(), "deadline policy", e));
+                    self.inputs
+                        .push(failed(p.display().to_string(), "deadline policy", e));
                     assay_vuln::policy::DeadlinePolicy::default()
                 }
             },
@@ -324,10 +367,19 @@ impl<'a> Run<'a> {
         self.progress.step("scanning components");
         let scan_date = chrono::NaiveDate::parse_from_str(&self.today.to_string(), "%Y-%m-%d")?;
         let options = assay_vuln::scan::ScanOptions { scan_date, policy };
-        let mut result = match assay_vuln::scan::scan(&index, &components, &options, &mut assay_vuln::index::Silent) {
+        let mut result = match assay_vuln::scan::scan(
+            &index,
+            &components,
+            &options,
+            &mut assay_vuln::index::Silent,
+        ) {
             Ok(r) => r,
             Err(e) => {
-                self.inputs.push(failed(index_path.display().to_string(), "advisory index", e));
+                self.inputs.push(failed(
+                    index_path.display().to_string(),
+                    "advisory index",
+                    e,
+                ));
                 return Ok(());
             }
         };
@@ -361,9 +413,11 @@ impl<'a> Run<'a> {
         for path in &self.case.docs {
             let rel = self.case.rel(path);
             let (role, kind) = doc_role(path);
-            match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| {
-                String::from_utf8(b).map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())
-            }) {
+            match std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())
+                }) {
                 Ok(text) => {
                     let digest = Sha256Digest::of(text.as_bytes());
                     self.inputs.push(read_ok(rel.clone(), role, &digest));
@@ -390,13 +444,18 @@ impl<'a> Run<'a> {
             let kind: EvidenceKind = match f.kind.parse() {
                 Ok(k) => k,
                 Err(e) => {
-                    self.inputs.push(failed(rel, "evidence", format!("folder evidence/{}: {e}", f.kind)));
+                    self.inputs.push(failed(
+                        rel,
+                        "evidence",
+                        format!("folder evidence/{}: {e}", f.kind),
+                    ));
                     continue;
                 }
             };
             match std::fs::read(&f.path) {
                 Ok(bytes) => {
-                    self.inputs.push(read_ok(rel, kind.as_str(), &Sha256Digest::of(&bytes)));
+                    self.inputs
+                        .push(read_ok(rel, kind.as_str(), &Sha256Digest::of(&bytes)));
                     self.items.push(EvidenceInput {
                         kind,
                         subject: self.subject(),
@@ -436,12 +495,18 @@ impl<'a> Run<'a> {
             .collect();
         let items: Vec<EvidenceInput> = std::mem::take(&mut self.items)
             .into_iter()
-            .filter(|i| !existing.contains(&(i.kind, i.subject.clone(), Sha256Digest::of(&i.bytes))))
+            .filter(|i| {
+                !existing.contains(&(i.kind, i.subject.clone(), Sha256Digest::of(&i.bytes)))
+            })
             .collect();
         let mut new: Vec<u64> = if items.is_empty() {
             Vec::new()
         } else {
-            ledger.add(&items, assay_ledger::DEFAULT_KEY)?.into_iter().map(|a| a.index).collect()
+            ledger
+                .add(&items, assay_ledger::DEFAULT_KEY)?
+                .into_iter()
+                .map(|a| a.index)
+                .collect()
         };
         new.extend(self.imported.iter().copied());
         Ok(new)
@@ -507,8 +572,14 @@ impl<'a> Run<'a> {
                     kind: s.kind.to_string(),
                     file_name: s.file_name.clone(),
                     digest: s.blob_digest.to_hex(),
-                    signer: s.signer_name.clone().unwrap_or_else(|| format!("unknown key {}", s.signer_key_id)),
-                    role: s.signer_role.map(|r| r.to_string()).or(s.signer_is_own.then(|| "own key".to_string())),
+                    signer: s
+                        .signer_name
+                        .clone()
+                        .unwrap_or_else(|| format!("unknown key {}", s.signer_key_id)),
+                    role: s
+                        .signer_role
+                        .map(|r| r.to_string())
+                        .or(s.signer_is_own.then(|| "own key".to_string())),
                     signature: if problems.is_empty() {
                         "verified".into()
                     } else {
@@ -539,12 +610,23 @@ impl<'a> Run<'a> {
                 id: m.id.clone(),
                 name: m.name.clone(),
                 vendor: m.vendor.clone(),
-                kind: serde_json::to_value(m.kind)?.as_str().unwrap_or_default().to_string(),
-                category: serde_json::to_value(m.category)?.as_str().unwrap_or_default().to_string(),
+                kind: serde_json::to_value(m.kind)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                category: serde_json::to_value(m.category)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 functions: m
                     .functions
                     .iter()
-                    .map(|f| serde_json::to_value(f).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+                    .map(|f| {
+                        serde_json::to_value(f)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default()
+                    })
                     .collect(),
                 artefact_digest: m.firmware_digest.or(m.model_digest).map(|d| d.to_hex()),
             },
@@ -590,7 +672,9 @@ fn gaps(evaluation: &assay_rules::Evaluation) -> Vec<Gap> {
 /// names (without the tally of other evidence), phrased as a step.
 fn recommended_action(o: &assay_rules::ObligationResult) -> String {
     let lead = match o.status {
-        Status::Failing => "Fix what the evidence shows failing, re-test, and record the new result",
+        Status::Failing => {
+            "Fix what the evidence shows failing, re-test, and record the new result"
+        }
         Status::Expiring => "Renew the evidence before it expires",
         _ if o.advice => "Recommended",
         _ => "Obtain and record",
@@ -604,7 +688,11 @@ fn recommended_action(o: &assay_rules::ObligationResult) -> String {
         None => (reason.as_ref(), None),
     };
     let required = required.split_once(": ").map_or(required, |(head, rest)| {
-        if head.starts_with("requirement") { rest } else { required }
+        if head.starts_with("requirement") {
+            rest
+        } else {
+            required
+        }
     });
     let verdict = verdict
         .map(|v| v.split(';').next().unwrap_or(v).trim())

@@ -92,19 +92,33 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             "dossier_entry": written.attestation_index,
         }))?;
     } else if !ctx.quiet {
-        println!("{} ({}) judged on {}", assessment.subject.name, assessment.subject.id, assessment.date);
+        println!(
+            "{} ({}) judged on {}",
+            assessment.subject.name, assessment.subject.id, assessment.date
+        );
         for m in &assessment.markets {
             println!(
                 "  {:<4} {:<12} {}{}",
                 m.market,
                 m.status.label(),
                 m.why,
-                m.earliest_date.as_ref().map(|d| format!(" [earliest {d}]")).unwrap_or_default()
+                m.earliest_date
+                    .as_ref()
+                    .map(|d| format!(" [earliest {d}]"))
+                    .unwrap_or_default()
             );
         }
-        let failed: Vec<_> = assessment.inputs.iter().filter(|i| i.problem.is_some()).collect();
+        let failed: Vec<_> = assessment
+            .inputs
+            .iter()
+            .filter(|i| i.problem.is_some())
+            .collect();
         for f in &failed {
-            println!("  could not read {}: {}", f.path, f.problem.as_deref().unwrap_or(""));
+            println!(
+                "  could not read {}: {}",
+                f.path,
+                f.problem.as_deref().unwrap_or("")
+            );
         }
         println!(
             "{} gaps, {} blocking; dossier {} (signed, entry #{})",
@@ -114,7 +128,11 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             written.attestation_index
         );
     }
-    Ok(if blocking { Outcome::Failed } else { Outcome::Ok })
+    Ok(if blocking {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
 }
 
 /// The workspace, created on first use so that `assay assess` works on a fresh machine.

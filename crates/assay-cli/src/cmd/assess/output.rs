@@ -58,8 +58,10 @@ pub fn plan(
     let mut any = false;
     for r in &evaluation.results {
         for o in &r.obligations {
-            if matches!(o.status, assay_rules::Status::Met | assay_rules::Status::NotApplicable)
-                || o.applicability == assay_rules::Applicability::NotApplicable
+            if matches!(
+                o.status,
+                assay_rules::Status::Met | assay_rules::Status::NotApplicable
+            ) || o.applicability == assay_rules::Applicability::NotApplicable
             {
                 continue;
             }
@@ -78,7 +80,11 @@ pub fn plan(
                 ..Default::default()
             };
             if !builder.obligation(&r.market, &r.pack_id, &o.id, &options)? {
-                let days = o.lead_time.as_ref().map(|l| i64::from(l.max_days)).unwrap_or(30);
+                let days = o
+                    .lead_time
+                    .as_ref()
+                    .map(|l| i64::from(l.max_days))
+                    .unwrap_or(30);
                 builder.gap(
                     &r.market,
                     assay_plan::single_step_gap(
@@ -86,7 +92,10 @@ pub fn plan(
                         &r.pack_id,
                         &o.id,
                         &o.title,
-                        assay_plan::Duration::estimate(days, "lead time from the rule pack, or 30 days when it gives none"),
+                        assay_plan::Duration::estimate(
+                            days,
+                            "lead time from the rule pack, or 30 days when it gives none",
+                        ),
                     ),
                 );
             }
@@ -109,10 +118,21 @@ pub fn plan(
 }
 
 /// Writes the output folder and records the dossier attestation.
-pub fn write(out: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> anyhow::Result<Written> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn write(
+    out: &Path,
+    a: &Assessment,
+    run: &Run<'_>,
+    ledger: &Ledger,
+) -> anyhow::Result<Written> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
@@ -126,7 +146,8 @@ pub fn write(out: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> anyh
     if out.exists() {
         fs::remove_dir_all(out).with_context(|| format!("cannot replace {}", out.display()))?;
     }
-    fs::rename(&tmp, out).with_context(|| format!("cannot move the output into {}", out.display()))?;
+    fs::rename(&tmp, out)
+        .with_context(|| format!("cannot move the output into {}", out.display()))?;
     Ok(written)
 }
 
@@ -137,7 +158,12 @@ fn put(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn write_into(dir: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> anyhow::Result<Written> {
+fn write_into(
+    dir: &Path,
+    a: &Assessment,
+    run: &Run<'_>,
+    ledger: &Ledger,
+) -> anyhow::Result<Written> {
     let assessment_json = serde_json::to_vec_pretty(a)?;
     put(&dir.join("assessment.json"), &assessment_json)?;
     let dossier = assay_report::dossier_html(a);
@@ -150,7 +176,10 @@ fn write_into(dir: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> any
     // What `--check` needs to recompute the verdicts without the case folder.
     let inputs = dir.join("inputs");
     put(&inputs.join("subject.toml"), &fs::read(&run.case.subject)?)?;
-    put(&inputs.join("evidence-records.json"), &serde_json::to_vec_pretty(&run.records)?)?;
+    put(
+        &inputs.join("evidence-records.json"),
+        &serde_json::to_vec_pretty(&run.records)?,
+    )?;
     let mut extra_packs = Vec::new();
     for p in &run.packs {
         if !p.origin.starts_with("shipped:") {
@@ -165,7 +194,10 @@ fn write_into(dir: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> any
         "extra_packs": extra_packs,
         "consistency": a.evaluation.consistency.is_some(),
     });
-    put(&inputs.join("context.json"), &serde_json::to_vec_pretty(&context)?)?;
+    put(
+        &inputs.join("context.json"),
+        &serde_json::to_vec_pretty(&context)?,
+    )?;
     for doc in &run.case.docs {
         if let Ok(text) = fs::read(doc) {
             put(&inputs.join("docs").join(run.case.rel(doc)), &text)?;
@@ -176,20 +208,38 @@ fn write_into(dir: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> any
 
     // The dossier attestation: an in-toto statement about dossier.html naming every input
     // and pack digest, signed and logged.
-    let input_digests: BTreeSet<String> = a.inputs.iter().filter_map(|i| i.digest.clone()).collect();
+    let input_digests: BTreeSet<String> =
+        a.inputs.iter().filter_map(|i| i.digest.clone()).collect();
     let meta = BTreeMap::from([
-        ("assessment_digest".to_string(), Sha256Digest::of(&assessment_json).to_hex()),
-        ("inputs".to_string(), input_digests.into_iter().collect::<Vec<_>>().join(",")),
+        (
+            "assessment_digest".to_string(),
+            Sha256Digest::of(&assessment_json).to_hex(),
+        ),
+        (
+            "inputs".to_string(),
+            input_digests.into_iter().collect::<Vec<_>>().join(","),
+        ),
         (
             "packs".to_string(),
-            a.packs.iter().map(|p| format!("{}@{}", p.id, p.digest)).collect::<Vec<_>>().join(","),
+            a.packs
+                .iter()
+                .map(|p| format!("{}@{}", p.id, p.digest))
+                .collect::<Vec<_>>()
+                .join(","),
         ),
         (
             "evidence".to_string(),
-            a.evidence.iter().map(|e| e.digest.clone()).collect::<Vec<_>>().join(","),
+            a.evidence
+                .iter()
+                .map(|e| e.digest.clone())
+                .collect::<Vec<_>>()
+                .join(","),
         ),
         ("date".to_string(), a.date.clone()),
-        ("blocking".to_string(), a.evaluation.summary.blocking.to_string()),
+        (
+            "blocking".to_string(),
+            a.evaluation.summary.blocking.to_string(),
+        ),
     ]);
     let appended = ledger.add(
         &[EvidenceInput {
@@ -207,26 +257,37 @@ fn write_into(dir: &Path, a: &Assessment, run: &Run<'_>, ledger: &Ledger) -> any
         &dir.join("attestation").join("signer.pub"),
         format!("{}\n", ledger.export_key(assay_ledger::DEFAULT_KEY)?).as_bytes(),
     )?;
-    Ok(Written { attestation_index: index })
+    Ok(Written {
+        attestation_index: index,
+    })
 }
 
 /// The filing package: the security assessment report, every evidence file with its signed
 /// statement, the signers' public keys, and a manifest of digests.
 fn write_filing(dir: &Path, a: &Assessment, ledger: &Ledger) -> anyhow::Result<()> {
-    put(&dir.join("security-assessment-report.html"), assay_report::filing_report_html(a).as_bytes())?;
+    put(
+        &dir.join("security-assessment-report.html"),
+        assay_report::filing_report_html(a).as_bytes(),
+    )?;
     let mut signers = BTreeSet::new();
     for e in &a.evidence {
         let entry = ledger.entry(e.index)?;
         let blob = ledger.blob(&entry.blob_digest)?;
         let name = format!("{:06}-{}", e.index, sanitize(&e.file_name));
         put(&dir.join("evidence").join(&name), &blob)?;
-        put(&dir.join("signatures").join(format!("{name}.dsse.json")), &entry.envelope_bytes)?;
+        put(
+            &dir.join("signatures").join(format!("{name}.dsse.json")),
+            &entry.envelope_bytes,
+        )?;
         if let Some(n) = entry.signer_name {
             signers.insert(n);
         }
     }
     for s in signers {
-        put(&dir.join("keys").join(format!("{s}.pub")), format!("{}\n", ledger.export_key(&s)?).as_bytes())?;
+        put(
+            &dir.join("keys").join(format!("{s}.pub")),
+            format!("{}\n", ledger.export_key(&s)?).as_bytes(),
+        )?;
     }
     put(
         &dir.join("README.txt"),
@@ -243,15 +304,27 @@ MANIFEST.sha256                  SHA-256 of every file above (sha256sum -c MANIF
         if rel == "MANIFEST.sha256" {
             continue;
         }
-        lines.push(format!("{}  {rel}", Sha256Digest::of(&fs::read(&path)?).to_hex()));
+        lines.push(format!(
+            "{}  {rel}",
+            Sha256Digest::of(&fs::read(&path)?).to_hex()
+        ));
     }
     lines.sort_by(|x, y| x[66..].cmp(&y[66..]));
-    put(&dir.join("MANIFEST.sha256"), (lines.join("\n") + "\n").as_bytes())
+    put(
+        &dir.join("MANIFEST.sha256"),
+        (lines.join("\n") + "\n").as_bytes(),
+    )
 }
 
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
