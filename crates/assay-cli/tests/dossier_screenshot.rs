@@ -131,3 +131,63 @@ fn dossier_renders_in_chromium_with_the_verdicts_on_top() {
     assert!(ink2 > 0.02, "{ink2}");
     assert!(red2 < 0.0005, "a red badge on a can-ship dossier: {red2}");
 }
+
+#[test]
+fn pdf_dossier_is_printed_by_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/face-terminal-cn-us");
+    let o = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .arg("--workspace")
+        .arg(tmp.path().join("ws"))
+        .args(["assess", case.to_str().unwrap(), "--date", "2026-11-22", "--pdf", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let pdf = std::fs::read(out.join("dossier.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // Page objects (`/Type /Page`, not `/Type /Pages`): the dossier runs over several pages.
+    let pages = pdf
+        .windows(11)
+        .enumerate()
+        .filter(|(i, w)| *w == b"/Type /Page" && pdf.get(i + 11) != Some(&b's'))
+        .count();
+    assert!(pages >= 3, "{pages} pages");
+
+    // A browser that is not there: a clear error, exit 2.
+    let o = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .env("ASSAY_CHROMIUM", "/nonexistent/chromium")
+        .arg("--workspace")
+        .arg(tmp.path().join("ws"))
+        .args(["assess", case.to_str().unwrap(), "--pdf", "--out", tmp.path().join("out2").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--pdf needs a headless Chromium"));
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/face-terminal-cn-us");
+    let cmd = format!(
+        "{} --workspace {} assess {} --out {}",
+        env!("CARGO_BIN_EXE_assay"),
+        tmp.path().join("ws").display(),
+        case.display(),
+        tmp.path().join("out").display()
+    );
+    // In a pipe: no terminal control sequences.
+    let piped = Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+    let both = [piped.stdout.as_slice(), piped.stderr.as_slice()].concat();
+    assert!(!both.contains(&0x1b), "escape sequences in a pipe");
+    // On a pseudo-terminal (util-linux `script`): the spinner draws.
+    let tty = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
+    assert!(tty.stdout.contains(&0x1b), "no progress drawn on a terminal");
+    // --no-progress on a terminal: quiet again.
+    let quiet = Command::new("script")
+        .args(["-qec", &format!("{cmd} --no-progress"), "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!quiet.stdout.contains(&0x1b), "--no-progress still drew");
+}

@@ -14,7 +14,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| assay_plan::plan(black_box(&one)).expect("plan"))
     });
 
-    let many: Vec<_> = (0..10_000).map(|s| synthetic::subject(s, 30, false)).collect();
+    let many: Vec<_> = (0..10_000)
+        .map(|s| synthetic::subject(s, 30, false))
+        .collect();
     let steps: usize = many
         .iter()
         .map(|input| assay_plan::plan(input).expect("plan").summary.steps)

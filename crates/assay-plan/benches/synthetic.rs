@@ -40,12 +40,18 @@ pub fn subject(index: usize, markets: usize, calendar_only: bool) -> PlanInput {
     let mut b = PlanBuilder::new(start);
     let codes: Vec<String> = (0..markets).map(|m| format!("M{m:02}")).collect();
     for code in &codes {
-        b.market(code, Some(start + chrono::Duration::days(rng.range(40, 160))));
+        b.market(
+            code,
+            Some(start + chrono::Duration::days(rng.range(40, 160))),
+        );
     }
     let none = ObligationOptions::default();
     for (mi, code) in codes.iter().enumerate() {
         if mi < 3 {
-            for obligation in ["pad-level2-print-mask-replay", "advance-third-party-retest-cn"] {
+            for obligation in [
+                "pad-level2-print-mask-replay",
+                "advance-third-party-retest-cn",
+            ] {
                 b.obligation(code, "us-federal-3dfr-pad-2026", obligation, &none)
                     .expect("template");
             }
@@ -83,11 +89,26 @@ pub fn subject(index: usize, markets: usize, calendar_only: bool) -> PlanInput {
                 pack_id: "cn-cac-intelligent-agents-2026".into(),
                 market: Some(code.clone()),
                 steps: vec![
-                    Step::new(local("translation"), "Translate the technical file", StepKind::ReportWriting, est(rng.range(3, 10))),
-                    Step::new(local("review"), "Local market-access review", StepKind::FilingReview, est(rng.range(10, 40)))
-                        .after(&[&local("translation"), "cac-filing/authority-review"]),
-                    Step::new(local("certificate"), "Local certificate issued", StepKind::Other, est(rng.range(1, 5)))
-                        .after(&[&local("review")]),
+                    Step::new(
+                        local("translation"),
+                        "Translate the technical file",
+                        StepKind::ReportWriting,
+                        est(rng.range(3, 10)),
+                    ),
+                    Step::new(
+                        local("review"),
+                        "Local market-access review",
+                        StepKind::FilingReview,
+                        est(rng.range(10, 40)),
+                    )
+                    .after(&[&local("translation"), "cac-filing/authority-review"]),
+                    Step::new(
+                        local("certificate"),
+                        "Local certificate issued",
+                        StepKind::Other,
+                        est(rng.range(1, 5)),
+                    )
+                    .after(&[&local("review")]),
                 ],
                 uses: Vec::new(),
             },

@@ -25,7 +25,9 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn arg(args: &[String], i: usize) -> anyhow_free::Result<&str> {
-    args.get(i).map(String::as_str).ok_or_else(|| format!("missing argument {i}; see the doc comment"))
+    args.get(i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("missing argument {i}; see the doc comment"))
 }
 
 mod anyhow_free {
@@ -50,7 +52,11 @@ fn main() -> Result<(), String> {
             let t1 = Instant::now();
             let plan = assay_plan::plan(&input).map_err(|e| e.to_string())?;
             let t2 = Instant::now();
-            let date_sum: i64 = plan.markets.iter().map(|m| (m.earliest - plan.start).num_days()).sum();
+            let date_sum: i64 = plan
+                .markets
+                .iter()
+                .map(|m| (m.earliest - plan.start).num_days())
+                .sum();
             let slack_sum: i64 = plan.steps.iter().map(|s| s.slack_days).sum();
             let critical = plan.steps.iter().filter(|s| s.critical).count();
             println!(
@@ -69,14 +75,20 @@ fn main() -> Result<(), String> {
         "subjects" => {
             let subjects: usize = arg(&args, 2)?.parse().map_err(|e| format!("{e}"))?;
             let markets: usize = arg(&args, 3)?.parse().map_err(|e| format!("{e}"))?;
-            let inputs: Vec<_> = (0..subjects).map(|s| synthetic::subject(s, markets, false)).collect();
+            let inputs: Vec<_> = (0..subjects)
+                .map(|s| synthetic::subject(s, markets, false))
+                .collect();
             let t0 = Instant::now();
             let mut steps = 0;
             let mut date_sum = 0i64;
             for input in &inputs {
                 let plan = assay_plan::plan(input).map_err(|e| e.to_string())?;
                 steps += plan.summary.steps;
-                date_sum += plan.markets.iter().map(|m| (m.earliest - plan.start).num_days()).sum::<i64>();
+                date_sum += plan
+                    .markets
+                    .iter()
+                    .map(|m| (m.earliest - plan.start).num_days())
+                    .sum::<i64>();
             }
             let elapsed = t0.elapsed().as_secs_f64();
             println!(
@@ -97,7 +109,11 @@ fn main() -> Result<(), String> {
                 peak_rss_mib()
             );
         }
-        other => return Err(format!("unknown command `{other}`; use gen, plan or subjects")),
+        other => {
+            return Err(format!(
+                "unknown command `{other}`; use gen, plan or subjects"
+            ));
+        }
     }
     Ok(())
 }

@@ -83,7 +83,11 @@ mod tests {
         for start_weekday in 0..7 {
             for start in 0..14 {
                 for days in 0..40 {
-                    let s = if days > 0 { next_working(start_weekday, start) } else { start };
+                    let s = if days > 0 {
+                        next_working(start_weekday, start)
+                    } else {
+                        start
+                    };
                     let f = add_working(start_weekday, s, days);
                     assert_eq!(sub_working(start_weekday, f, days), s);
                     // Any later finish allows the same or a later start that still fits.

@@ -210,10 +210,7 @@ impl Graph<'_> {
 fn location(input: &PlanInput, market: u32, gap: u32) -> String {
     let m = &input.markets[market as usize];
     match m.gaps.get(gap as usize) {
-        Some(g) => format!(
-            "market {}, gap {}/{}",
-            m.market, g.pack_id, g.obligation_id
-        ),
+        Some(g) => format!("market {}, gap {}/{}", m.market, g.pack_id, g.obligation_id),
         None => format!("market {}", m.market),
     }
 }
@@ -413,7 +410,9 @@ fn validate_step(step: &Step, at: &dyn Fn() -> String) -> Result<(), PlanError> 
 fn topological_order(g: &Graph<'_>) -> Result<Vec<u32>, PlanError> {
     let n = g.nodes.len();
     let mut indegree: Vec<usize> = (0..n).map(|i| g.preds(i).len()).collect();
-    let mut order: Vec<u32> = (0..n as u32).filter(|&i| indegree[i as usize] == 0).collect();
+    let mut order: Vec<u32> = (0..n as u32)
+        .filter(|&i| indegree[i as usize] == 0)
+        .collect();
     let mut head = 0;
     while head < order.len() {
         let v = order[head] as usize;
@@ -484,7 +483,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let start = input.start;
     let start_weekday = i64::from(start.weekday().num_days_from_monday());
 
-    let lag = |i: usize| g.nodes[i].step.must_end.as_ref().map_or(0, |c| c.days_before);
+    let lag = |i: usize| {
+        g.nodes[i]
+            .step
+            .must_end
+            .as_ref()
+            .map_or(0, |c| c.days_before)
+    };
     let working = |i: usize| g.nodes[i].step.duration.unit == DayUnit::Working;
     let days = |i: usize| g.nodes[i].step.duration.days;
 
@@ -550,8 +555,8 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     // Market dates and the step that sets each.
     let mut market_day = vec![0i64; m];
     let mut market_driver: Vec<Option<u32>> = vec![None; m];
-    for v in 0..n {
-        let ready = ef[v] + lag(v);
+    for (v, &finish) in ef.iter().enumerate() {
+        let ready = finish + lag(v);
         for &mi in own.get(v) {
             let mi = mi as usize;
             // Ties keep the first step in input order, so the driver is deterministic.
@@ -687,7 +692,11 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         let (target_met, days_late, days_to_spare) = match market.target {
             Some(t) => {
                 let margin = date_to_offset(earliest, t);
-                (Some(margin >= 0), Some((-margin).max(0)), Some(margin.max(0)))
+                (
+                    Some(margin >= 0),
+                    Some((-margin).max(0)),
+                    Some(margin.max(0)),
+                )
             }
             None => {
                 missing_target += 1;

@@ -16,7 +16,9 @@ pub enum PlanError {
     #[error("{at}: `{field}` is empty; give every market, gap and step a non-empty id")]
     EmptyId { at: String, field: &'static str },
 
-    #[error("market `{market}` is listed twice; list each market once and put all its gaps under it")]
+    #[error(
+        "market `{market}` is listed twice; list each market once and put all its gaps under it"
+    )]
     DuplicateMarket { market: String },
 
     #[error(
@@ -37,7 +39,9 @@ pub enum PlanError {
         second: String,
     },
 
-    #[error("{at}: step `{step}`.depends_on names `{dependency}`, which no gap defines; define it or remove the dependency")]
+    #[error(
+        "{at}: step `{step}`.depends_on names `{dependency}`, which no gap defines; define it or remove the dependency"
+    )]
     UnknownDependency {
         at: String,
         step: String,
@@ -59,7 +63,9 @@ pub enum PlanError {
     #[error("{at}: step `{step}`.duration.days is {days}; durations are zero or more whole days")]
     NegativeDuration { at: String, step: String, days: i64 },
 
-    #[error("{at}: step `{step}`.duration.days is {days}, more than the {max} days a plan can hold; check the unit (days, not hours)")]
+    #[error(
+        "{at}: step `{step}`.duration.days is {days}, more than the {max} days a plan can hold; check the unit (days, not hours)"
+    )]
     DurationTooLong {
         at: String,
         step: String,
@@ -70,10 +76,14 @@ pub enum PlanError {
     #[error("{at}: step `{step}`.must_end.days_before is {days}; use zero or more days")]
     NegativeDaysBefore { at: String, step: String, days: i64 },
 
-    #[error("{at}: step `{step}`.duration.basis is `sourced` but duration.source is missing; name the source, or mark the duration `estimate`")]
+    #[error(
+        "{at}: step `{step}`.duration.basis is `sourced` but duration.source is missing; name the source, or mark the duration `estimate`"
+    )]
     SourcedWithoutSource { at: String, step: String },
 
-    #[error("step `{step}` would end beyond the last date the calendar can represent; check its duration and dates")]
+    #[error(
+        "step `{step}` would end beyond the last date the calendar can represent; check its duration and dates"
+    )]
     DateOutOfRange { step: String },
 
     #[error("unknown step template `{id}`; known templates: {known}")]

@@ -39,8 +39,8 @@ mod svg;
 pub mod template;
 
 pub use engine::{
-    ConstraintCheck, GapRef, MAX_STEP_DAYS, MarketPlan, ObligationRef, Plan, PlanSummary, PlannedStep,
-    StartReason, plan,
+    ConstraintCheck, GapRef, MAX_STEP_DAYS, MarketPlan, ObligationRef, Plan, PlanSummary,
+    PlannedStep, StartReason, plan,
 };
 pub use error::PlanError;
 pub use model::{

@@ -114,7 +114,8 @@ pub fn render_svg(plan: &Plan) -> String {
     let weekly = span <= 120;
     let mut tick = plan.start;
     if !weekly {
-        tick = NaiveDate::from_ymd_opt(plan.start.year(), plan.start.month(), 1).unwrap_or(plan.start);
+        tick =
+            NaiveDate::from_ymd_opt(plan.start.year(), plan.start.month(), 1).unwrap_or(plan.start);
     }
     let axis_end = plan.start + chrono::Duration::days(span);
     while tick <= axis_end {
@@ -125,13 +126,21 @@ pub fn render_svg(plan: &Plan) -> String {
                 r##"<line x1="{tx}" y1="{}" x2="{tx}" y2="{chart_bottom}" stroke="#e0e0e0"/><text x="{tx}" y="{}" font-size="10" fill="#555555" text-anchor="middle">{}</text>"##,
                 TOP - 6,
                 TOP - 10,
-                if weekly { tick.format("%m-%d").to_string() } else { tick.format("%Y-%m").to_string() }
+                if weekly {
+                    tick.format("%m-%d").to_string()
+                } else {
+                    tick.format("%Y-%m").to_string()
+                }
             );
         }
         tick = if weekly {
             tick + chrono::Duration::days(7)
         } else {
-            let (y, m) = if tick.month() == 12 { (tick.year() + 1, 1) } else { (tick.year(), tick.month() + 1) };
+            let (y, m) = if tick.month() == 12 {
+                (tick.year() + 1, 1)
+            } else {
+                (tick.year(), tick.month() + 1)
+            };
             match NaiveDate::from_ymd_opt(y, m, 1) {
                 Some(d) => d,
                 None => break,
@@ -188,7 +197,9 @@ pub fn render_svg(plan: &Plan) -> String {
             r##"<g><title>{}</title><rect x="{x0}" y="{bar_y}" width="{w}" height="{BAR}" fill="{colour}"/>{}</g>"##,
             escape(&tooltip),
             if estimate {
-                format!(r##"<rect x="{x0}" y="{bar_y}" width="{w}" height="{BAR}" fill="url(#estimate-hatch)"/>"##)
+                format!(
+                    r##"<rect x="{x0}" y="{bar_y}" width="{w}" height="{BAR}" fill="url(#estimate-hatch)"/>"##
+                )
             } else {
                 String::new()
             }
@@ -225,21 +236,32 @@ pub fn render_svg(plan: &Plan) -> String {
         let cy = y + ROW / 2;
         let status = match (market.target, market.target_met) {
             (Some(t), Some(true)) => format!("target {t} met"),
-            (Some(t), _) => format!("target {t} missed by {} days", market.days_late.unwrap_or(0)),
+            (Some(t), _) => format!(
+                "target {t} missed by {} days",
+                market.days_late.unwrap_or(0)
+            ),
             _ => "no target".to_owned(),
         };
         let label = format!(
             "{}: earliest {}{}; {}",
             market.market,
             market.earliest,
-            if market.basis == Basis::Estimate { " (estimate)" } else { "" },
+            if market.basis == Basis::Estimate {
+                " (estimate)"
+            } else {
+                ""
+            },
             status
         );
         let _ = writeln!(
             out,
             r##"<text x="12" y="{}" font-weight="bold" fill="{}">{}</text>"##,
             y + 15,
-            if market.target_met == Some(false) { MISSED } else { "#222222" },
+            if market.target_met == Some(false) {
+                MISSED
+            } else {
+                "#222222"
+            },
             escape(&truncate(&label, 72))
         );
         let ex = x(market.earliest);
@@ -251,7 +273,11 @@ pub fn render_svg(plan: &Plan) -> String {
         );
         if let Some(t) = market.target {
             let tx = x(t);
-            let colour = if market.target_met == Some(true) { MET } else { MISSED };
+            let colour = if market.target_met == Some(true) {
+                MET
+            } else {
+                MISSED
+            };
             let _ = writeln!(
                 out,
                 r##"<path d="M {tx} {} L {} {cy} L {tx} {} L {} {cy} Z" fill="none" stroke="{colour}" stroke-width="2"><title>{} target {}</title></path>"##,

@@ -137,10 +137,14 @@ impl TemplateLibrary {
             for s in &t.steps {
                 let at = format!("template `{}` step `{}`", t.id, s.id);
                 if s.rationale.trim().is_empty() {
-                    return Err(err(format!("{at}: rationale is empty; say why this number")));
+                    return Err(err(format!(
+                        "{at}: rationale is empty; say why this number"
+                    )));
                 }
                 if s.basis == Basis::Sourced && s.source.as_deref().is_none_or(str::is_empty) {
-                    return Err(err(format!("{at}: basis is `sourced` but no source is named")));
+                    return Err(err(format!(
+                        "{at}: basis is `sourced` but no source is named"
+                    )));
                 }
                 if s.days < 0 {
                     return Err(err(format!("{at}: days is {}; use zero or more", s.days)));
@@ -169,7 +173,11 @@ impl TemplateLibrary {
                 }],
             };
             if let Err(PlanError::Cycle { steps }) = crate::engine::plan(&probe) {
-                return Err(err(format!("template `{}` has a cycle: {}", t.id, steps.join(" -> "))));
+                return Err(err(format!(
+                    "template `{}` has a cycle: {}",
+                    t.id,
+                    steps.join(" -> ")
+                )));
             }
         }
         for o in &file.obligations {
@@ -208,16 +216,22 @@ impl TemplateLibrary {
     }
 
     /// The template's steps with ids `prefix/step`, ready to put in a [`Gap`].
-    pub fn steps_for(&self, template_id: &str, options: &StepOptions) -> Result<Vec<Step>, PlanError> {
-        let template = self.get(template_id).ok_or_else(|| PlanError::UnknownTemplate {
-            id: template_id.to_owned(),
-            known: self
-                .templates
-                .iter()
-                .map(|t| t.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    pub fn steps_for(
+        &self,
+        template_id: &str,
+        options: &StepOptions,
+    ) -> Result<Vec<Step>, PlanError> {
+        let template = self
+            .get(template_id)
+            .ok_or_else(|| PlanError::UnknownTemplate {
+                id: template_id.to_owned(),
+                known: self
+                    .templates
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
         Ok(instantiate(template, options))
     }
 }
@@ -402,10 +416,15 @@ impl<'a> PlanBuilder<'a> {
         let defined: BTreeSet<&str> = self
             .markets
             .iter()
-            .flat_map(|m| m.gaps.iter().flat_map(|g| g.steps.iter().map(|s| s.id.as_str())))
+            .flat_map(|m| {
+                m.gaps
+                    .iter()
+                    .flat_map(|g| g.steps.iter().map(|s| s.id.as_str()))
+            })
             .collect();
-        let (uses, steps): (Vec<Step>, Vec<Step>) =
-            steps.into_iter().partition(|s| defined.contains(s.id.as_str()));
+        let (uses, steps): (Vec<Step>, Vec<Step>) = steps
+            .into_iter()
+            .partition(|s| defined.contains(s.id.as_str()));
         self.market_mut(market).gaps.push(Gap {
             obligation_id: obligation_id.to_owned(),
             pack_id: pack_id.to_owned(),
@@ -421,7 +440,11 @@ impl<'a> PlanBuilder<'a> {
         let all: BTreeSet<String> = self
             .markets
             .iter()
-            .flat_map(|m| m.gaps.iter().flat_map(|g| g.steps.iter().map(|s| s.id.clone())))
+            .flat_map(|m| {
+                m.gaps
+                    .iter()
+                    .flat_map(|g| g.steps.iter().map(|s| s.id.clone()))
+            })
             .collect();
         let mut hooks: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (prefix, (template_id, after_template, after_prefix)) in &self.links {

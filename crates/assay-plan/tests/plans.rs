@@ -75,7 +75,10 @@ fn diamond_dependencies() {
     assert_eq!(b.latest_start, day("2026-12-02"));
     assert!(!b.critical);
     let c = find(&p, "C");
-    assert_eq!((c.start, c.finish, c.slack_days), (day("2026-11-28"), day("2026-12-05"), 0));
+    assert_eq!(
+        (c.start, c.finish, c.slack_days),
+        (day("2026-11-28"), day("2026-12-05"), 0)
+    );
     let d = find(&p, "D");
     assert_eq!((d.start, d.finish), (day("2026-12-05"), day("2026-12-07")));
     assert_eq!(d.started_by, StartReason::Dependency { step: "C".into() });
@@ -97,7 +100,10 @@ fn shared_step_counts_once_and_serves_both_markets() {
         market(
             "US",
             Some("2026-12-10"),
-            vec![gap("pad", vec![step("lab", 10, &[]), step("report", 5, &["lab"])])],
+            vec![gap(
+                "pad",
+                vec![step("lab", 10, &[]), step("report", 5, &["lab"])],
+            )],
         ),
         market("DE", Some("2026-12-31"), vec![de_gap]),
     ]))
@@ -111,7 +117,10 @@ fn shared_step_counts_once_and_serves_both_markets() {
     // US: 0-10-15 -> 2026-12-08, target 12-10 met with 2 days to spare.
     let us = &p.markets[0];
     assert_eq!(us.earliest, day("2026-12-08"));
-    assert_eq!((us.target_met, us.days_to_spare, us.days_late), (Some(true), Some(2), Some(0)));
+    assert_eq!(
+        (us.target_met, us.days_to_spare, us.days_late),
+        (Some(true), Some(2), Some(0))
+    );
     assert_eq!(us.critical_path, ["lab", "report"]);
     // DE: 0-10-30 -> 2026-12-23, target 12-31 met.
     let de = &p.markets[1];
@@ -172,32 +181,63 @@ fn cycle_is_named_in_dependency_order() {
     assert!(err.to_string().contains("b -> c -> a -> b"));
     assert!(!err.to_string().contains("free"));
 
-    let self_loop = plan(&input(vec![market("US", None, vec![gap("o", vec![step("x", 1, &["x"])])])]))
-        .expect_err("self loop");
-    assert_eq!(self_loop, PlanError::Cycle { steps: vec!["x".into(), "x".into()] });
+    let self_loop = plan(&input(vec![market(
+        "US",
+        None,
+        vec![gap("o", vec![step("x", 1, &["x"])])],
+    )]))
+    .expect_err("self loop");
+    assert_eq!(
+        self_loop,
+        PlanError::Cycle {
+            steps: vec!["x".into(), "x".into()]
+        }
+    );
 }
 
 #[test]
 fn bad_steps_are_clear_errors() {
-    let unknown = plan(&input(vec![market("US", None, vec![gap("o", vec![step("a", 1, &["ghost"])])])]))
-        .expect_err("unknown dependency");
+    let unknown = plan(&input(vec![market(
+        "US",
+        None,
+        vec![gap("o", vec![step("a", 1, &["ghost"])])],
+    )]))
+    .expect_err("unknown dependency");
     let message = unknown.to_string();
-    assert!(message.contains("`a`.depends_on names `ghost`"), "{message}");
+    assert!(
+        message.contains("`a`.depends_on names `ghost`"),
+        "{message}"
+    );
     assert!(message.contains("market US"), "{message}");
 
-    let negative = plan(&input(vec![market("US", None, vec![gap("o", vec![step("a", -3, &[])])])]))
-        .expect_err("negative");
-    assert!(matches!(negative, PlanError::NegativeDuration { days: -3, .. }));
+    let negative = plan(&input(vec![market(
+        "US",
+        None,
+        vec![gap("o", vec![step("a", -3, &[])])],
+    )]))
+    .expect_err("negative");
+    assert!(matches!(
+        negative,
+        PlanError::NegativeDuration { days: -3, .. }
+    ));
     assert!(negative.to_string().contains("duration.days is -3"));
 
-    let huge = plan(&input(vec![market("US", None, vec![gap("o", vec![step("a", i64::MAX, &[])])])]))
-        .expect_err("huge");
+    let huge = plan(&input(vec![market(
+        "US",
+        None,
+        vec![gap("o", vec![step("a", i64::MAX, &[])])],
+    )]))
+    .expect_err("huge");
     assert!(matches!(huge, PlanError::DurationTooLong { .. }));
 
     let mut sourced = step("a", 3, &[]);
     sourced.duration.basis = Basis::Sourced;
-    let no_source = plan(&input(vec![market("US", None, vec![gap("o", vec![sourced])])]))
-        .expect_err("sourced without source");
+    let no_source = plan(&input(vec![market(
+        "US",
+        None,
+        vec![gap("o", vec![sourced])],
+    )]))
+    .expect_err("sourced without source");
     assert!(matches!(no_source, PlanError::SourcedWithoutSource { .. }));
 
     let mut uses = gap("o", vec![]);
@@ -208,12 +248,18 @@ fn bad_steps_are_clear_errors() {
     ));
 
     assert!(matches!(
-        plan(&input(vec![market("US", None, vec![]), market("US", None, vec![])])),
+        plan(&input(vec![
+            market("US", None, vec![]),
+            market("US", None, vec![])
+        ])),
         Err(PlanError::DuplicateMarket { .. })
     ));
 
-    let json_err = PlanInput::from_json("{\n  \"start\": \"2026-11-23\",\n  \"markets\": [ { \"market\": 7 } ]\n}", "case/plan-input.json")
-        .expect_err("bad json");
+    let json_err = PlanInput::from_json(
+        "{\n  \"start\": \"2026-11-23\",\n  \"markets\": [ { \"market\": 7 } ]\n}",
+        "case/plan-input.json",
+    )
+    .expect_err("bad json");
     let message = json_err.to_string();
     assert!(message.starts_with("case/plan-input.json:3:"), "{message}");
 }
@@ -223,22 +269,33 @@ fn pre_release_30_day_constraint_pushes_the_release() {
     // Submission work takes 20 days (0-20, done 2026-12-13) and must be in at least 30 days
     // before the planned release on 2027-01-10, i.e. by 2026-12-11: 2 days late. The 30 days
     // also hold the release back: earliest release 2026-12-13 + 30 = 2027-01-12.
-    let submit = Step::new("submit", "Submit the model", StepKind::FilingPreparation, est(20)).must_end(
-        EndConstraint {
-            days_before: 30,
-            before: Before::Date(day("2027-01-10")),
-            source: Some("news-003".into()),
-        },
-    );
-    let p = plan(&input(vec![market("US", Some("2027-01-10"), vec![gap("pre-release-submission", vec![submit.clone()])])]))
-        .expect("plan");
+    let submit = Step::new(
+        "submit",
+        "Submit the model",
+        StepKind::FilingPreparation,
+        est(20),
+    )
+    .must_end(EndConstraint {
+        days_before: 30,
+        before: Before::Date(day("2027-01-10")),
+        source: Some("news-003".into()),
+    });
+    let p = plan(&input(vec![market(
+        "US",
+        Some("2027-01-10"),
+        vec![gap("pre-release-submission", vec![submit.clone()])],
+    )]))
+    .expect("plan");
     assert_eq!(find(&p, "submit").finish, day("2026-12-13"));
     let us = &p.markets[0];
     assert_eq!(us.earliest, day("2027-01-12"));
     assert_eq!((us.target_met, us.days_late), (Some(false), Some(2)));
     assert_eq!(p.constraints.len(), 1);
     let c = &p.constraints[0];
-    assert_eq!((c.latest_finish, c.finish, c.met, c.days_over), (day("2026-12-11"), day("2026-12-13"), false, 2));
+    assert_eq!(
+        (c.latest_finish, c.finish, c.met, c.days_over),
+        (day("2026-12-11"), day("2026-12-13"), false, 2)
+    );
     assert_eq!(p.summary.constraints_violated, 1);
     // The step is critical: its finish plus the window sets the release date.
     assert!(find(&p, "submit").critical);
@@ -246,7 +303,12 @@ fn pre_release_30_day_constraint_pushes_the_release() {
     // Without the constraint the same work would "serve" the market on 2026-12-13.
     let mut free = submit;
     free.must_end = None;
-    let p = plan(&input(vec![market("US", Some("2027-01-10"), vec![gap("o", vec![free])])])).expect("plan");
+    let p = plan(&input(vec![market(
+        "US",
+        Some("2027-01-10"),
+        vec![gap("o", vec![free])],
+    )]))
+    .expect("plan");
     assert_eq!(p.markets[0].earliest, day("2026-12-13"));
     assert_eq!(p.markets[0].target_met, Some(true));
 }
@@ -254,23 +316,53 @@ fn pre_release_30_day_constraint_pushes_the_release() {
 #[test]
 fn targets_met_and_missed() {
     let p = plan(&input(vec![
-        market("US", Some("2026-12-03"), vec![gap("o", vec![step("a", 10, &[])])]),
-        market("DE", Some("2026-12-13"), vec![gap("o", vec![step("b", 10, &[])])]),
+        market(
+            "US",
+            Some("2026-12-03"),
+            vec![gap("o", vec![step("a", 10, &[])])],
+        ),
+        market(
+            "DE",
+            Some("2026-12-13"),
+            vec![gap("o", vec![step("b", 10, &[])])],
+        ),
         market("FR", None, vec![]),
     ]))
     .expect("plan");
     // Both finish on 2026-12-03.
     assert_eq!(p.markets[0].earliest, day("2026-12-03"));
-    assert_eq!((p.markets[0].target_met, p.markets[0].days_late, p.markets[0].days_to_spare), (Some(true), Some(0), Some(0)));
-    assert_eq!((p.markets[1].target_met, p.markets[1].days_to_spare), (Some(true), Some(10)));
+    assert_eq!(
+        (
+            p.markets[0].target_met,
+            p.markets[0].days_late,
+            p.markets[0].days_to_spare
+        ),
+        (Some(true), Some(0), Some(0))
+    );
+    assert_eq!(
+        (p.markets[1].target_met, p.markets[1].days_to_spare),
+        (Some(true), Some(10))
+    );
     // FR has no gaps: servable on the start date.
     assert_eq!(p.markets[2].earliest, day(START));
     assert_eq!(p.markets[2].target_met, None);
     assert!(p.markets[2].explanation.contains("no open gaps"));
 
-    let late = plan(&input(vec![market("US", Some("2026-11-30"), vec![gap("o", vec![step("a", 10, &[])])])])).expect("plan");
-    assert_eq!((late.markets[0].target_met, late.markets[0].days_late), (Some(false), Some(3)));
-    assert!(late.markets[0].explanation.contains("MISSED by 3 days"), "{}", late.markets[0].explanation);
+    let late = plan(&input(vec![market(
+        "US",
+        Some("2026-11-30"),
+        vec![gap("o", vec![step("a", 10, &[])])],
+    )]))
+    .expect("plan");
+    assert_eq!(
+        (late.markets[0].target_met, late.markets[0].days_late),
+        (Some(false), Some(3))
+    );
+    assert!(
+        late.markets[0].explanation.contains("MISSED by 3 days"),
+        "{}",
+        late.markets[0].explanation
+    );
 }
 
 #[test]
@@ -304,37 +396,84 @@ fn templates_for_a_3d_face_terminal_shipping_to_us_and_de() {
     // US (federal): both PAD obligations (one lab campaign) and the CAC report + filing;
     // DE: the CAC report + filing only, shared with the US.
     let mut b = PlanBuilder::new(day(START));
-    b.market("US", Some(day("2027-02-15"))).market("DE", Some(day("2027-01-15")));
+    b.market("US", Some(day("2027-02-15")))
+        .market("DE", Some(day("2027-01-15")));
     let opts = ObligationOptions::default();
     for (market, pack, obligation) in [
-        ("US", "us-federal-3dfr-pad-2026", "pad-level2-print-mask-replay"),
-        ("US", "us-federal-3dfr-pad-2026", "advance-third-party-retest-cn"),
+        (
+            "US",
+            "us-federal-3dfr-pad-2026",
+            "pad-level2-print-mask-replay",
+        ),
+        (
+            "US",
+            "us-federal-3dfr-pad-2026",
+            "advance-third-party-retest-cn",
+        ),
         ("US", "cn-cac-intelligent-agents-2026", "export-filing"),
-        ("US", "cn-cac-intelligent-agents-2026", "security-assessment-report"),
-        ("DE", "cn-cac-intelligent-agents-2026", "security-assessment-report"),
+        (
+            "US",
+            "cn-cac-intelligent-agents-2026",
+            "security-assessment-report",
+        ),
+        (
+            "DE",
+            "cn-cac-intelligent-agents-2026",
+            "security-assessment-report",
+        ),
         ("DE", "cn-cac-intelligent-agents-2026", "export-filing"),
     ] {
-        assert!(b.obligation(market, pack, obligation, &opts).expect("template"), "{obligation}");
+        assert!(
+            b.obligation(market, pack, obligation, &opts)
+                .expect("template"),
+            "{obligation}"
+        );
     }
-    assert!(!b.obligation("US", "us-eo-frontier-ai-cyber-2026", "agency-feedback", &opts).expect("unmapped"));
+    assert!(
+        !b.obligation(
+            "US",
+            "us-eo-frontier-ai-cyber-2026",
+            "agency-feedback",
+            &opts
+        )
+        .expect("unmapped")
+    );
     let p = plan(&b.build()).expect("plan");
 
     // PAD 6 steps + report 3 + filing 2; the 5 CAC steps serve both markets.
     assert_eq!(p.summary.steps, 11);
     assert_eq!(p.summary.shared_steps, 5);
-    assert_eq!(p.summary.sourced_steps, 0, "no template duration here is sourced");
+    assert_eq!(
+        p.summary.sourced_steps, 0,
+        "no template duration here is sourced"
+    );
 
     // PAD: scheduling 0-15; testing 15 working days from Tue 12-08 -> available Tue 12-29;
     // remediation 15 -> 2027-01-13; retest 6 working days Wed..Wed -> Thu 01-21; report 10 -> 01-31.
-    assert_eq!(find(&p, "pad-level2-lab-test/lab-testing").finish, day("2026-12-29"));
-    assert_eq!(find(&p, "pad-level2-lab-test/retest").finish, day("2027-01-21"));
-    assert_eq!(find(&p, "pad-level2-lab-test/sample-preparation").slack_days, 10);
+    assert_eq!(
+        find(&p, "pad-level2-lab-test/lab-testing").finish,
+        day("2026-12-29")
+    );
+    assert_eq!(
+        find(&p, "pad-level2-lab-test/retest").finish,
+        day("2027-01-21")
+    );
+    assert_eq!(
+        find(&p, "pad-level2-lab-test/sample-preparation").slack_days,
+        10
+    );
     // CAC: technical file 0-10, report 10-25, review 25-30, filing preparation 30-35 (waits for
     // the review), authority 35-65 -> 2027-01-27.
     let filing = find(&p, "cac-filing/filing-preparation");
-    assert_eq!(filing.depends_on, ["security-assessment-report/description-review"]);
+    assert_eq!(
+        filing.depends_on,
+        ["security-assessment-report/description-review"]
+    );
     assert_eq!(filing.start, day("2026-12-23"));
-    assert_eq!(find(&p, "cac-filing/authority-review").finish, day("2027-01-27"));
+    assert_eq!(
+        find(&p, "cac-filing/authority-review").finish,
+        day("2027-01-27")
+    );
 
     let us = &p.markets[0];
     assert_eq!(us.earliest, day("2027-01-31"));
@@ -355,7 +494,11 @@ fn templates_for_a_3d_face_terminal_shipping_to_us_and_de() {
     assert_eq!(de.basis, Basis::Estimate);
 
     // "Before export": checked against each served market's target.
-    let checks: Vec<_> = p.constraints.iter().map(|c| (c.market.as_deref(), c.met, c.days_over)).collect();
+    let checks: Vec<_> = p
+        .constraints
+        .iter()
+        .map(|c| (c.market.as_deref(), c.met, c.days_over))
+        .collect();
     assert_eq!(checks, [(Some("US"), true, 0), (Some("DE"), false, 12)]);
 }
 
@@ -364,8 +507,13 @@ fn pre_release_template_adds_the_sourced_30_day_window() {
     // 10 + 5 + 2 estimated days, then the 30-day window (sourced): 47 days -> 2027-01-09.
     let mut b = PlanBuilder::new(day(START));
     b.market("US", Some(day("2027-01-05")));
-    b.obligation("US", "us-eo-frontier-ai-cyber-2026", "pre-release-submission", &ObligationOptions::default())
-        .expect("template");
+    b.obligation(
+        "US",
+        "us-eo-frontier-ai-cyber-2026",
+        "pre-release-submission",
+        &ObligationOptions::default(),
+    )
+    .expect("template");
     let p = plan(&b.build()).expect("plan");
     let window = find(&p, "pre-release-model-submission/review-window");
     assert_eq!(window.duration.basis, Basis::Sourced);
@@ -378,7 +526,12 @@ fn pre_release_template_adds_the_sourced_30_day_window() {
 
 #[test]
 fn plan_json_round_trips_and_names_estimates() {
-    let p = plan(&input(vec![market("US", Some("2026-12-10"), vec![gap("o", vec![step("a", 3, &[])])])])).expect("plan");
+    let p = plan(&input(vec![market(
+        "US",
+        Some("2026-12-10"),
+        vec![gap("o", vec![step("a", 3, &[])])],
+    )]))
+    .expect("plan");
     let json = p.to_json();
     let back: assay_plan::Plan = serde_json::from_str(&json).expect("round trip");
     assert_eq!(back, p);
@@ -386,5 +539,10 @@ fn plan_json_round_trips_and_names_estimates() {
     assert_eq!(value["steps"][0]["duration"]["basis"], "estimate");
     assert_eq!(value["markets"][0]["basis"], "estimate");
     assert_eq!(value["steps"][0]["start"], "2026-11-23");
-    assert!(value["notes"][0].as_str().unwrap_or("").contains("estimates"));
+    assert!(
+        value["notes"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("estimates")
+    );
 }

@@ -31,86 +31,110 @@ fn raw_step(index: usize, markets: usize) -> impl Strategy<Value = RawStep> {
         0..markets,
         prop::option::weighted(0.3, 0..markets),
     )
-        .prop_map(move |(days, working, deps, earliest, must_end, market, also)| RawStep {
-            days,
-            working,
-            // Only earlier steps: the graph stays acyclic.
-            deps: if index == 0 { Vec::new() } else { deps },
-            earliest,
-            must_end,
-            market,
-            also,
-        })
+        .prop_map(
+            move |(days, working, deps, earliest, must_end, market, also)| RawStep {
+                days,
+                working,
+                // Only earlier steps: the graph stays acyclic.
+                deps: if index == 0 { Vec::new() } else { deps },
+                earliest,
+                must_end,
+                market,
+                also,
+            },
+        )
 }
 
 fn scenario() -> impl Strategy<Value = (PlanInput, bool)> {
-    (1usize..6, 1usize..40, 0i64..14, any::<bool>(), any::<bool>())
+    (
+        1usize..6,
+        1usize..40,
+        0i64..14,
+        any::<bool>(),
+        any::<bool>(),
+    )
         .prop_flat_map(|(markets, steps, start_shift, reverse, with_targets)| {
             let raws: Vec<_> = (0..steps).map(|i| raw_step(i, markets).boxed()).collect();
-            (Just(markets), raws, Just(start_shift), Just(reverse), Just(with_targets), prop::collection::vec(0i64..120, markets))
+            (
+                Just(markets),
+                raws,
+                Just(start_shift),
+                Just(reverse),
+                Just(with_targets),
+                prop::collection::vec(0i64..120, markets),
+            )
         })
-        .prop_map(|(markets, raws, start_shift, reverse, with_targets, targets)| {
-            let start = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() + chrono::Duration::days(start_shift);
-            let date = |o: i64| start + chrono::Duration::days(o);
-            let steps: Vec<Step> = raws
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let mut duration = Duration::estimate(r.days, "random");
-                    if r.working {
-                        duration.unit = DayUnit::Working;
-                    }
-                    Step {
-                        id: format!("s{i}"),
-                        title: format!("step {i}"),
-                        kind: StepKind::Other,
-                        duration,
-                        depends_on: r.deps.iter().map(|d| format!("s{d}")).collect(),
-                        earliest_start: r.earliest.map(date),
-                        must_end: r.must_end.map(|(days_before, at)| EndConstraint {
-                            days_before,
-                            before: match at {
-                                Some(o) => Before::Date(date(o)),
-                                None => Before::Export,
-                            },
-                            source: None,
-                        }),
-                    }
-                })
-                .collect();
-            let mut market_inputs: Vec<MarketInput> = (0..markets)
-                .map(|m| MarketInput {
-                    market: format!("M{m}"),
-                    target: with_targets.then(|| date(targets[m])),
-                    gaps: vec![Gap {
-                        obligation_id: format!("o{m}"),
-                        pack_id: "p".into(),
-                        market: None,
-                        steps: Vec::new(),
-                        uses: Vec::new(),
-                    }],
-                })
-                .collect();
-            let mut order: Vec<usize> = (0..raws.len()).collect();
-            if reverse {
-                order.reverse();
-            }
-            for i in order {
-                let r = &raws[i];
-                market_inputs[r.market].gaps[0].steps.push(steps[i].clone());
-                if let Some(also) = r.also
-                    && also != r.market
-                {
-                    // Half the shared steps are repeated definitions, half `uses`.
-                    if i % 2 == 0 {
-                        market_inputs[also].gaps[0].steps.push(steps[i].clone());
-                    } else {
-                        market_inputs[also].gaps[0].uses.push(steps[i].id.clone());
+        .prop_map(
+            |(markets, raws, start_shift, reverse, with_targets, targets)| {
+                let start = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+                    + chrono::Duration::days(start_shift);
+                let date = |o: i64| start + chrono::Duration::days(o);
+                let steps: Vec<Step> = raws
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut duration = Duration::estimate(r.days, "random");
+                        if r.working {
+                            duration.unit = DayUnit::Working;
+                        }
+                        Step {
+                            id: format!("s{i}"),
+                            title: format!("step {i}"),
+                            kind: StepKind::Other,
+                            duration,
+                            depends_on: r.deps.iter().map(|d| format!("s{d}")).collect(),
+                            earliest_start: r.earliest.map(date),
+                            must_end: r.must_end.map(|(days_before, at)| EndConstraint {
+                                days_before,
+                                before: match at {
+                                    Some(o) => Before::Date(date(o)),
+                                    None => Before::Export,
+                                },
+                                source: None,
+                            }),
+                        }
+                    })
+                    .collect();
+                let mut market_inputs: Vec<MarketInput> = (0..markets)
+                    .map(|m| MarketInput {
+                        market: format!("M{m}"),
+                        target: with_targets.then(|| date(targets[m])),
+                        gaps: vec![Gap {
+                            obligation_id: format!("o{m}"),
+                            pack_id: "p".into(),
+                            market: None,
+                            steps: Vec::new(),
+                            uses: Vec::new(),
+                        }],
+                    })
+                    .collect();
+                let mut order: Vec<usize> = (0..raws.len()).collect();
+                if reverse {
+                    order.reverse();
+                }
+                for i in order {
+                    let r = &raws[i];
+                    market_inputs[r.market].gaps[0].steps.push(steps[i].clone());
+                    if let Some(also) = r.also
+                        && also != r.market
+                    {
+                        // Half the shared steps are repeated definitions, half `uses`.
+                        if i % 2 == 0 {
+                            market_inputs[also].gaps[0].steps.push(steps[i].clone());
+                        } else {
+                            market_inputs[also].gaps[0].uses.push(steps[i].id.clone());
+                        }
                     }
                 }
-            }
-            (PlanInput { start, markets: market_inputs }, reverse)
-        })
+                (
+                    PlanInput {
+                        start,
+                        markets: market_inputs,
+                    },
+                    reverse,
+                )
+            },
+        )
 }
 
 fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {

@@ -27,7 +27,12 @@ fn builtin_library_loads_and_every_number_is_labelled() {
     let mut sourced = Vec::new();
     for t in lib.templates() {
         for s in &t.steps {
-            assert!(!s.rationale.trim().is_empty(), "{}/{} has a rationale", t.id, s.id);
+            assert!(
+                !s.rationale.trim().is_empty(),
+                "{}/{} has a rationale",
+                t.id,
+                s.id
+            );
             if s.basis == Basis::Sourced {
                 assert!(s.source.is_some());
                 sourced.push(format!("{}/{}", t.id, s.id));
@@ -46,9 +51,17 @@ fn mapping_names_obligations_of_the_shipped_rule_packs() {
     let lib = TemplateLibrary::builtin();
     assert!(!lib.obligations().is_empty());
     for o in lib.obligations() {
-        let path = format!("{}/../assay-rules/packs/{}.toml", env!("CARGO_MANIFEST_DIR"), o.pack);
+        let path = format!(
+            "{}/../assay-rules/packs/{}.toml",
+            env!("CARGO_MANIFEST_DIR"),
+            o.pack
+        );
         let pack = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(pack.contains(&format!("id = \"{}\"", o.pack)), "{path} is pack {}", o.pack);
+        assert!(
+            pack.contains(&format!("id = \"{}\"", o.pack)),
+            "{path} is pack {}",
+            o.pack
+        );
         assert!(
             pack.contains(&format!("id = \"{}\"", o.obligation)),
             "{path} has obligation {}",
@@ -90,13 +103,23 @@ fn steps_for_prefixes_and_hooks_options_onto_first_and_last_steps() {
     assert_eq!(steps[1].depends_on, ["kev/CVE-2026-0001/triage"]);
     assert_eq!(steps[1].earliest_start, None);
     assert!(steps[..3].iter().all(|s| s.must_end.is_none()));
-    assert_eq!(steps[3].must_end.as_ref().map(|c| &c.before), Some(&Before::Date(due)));
+    assert_eq!(
+        steps[3].must_end.as_ref().map(|c| &c.before),
+        Some(&Before::Date(due))
+    );
     assert_eq!(last_step_ids(&steps), ["kev/CVE-2026-0001/distribution"]);
-    assert!(steps.iter().all(|s| s.duration.basis == Basis::Estimate && s.duration.note.is_some()));
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.duration.basis == Basis::Estimate && s.duration.note.is_some())
+    );
 
     let err = steps_for("no-such-template", &StepOptions::default()).expect_err("unknown");
     assert!(matches!(err, PlanError::UnknownTemplate { .. }));
-    assert!(err.to_string().contains("pad-level2-lab-test"), "lists the known ones: {err}");
+    assert!(
+        err.to_string().contains("pad-level2-lab-test"),
+        "lists the known ones: {err}"
+    );
 }
 
 #[test]
@@ -113,7 +136,8 @@ days = 3
 basis = "sourced"
 rationale = "because"
 "#;
-    let err = TemplateLibrary::from_toml(sourced_without_source, "lib.toml").expect_err("no source");
+    let err =
+        TemplateLibrary::from_toml(sourced_without_source, "lib.toml").expect_err("no source");
     assert!(err.to_string().contains("template `t` step `a`"), "{err}");
 
     let missing_basis = sourced_without_source.replace("basis = \"sourced\"\n", "");
@@ -142,7 +166,11 @@ rationale = "r"
 depends_on = ["a"]
 "#;
     let err = TemplateLibrary::from_toml(cycle, "lib.toml").expect_err("cycle");
-    assert!(err.to_string().contains("t/a -> t/b -> t/a") || err.to_string().contains("t/b -> t/a -> t/b"), "{err}");
+    assert!(
+        err.to_string().contains("t/a -> t/b -> t/a")
+            || err.to_string().contains("t/b -> t/a -> t/b"),
+        "{err}"
+    );
 
     let unknown_template = r#"
 [[obligation]]
@@ -151,6 +179,10 @@ obligation = "o"
 template = "missing"
 scope = "subject"
 "#;
-    let err = TemplateLibrary::from_toml(unknown_template, "lib.toml").expect_err("unknown template");
-    assert!(err.to_string().contains("lib.toml") && err.to_string().contains("`missing`"), "{err}");
+    let err =
+        TemplateLibrary::from_toml(unknown_template, "lib.toml").expect_err("unknown template");
+    assert!(
+        err.to_string().contains("lib.toml") && err.to_string().contains("`missing`"),
+        "{err}"
+    );
 }

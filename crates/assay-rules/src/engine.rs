@@ -1172,6 +1172,8 @@ fn judge_requirement(
             let mut why = vec!["newest eligible evidence: it decides".to_string()];
             summary_parts.push(format!("failing: {short_digest} {}", failures.join("; ")));
             why.extend(failures);
+            // What did hold, too: the fix is then only the failing part.
+            why.extend(passes.into_iter().map(|p| format!("ok: {p}")));
             traces[t].why = why;
             status = Status::Failing;
         }

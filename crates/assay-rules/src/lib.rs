@@ -21,6 +21,9 @@
 //! * **Three-valued scope.** A scope test can be `unknown` (the 27-market list nobody names, a
 //!   missing country of origin, a benchmark without a published threshold). Such obligations
 //!   are *possibly applicable*, confidence `unverified`, and never block; we do not guess.
+//! * **First failing test explains.** The top-level scope tests are walked in order and the
+//!   walk stops at the first that fails: that test is the reason shown, and out-of-scope packs
+//!   (most results at scale) stay cheap.
 //! * **Latest word wins.** For each evidence requirement the newest eligible evidence (trusted
 //!   issuer with the right role, same artefact, within its age) decides; older eligible items
 //!   are shown as superseded.

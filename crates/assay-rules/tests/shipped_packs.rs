@@ -411,3 +411,135 @@ fn own_key_counts_only_where_no_role_is_required() {
     assert_eq!(filing.status, Status::Unmet);
     assert!(filing.evidence[0].why[0].contains("not a trusted issuer"));
 }
+
+#[test]
+fn unknown_origin_makes_the_cac_pack_possibly_applicable() {
+    let m = SubjectManifest::from_toml(
+        "id = \"veinlock-9\"\nname = \"VeinLock 9\"\nvendor = \"V\"\nkind = \"device\"\n\
+         category = \"vein-lock\"\nfunctions = [\"autonomous-decision\"]\n\
+         [[market]]\ncountry = \"SG\"\nuses = [\"commercial\"]\n",
+        "veinlock.toml",
+    )
+    .unwrap();
+    let ctx = EvalContext {
+        today: today(),
+        markets: Vec::new(),
+        consistency: None,
+    };
+    let e = evaluate(&m, &RulePack::shipped().unwrap(), &[], &ctx);
+    let r = e.results.iter().find(|r| &*r.pack_id == CAC).unwrap();
+    assert_eq!(r.applicability, Applicability::Possibly);
+    let sar = obligation_result(&e, "SG", CAC, "security-assessment-report");
+    assert_eq!(
+        (sar.status, sar.applicability, sar.blocking, sar.confidence),
+        (
+            Status::Unmet,
+            Applicability::Possibly,
+            false,
+            SourceStatus::Unverified
+        )
+    );
+    assert!(
+        sar.reasons[0].contains("the manifest gives no country_of_origin"),
+        "{:?}",
+        sar.reasons
+    );
+    assert!(!e.has_blocking());
+}
+
+#[test]
+fn batch_evaluation_matches_one_by_one() {
+    let packs = RulePack::shipped().unwrap();
+    let names = [
+        "face-terminal.toml",
+        "respirator-intelligent.toml",
+        "frontier-model.toml",
+    ];
+    let subjects: Vec<SubjectManifest> = names
+        .iter()
+        .map(|n| SubjectManifest::from_path(&fixture(&format!("manifests/{n}"))).unwrap())
+        .collect();
+    let records = evidence(&[
+        "face-terminal.json",
+        "respirator.json",
+        "frontier-model.json",
+    ]);
+    let index = assay_rules::EvidenceIndex::new(&records);
+    let ctx = EvalContext {
+        today: today(),
+        markets: Vec::new(),
+        consistency: None,
+    };
+    let batch = assay_rules::evaluate_batch(&subjects, &packs, &index, &ctx, |e| e.summary);
+    let one_by_one: Vec<_> = subjects
+        .iter()
+        .map(|s| evaluate(s, &packs, &records, &ctx).summary)
+        .collect();
+    assert_eq!(batch, one_by_one);
+    assert_eq!(batch[0].blocking, 2);
+}
+
+/// A pack written for this test (not shipped): the deadline kinds and operators the shipped
+/// packs do not use, so the format's whole surface is exercised.
+const CUSTOM_PACK: &str = r#"
+id = "test-custom"
+title = "Custom pack for tests"
+jurisdiction = "XX"
+authority = "none"
+summary = "exercises within-days-of-trigger, one_of, at_most, any"
+
+[[source]]
+id = "s"
+title = "test source"
+publisher = "tests"
+date = "2026"
+status = "unverified"
+
+[scope]
+source = "s"
+all = [ { any = [ { category_in = ["iris-lock"] }, { category_in = ["face-recognition-terminal-3d"] } ] } ]
+
+[[obligation]]
+id = "fix-within-14-days"
+title = "t"
+text = "t"
+force = "mandatory"
+sources = ["s"]
+deadline = { kind = "within-days-of-trigger", days = 14, trigger = "a finding's publication" }
+
+[[obligation.evidence]]
+kind = "vuln-scan"
+description = "a scan with at most one open KEV finding and a known severity"
+meta = [ { key = "kev_open", at_most = 1 }, { key = "max_severity", one_of = ["none", "low", "medium"] } ]
+"#;
+
+#[test]
+fn custom_pack_with_trigger_deadline_and_other_operators() {
+    let pack = RulePack::from_toml(CUSTOM_PACK, "custom.toml").unwrap();
+    let m = SubjectManifest::from_path(&fixture("manifests/face-terminal.toml")).unwrap();
+    let ctx = EvalContext {
+        today: today(),
+        markets: vec!["DE".into()],
+        consistency: None,
+    };
+    let e = evaluate(&m, &[pack], &evidence(&["face-terminal.json"]), &ctx);
+    let o = obligation_result(&e, "DE", "test-custom", "fix-within-14-days");
+    // Scan #5: kev_open = 1 passes at_most 1; max_severity = high fails one_of.
+    assert_eq!(o.status, Status::Failing);
+    assert_eq!(o.confidence, SourceStatus::Unverified);
+    let why = o.evidence[0].why.join(" | ");
+    assert!(
+        why.contains("kev_open = 1")
+            && why.contains("max_severity = high, needs one of none, low, medium"),
+        "{why}"
+    );
+    let d = o.deadline.as_ref().unwrap();
+    assert_eq!(
+        (d.kind, d.description.as_str(), d.due),
+        (
+            "within-days-of-trigger",
+            "within 14 days of a finding's publication",
+            None
+        )
+    );
+}

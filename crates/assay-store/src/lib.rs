@@ -100,7 +100,8 @@ pub trait LedgerStore {
     /// Reads a blob. `None` when no blob with that digest was ever stored.
     fn get_blob(&self, digest: &Sha256Digest) -> Result<Option<Vec<u8>>>;
 
-    /// Number of entries in the log.
+    /// Size of the log: one past the highest index (entries are never removed, so this is the
+    /// number of entries; a row deleted behind the store's back shows up as a gap instead).
     fn len(&self) -> Result<u64>;
     fn is_empty(&self) -> Result<bool> {
         Ok(self.len()? == 0)

@@ -162,7 +162,7 @@ fn read_zip(name: &str, bytes: &[u8], out: &mut ParsedFile) {
         if !is_candidate(&entry_name) || entry_name.to_ascii_lowercase().ends_with(".zip") {
             continue;
         }
-        let mut data = Vec::with_capacity(entry.size().min(64 << 20) as usize);
+        let mut data = Vec::new();
         if let Err(e) = entry.read_to_end(&mut data) {
             out.warn(&entry_name, "-", format!("unreadable: {e}"));
             continue;

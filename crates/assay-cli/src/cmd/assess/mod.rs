@@ -45,6 +45,10 @@ pub struct AssessArgs {
     /// Re-verify an output folder: digests, signatures, and that the verdicts still follow.
     #[arg(long)]
     pub check: bool,
+    /// Also write dossier.pdf, printed by the system's headless Chromium (`chromium` on PATH,
+    /// or the browser named by ASSAY_CHROMIUM).
+    #[arg(long)]
+    pub pdf: bool,
 }
 
 pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
@@ -79,6 +83,10 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     });
     progress.step("writing the dossier");
     let written = output::write(&out, &assessment, &run, &ledger)?;
+    if args.pdf {
+        progress.step("printing dossier.pdf");
+        output::print_pdf(&out.join("dossier.html"), &out.join("dossier.pdf"))?;
+    }
     progress.finish();
 
     let blocking = assessment.evaluation.has_blocking();
