@@ -139,6 +139,15 @@ fn face_terminal_case_end_to_end() {
         "the KEV dueDate as the catalog gives it"
     );
 
+    // The sales brochure denies the autonomy the technical file and the manifest declare.
+    let conflicts = a["evaluation"]["consistency"]["conflicts"].as_array().unwrap();
+    assert!(
+        conflicts.iter().any(|c| c["first"]["document"] == "docs/sales-brochure.md"
+            && c["second"]["document"] == "docs/technical-file.md"
+            && c["topic"] == "autonomous-decision"),
+        "{conflicts:?}"
+    );
+
     // Evidence: every item shown was verified.
     let evidence = a["evidence"].as_array().unwrap();
     assert!(evidence.len() >= 8);

@@ -140,10 +140,23 @@ fn pdf_dossier_is_printed_by_chromium() {
     let o = Command::new(env!("CARGO_BIN_EXE_assay"))
         .arg("--workspace")
         .arg(tmp.path().join("ws"))
-        .args(["assess", case.to_str().unwrap(), "--date", "2026-11-22", "--pdf", "--out", out.to_str().unwrap()])
+        .args([
+            "assess",
+            case.to_str().unwrap(),
+            "--date",
+            "2026-11-22",
+            "--pdf",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let pdf = std::fs::read(out.join("dossier.pdf")).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     // Page objects (`/Type /Page`, not `/Type /Pages`): the dossier runs over several pages.
@@ -159,7 +172,13 @@ fn pdf_dossier_is_printed_by_chromium() {
         .env("ASSAY_CHROMIUM", "/nonexistent/chromium")
         .arg("--workspace")
         .arg(tmp.path().join("ws"))
-        .args(["assess", case.to_str().unwrap(), "--pdf", "--out", tmp.path().join("out2").to_str().unwrap()])
+        .args([
+            "assess",
+            case.to_str().unwrap(),
+            "--pdf",
+            "--out",
+            tmp.path().join("out2").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -182,8 +201,14 @@ fn progress_shows_on_a_terminal_only() {
     let both = [piped.stdout.as_slice(), piped.stderr.as_slice()].concat();
     assert!(!both.contains(&0x1b), "escape sequences in a pipe");
     // On a pseudo-terminal (util-linux `script`): the spinner draws.
-    let tty = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
-    assert!(tty.stdout.contains(&0x1b), "no progress drawn on a terminal");
+    let tty = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        tty.stdout.contains(&0x1b),
+        "no progress drawn on a terminal"
+    );
     // --no-progress on a terminal: quiet again.
     let quiet = Command::new("script")
         .args(["-qec", &format!("{cmd} --no-progress"), "/dev/null"])

@@ -78,6 +78,7 @@ fn main() -> Result<(), String> {
             let inputs: Vec<_> = (0..subjects)
                 .map(|s| synthetic::subject(s, markets, false))
                 .collect();
+            let rss_inputs = peak_rss_mib();
             let t0 = Instant::now();
             let mut steps = 0;
             let mut date_sum = 0i64;
@@ -92,7 +93,7 @@ fn main() -> Result<(), String> {
             }
             let elapsed = t0.elapsed().as_secs_f64();
             println!(
-                "assay-plan subjects: subjects={subjects} markets={markets} steps={steps} plan={elapsed:.3}s market_day_sum={date_sum} peak_rss_mib={:.0}",
+                "assay-plan subjects: subjects={subjects} markets={markets} steps={steps} plan={elapsed:.3}s market_day_sum={date_sum} peak_rss_mib={:.0} (inputs alone: {rss_inputs:.0})",
                 peak_rss_mib()
             );
         }

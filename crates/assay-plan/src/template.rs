@@ -302,7 +302,9 @@ pub fn last_step_ids(steps: &[Step]) -> Vec<String> {
         .collect()
 }
 
-/// Options when adding an unmet obligation to a [`PlanBuilder`].
+/// Options when adding an unmet obligation to a [`PlanBuilder`]. They shape the steps when
+/// the template's steps are first added; a later obligation mapped to the same subject-scoped
+/// steps reuses them as they are (one campaign, one filing), whatever its options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObligationOptions {
     pub earliest_start: Option<NaiveDate>,

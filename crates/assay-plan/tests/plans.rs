@@ -546,3 +546,27 @@ fn plan_json_round_trips_and_names_estimates() {
             .contains("estimates")
     );
 }
+
+#[test]
+fn the_documented_example_input_plans_as_described() {
+    // docs/plan.md's JSON: scheduling 0-15; testing held by its slot to Thu 12-10, 15 working
+    // days -> available Thu 12-31; the DE filing 30 days after -> 2027-01-30.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/plan.md"))
+        .expect("docs/plan.md");
+    let json = doc
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a json block");
+    let input = PlanInput::from_json(json, "docs/plan.md").expect("the documented input parses");
+    let p = plan(&input).expect("plan");
+    let testing = find(&p, "pad/lab-testing");
+    assert_eq!(testing.started_by, StartReason::EarliestStart);
+    assert_eq!((testing.start, testing.finish), (day("2026-12-10"), day("2026-12-31")));
+    assert_eq!(p.markets[0].earliest, day("2026-12-31"));
+    assert_eq!(p.markets[1].earliest, day("2027-01-30"));
+    assert_eq!(p.markets[1].days_late, Some(15));
+    assert!(testing.shared);
+    let check = &p.constraints[0];
+    assert_eq!((check.market.as_deref(), check.met, check.days_over), (Some("DE"), false, 15));
+}

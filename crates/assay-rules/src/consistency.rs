@@ -170,6 +170,24 @@ const PATTERNS: &[Pattern] = &[
     ),
     p(AutonomousDecision, AUTO, "decision support only", true),
     p(
+        AutonomousDecision,
+        AUTO,
+        "confirmed by a security guard",
+        true,
+    ),
+    p(AutonomousDecision, AUTO, "confirmed by a guard", true),
+    p(AutonomousDecision, AUTO, "confirmed by an operator", true),
+    p(AutonomousDecision, AUTO, "confirmed by a human", true),
+    p(AutonomousDecision, AUTO, "confirmed by staff", true),
+    p(AutonomousDecision, AUTO, "guard confirms", true),
+    p(AutonomousDecision, AUTO, "manual confirmation", true),
+    p(
+        AutonomousDecision,
+        AUTO,
+        "no decision is left to the machine",
+        true,
+    ),
+    p(
         LivenessDetection,
         LIVE,
         "presentation attack detection",
@@ -516,46 +534,57 @@ fn negation_cues(lower: &str, pos: usize, taken: &[(usize, usize)]) -> Vec<Strin
 pub fn sentences(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut para = String::new();
-    let mut para_line = 0;
+    // Where each source line starts inside `para`, so a sentence is reported at the line it
+    // starts on, not at the first line of its paragraph.
+    let mut para_lines: Vec<(usize, usize)> = Vec::new();
     let mut in_code = false;
-    let flush = |para: &mut String, line: usize, out: &mut Vec<(usize, String)>| {
-        for s in split_sentences(para) {
-            out.push((line, s));
-        }
-        para.clear();
-    };
+    let flush =
+        |para: &mut String, lines: &mut Vec<(usize, usize)>, out: &mut Vec<(usize, String)>| {
+            let mut from = 0;
+            for s in split_sentences(para) {
+                let at = para[from..].find(&s).map_or(from, |i| from + i);
+                from = at + s.len();
+                let line = lines
+                    .iter()
+                    .rev()
+                    .find(|(offset, _)| *offset <= at)
+                    .map_or(0, |(_, l)| *l);
+                out.push((line, s));
+            }
+            para.clear();
+            lines.clear();
+        };
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
         let trimmed = raw.trim();
         if trimmed.starts_with("```") {
             in_code = !in_code;
-            flush(&mut para, para_line, &mut out);
+            flush(&mut para, &mut para_lines, &mut out);
             continue;
         }
         if in_code {
             continue;
         }
         if trimmed.is_empty() {
-            flush(&mut para, para_line, &mut out);
+            flush(&mut para, &mut para_lines, &mut out);
             continue;
         }
         let (is_block, body) = strip_block_marker(trimmed);
         let body = strip_inline(body);
         if is_block {
-            flush(&mut para, para_line, &mut out);
+            flush(&mut para, &mut para_lines, &mut out);
             for s in split_sentences(&body) {
                 out.push((line_no, s));
             }
         } else {
-            if para.is_empty() {
-                para_line = line_no;
-            } else {
+            if !para.is_empty() {
                 para.push(' ');
             }
+            para_lines.push((para.len(), line_no));
             para.push_str(&body);
         }
     }
-    flush(&mut para, para_line, &mut out);
+    flush(&mut para, &mut para_lines, &mut out);
     out
 }
 
@@ -680,9 +709,45 @@ mod tests {
             vec![
                 (1, "Title".to_string()),
                 (3, "First line continues here.".to_string()),
-                (3, "Second!".to_string()),
+                (4, "Second!".to_string()),
                 (5, "item one".to_string())
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod line_and_guard_tests {
+    use super::*;
+
+    #[test]
+    fn sentences_carry_the_line_they_start_on() {
+        let text = "# Title\n\nFirst sentence here.\nSecond one on line four. Third\ncontinues on line five.\n";
+        let got = sentences(text);
+        let lines: Vec<usize> = got.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![1, 3, 4, 4]);
+        assert_eq!(got[3].1, "Third continues on line five.");
+    }
+
+    #[test]
+    fn a_guard_confirming_each_entry_denies_autonomy() {
+        let docs = [
+            Document {
+                name: "technical-file.md".into(),
+                text: "The terminal makes the access decision autonomously.".into(),
+            },
+            Document {
+                name: "sales.md".into(),
+                text: "Every entry is confirmed by a security guard at the console, so no decision is left to the machine.".into(),
+            },
+        ];
+        let report = check(None, &docs);
+        assert_eq!(report.conflicts.len(), 1, "{:?}", report.claims);
+        let c = &report.conflicts[0];
+        assert_eq!(c.topic, Topic::AutonomousDecision);
+        assert_eq!(
+            (c.first.document.as_str(), c.second.document.as_str()),
+            ("technical-file.md", "sales.md")
         );
     }
 }

@@ -263,7 +263,9 @@ impl LedgerStore for SqliteStore {
 
     fn len(&self) -> Result<u64> {
         self.conn
-            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
             .map_err(|e| sql(&self.db_path, e))
     }
@@ -281,7 +283,9 @@ impl LedgerStore for SqliteStore {
         )
         .map_err(|e| sql(&self.db_path, e))?;
         let actual: i64 = tx
-            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| sql(&self.db_path, e))?;
         if actual as u64 != expected_size {
             return Err(StoreError::Conflict {

@@ -15,8 +15,14 @@ pub fn evidence_meta(result: &ScanResult) -> BTreeMap<String, String> {
         ("findings".to_string(), s.findings.to_string()),
         ("kev_open".to_string(), s.kev_open.to_string()),
         ("kev_overdue".to_string(), s.kev_overdue.to_string()),
-        ("kev_earliest_due".to_string(), s.kev_earliest_due.clone().unwrap_or_default()),
-        ("max_severity".to_string(), s.max_severity.as_str().to_string()),
+        (
+            "kev_earliest_due".to_string(),
+            s.kev_earliest_due.clone().unwrap_or_default(),
+        ),
+        (
+            "max_severity".to_string(),
+            s.max_severity.as_str().to_string(),
+        ),
         ("scan_date".to_string(), result.scan_date.clone()),
     ])
 }

@@ -80,11 +80,7 @@ pub fn plan(
                 ..Default::default()
             };
             if !builder.obligation(&r.market, &r.pack_id, &o.id, &options)? {
-                let days = o
-                    .lead_time
-                    .as_ref()
-                    .map(|l| i64::from(l.max_days))
-                    .unwrap_or(30);
+                let days = o.lead_time.as_ref().map(|l| l.max_days).unwrap_or(30);
                 builder.gap(
                     &r.market,
                     assay_plan::single_step_gap(
@@ -374,7 +370,10 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> anyhow::Result<()> {
         anyhow::bail!(
             "{browser} could not print {}: {}",
             html.display(),
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         );
     }
     Ok(())
