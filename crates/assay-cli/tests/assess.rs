@@ -2,43 +2,15 @@
 //! inputs, idempotent re-runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn assay(ws: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .output()
-        .expect("run assay")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{assay, repo, text};
 
 fn assess(ws: &Path, case: &Path, out: &Path) -> Output {
-    assay(
-        ws,
-        &[
-            "assess",
-            case.to_str().unwrap(),
-            "--date",
-            "2026-11-22",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
+    common::assess(ws, case, out, &[])
 }
 
 fn json(path: &Path) -> Value {
@@ -140,11 +112,15 @@ fn face_terminal_case_end_to_end() {
     );
 
     // The sales brochure denies the autonomy the technical file and the manifest declare.
-    let conflicts = a["evaluation"]["consistency"]["conflicts"].as_array().unwrap();
+    let conflicts = a["evaluation"]["consistency"]["conflicts"]
+        .as_array()
+        .unwrap();
     assert!(
-        conflicts.iter().any(|c| c["first"]["document"] == "docs/sales-brochure.md"
-            && c["second"]["document"] == "docs/technical-file.md"
-            && c["topic"] == "autonomous-decision"),
+        conflicts
+            .iter()
+            .any(|c| c["first"]["document"] == "docs/sales-brochure.md"
+                && c["second"]["document"] == "docs/technical-file.md"
+                && c["topic"] == "autonomous-decision"),
         "{conflicts:?}"
     );
 

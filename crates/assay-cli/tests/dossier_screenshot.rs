@@ -4,6 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::{assess, repo, text};
+
 fn render(html: &Path, png: &Path, profile: &Path) {
     let status = Command::new("chromium")
         .args([
@@ -60,26 +63,9 @@ fn ink(png: &Path, rows: std::ops::Range<u32>) -> (u32, f64, f64) {
 fn dossier_renders_in_chromium_with_the_verdicts_on_top() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/face-terminal-cn-us");
-    let o = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .arg("--workspace")
-        .arg(tmp.path().join("ws"))
-        .args([
-            "assess",
-            case.to_str().unwrap(),
-            "--date",
-            "2026-11-22",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let case = repo().join("examples/face-terminal-cn-us");
+    let o = assess(&tmp.path().join("ws"), &case, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let png = tmp.path().join("dossier.png");
     render(
         &out.join("dossier.html"),
@@ -106,21 +92,9 @@ fn dossier_renders_in_chromium_with_the_verdicts_on_top() {
 
     // A page with no verdicts (the iris lock, out of scope everywhere) shows no red badge.
     let out2 = tmp.path().join("out2");
-    let case2 =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/iris-lock-non-autonomous");
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .arg("--workspace")
-        .arg(tmp.path().join("ws2"))
-        .args([
-            "assess",
-            case2.to_str().unwrap(),
-            "--date",
-            "2026-11-22",
-            "--out",
-            out2.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let case2 = repo().join("examples/iris-lock-non-autonomous");
+    let o = assess(&tmp.path().join("ws2"), &case2, &out2, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let png2 = tmp.path().join("iris.png");
     render(
         &out2.join("dossier.html"),
@@ -136,27 +110,9 @@ fn dossier_renders_in_chromium_with_the_verdicts_on_top() {
 fn pdf_dossier_is_printed_by_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/face-terminal-cn-us");
-    let o = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .arg("--workspace")
-        .arg(tmp.path().join("ws"))
-        .args([
-            "assess",
-            case.to_str().unwrap(),
-            "--date",
-            "2026-11-22",
-            "--pdf",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let case = repo().join("examples/face-terminal-cn-us");
+    let o = assess(&tmp.path().join("ws"), &case, &out, &["--pdf"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let pdf = std::fs::read(out.join("dossier.pdf")).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     // Page objects (`/Type /Page`, not `/Type /Pages`): the dossier runs over several pages.
@@ -188,7 +144,7 @@ fn pdf_dossier_is_printed_by_chromium() {
 #[test]
 fn progress_shows_on_a_terminal_only() {
     let tmp = tempfile::tempdir().unwrap();
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/face-terminal-cn-us");
+    let case = repo().join("examples/face-terminal-cn-us");
     let cmd = format!(
         "{} --workspace {} assess {} --out {}",
         env!("CARGO_BIN_EXE_assay"),

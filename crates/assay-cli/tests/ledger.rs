@@ -8,14 +8,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-fn assay(ws: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .output()
-        .expect("run assay")
-}
+mod common;
+use common::assay;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -303,11 +303,13 @@ pub fn cluster_bootstrap(
     use rayon::prelude::*;
     let clusters = counts.clusters();
     let width = counts.width;
-    let row_len = 2 * width;
+    // Rows padded to a multiple of 8 lanes so the inner add loop has no scalar tail.
+    let row_len = (2 * width).div_ceil(8) * 8;
     let mut rows = Vec::with_capacity(clusters * row_len);
     for c in 0..clusters {
         rows.extend_from_slice(&counts.numerators[c * width..(c + 1) * width]);
         rows.extend_from_slice(&counts.denominators[c * width..(c + 1) * width]);
+        rows.resize((c + 1) * row_len, 0);
     }
     // Sums fit in u32 when every cluster drawn every time could not overflow.
     let max_row = rows.iter().copied().max().unwrap_or(0) as u64;

@@ -305,7 +305,7 @@ struct Part {
     subject: Vec<u32>,
     decision: Vec<Decision>,
     score: Vec<f64>,
-    id_hashes: Vec<u128>,
+    id_hashes: Vec<u64>,
     new_species: Interner,
     new_levels: Interner,
     new_subjects: Interner,
@@ -477,7 +477,7 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
                 "the row has neither a decision nor a score; give one (no_response for a failure to acquire)".into(),
             ));
         }
-        part.id_hashes.push(xxhash_rust::xxh3::xxh3_128(id));
+        part.id_hashes.push(xxhash_rust::xxh3::xxh3_64(id));
         part.kind.push(kind);
         part.species
             .push(lookup(shared.species, &mut part.new_species, species_text));
@@ -560,7 +560,7 @@ fn read_campaign_csv_tuned(
     let mut species = Interner::default();
     let mut levels = Interner::default();
     let mut subjects = Interner::default();
-    let mut hashes: Vec<u128> = Vec::new();
+    let mut hashes: Vec<u64> = Vec::new();
     let mut layout: Option<Layout> = None;
     // Line number (1-based) of the first line of the next chunk.
     let mut next_line: u64 = 1;
@@ -647,9 +647,20 @@ fn read_campaign_csv_tuned(
             message: "the file is empty; a campaign CSV starts with a header line".into(),
         });
     };
-    hashes.par_sort_unstable();
-    if let Some(w) = hashes.windows(2).find(|w| w[0] == w[1]) {
-        return Err(locate_duplicate(input, &layout, w[0], &file));
+    // Equal 64-bit hashes are only suspects: the rescan compares the ids themselves, so a
+    // hash collision between distinct ids costs time, never a false error.
+    let hashes = sort_hashes(hashes);
+    let mut suspects: Vec<u64> = hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(hashes);
+    suspects.dedup();
+    if !suspects.is_empty()
+        && let Some(error) = locate_duplicate(input, &layout, &suspects, &file)
+    {
+        return Err(error);
     }
     campaign.species_names = species.into_names();
     campaign.level_names = levels.into_names();
@@ -658,42 +669,89 @@ fn read_campaign_csv_tuned(
     Ok(campaign)
 }
 
-/// The slow path taken only when a duplicate id hash was seen: scan again to name both lines.
-fn locate_duplicate(input: Input<'_>, layout: &Layout, hash: u128, file: &str) -> PadError {
-    let mut found: Vec<(u64, String)> = Vec::new();
+/// Sorts uniformly distributed hashes: one pass scatters them into 2^16 buckets by their top
+/// bits, then the small buckets are sorted in parallel. Several times faster than a
+/// comparison sort of ten million values.
+fn sort_hashes(hashes: Vec<u64>) -> Vec<u64> {
+    const BITS: u32 = 16;
+    if hashes.len() < (1 << BITS) {
+        let mut hashes = hashes;
+        hashes.sort_unstable();
+        return hashes;
+    }
+    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BITS) + 1];
+    for &h in &hashes {
+        starts[bucket(h) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![0u64; hashes.len()];
+    for &h in &hashes {
+        let b = bucket(h);
+        out[next[b]] = h;
+        next[b] += 1;
+    }
+    drop(hashes);
+    let mut pieces: Vec<&mut [u64]> = Vec::with_capacity(1 << BITS);
+    let mut rest: &mut [u64] = &mut out;
+    for w in starts.windows(2) {
+        let (piece, tail) = rest.split_at_mut(w[1] - w[0]);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.par_iter_mut().for_each(|p| p.sort_unstable());
+    out
+}
+
+/// The slow path taken only when equal id hashes were seen: scan again, compare the ids whose
+/// hash is a suspect, and name both lines of the first real duplicate. `None` when the
+/// suspects were hash collisions between distinct ids.
+fn locate_duplicate(
+    input: Input<'_>,
+    layout: &Layout,
+    suspects: &[u64],
+    file: &str,
+) -> Option<PadError> {
+    let mut seen: std::collections::HashMap<Vec<u8>, u64> = std::collections::HashMap::new();
+    let mut found: Option<PadError> = None;
     let mut line_no = 0u64;
     let scan = input.for_each_block(|block| {
         for line in block.split(|&b| b == b'\n') {
             line_no += 1;
-            if line_no == 1 || found.len() >= 2 {
+            if line_no == 1 || found.is_some() {
                 continue;
             }
             let fields = split_quoted(line);
             if let Some(id) = fields.get(layout.id) {
                 let id = trim(id);
-                if xxhash_rust::xxh3::xxh3_128(id) == hash {
-                    found.push((line_no, String::from_utf8_lossy(id).into_owned()));
+                if suspects
+                    .binary_search(&xxhash_rust::xxh3::xxh3_64(id))
+                    .is_ok()
+                {
+                    if let Some(&first) = seen.get(id) {
+                        found = Some(PadError::DuplicateId {
+                            file: file.to_string(),
+                            line: line_no,
+                            first_line: first,
+                            id: String::from_utf8_lossy(id).into_owned(),
+                        });
+                    } else {
+                        seen.insert(id.to_vec(), line_no);
+                    }
                 }
             }
         }
-        // Lines split across blocks do not occur: blocks end at line ends, so the split
-        // above yields one empty trailing piece per block, which must not count as a line.
+        // Blocks end at line ends, so the split above yields one empty trailing piece per
+        // block, which must not count as a line.
         line_no -= 1;
         Ok(())
     });
-    match (scan, found.as_slice()) {
-        (Ok(()), [(first, id), (second, _), ..]) => PadError::DuplicateId {
-            file: file.to_string(),
-            line: *second,
-            first_line: *first,
-            id: id.clone(),
-        },
-        _ => PadError::Row {
-            file: file.to_string(),
-            line: 0,
-            field: "presentation_id".into(),
-            message: "a presentation_id is used twice (the file changed while it was read)".into(),
-        },
+    match scan {
+        Err(e) => Some(e),
+        Ok(()) => found,
     }
 }
 
@@ -1017,6 +1075,16 @@ mod tests {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
         f
+    }
+
+    #[test]
+    fn radix_sort_of_hashes_matches_a_plain_sort() {
+        let mut rng = crate::confidence::SplitMix64::new(3);
+        let mut values: Vec<u64> = (0..200_000).map(|_| rng.next_u64()).collect();
+        values.extend_from_slice(&values[..10].to_vec());
+        let mut expected = values.clone();
+        expected.sort_unstable();
+        assert_eq!(sort_hashes(values), expected);
     }
 
     #[test]
