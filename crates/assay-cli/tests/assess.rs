@@ -161,6 +161,21 @@ fn face_terminal_case_end_to_end() {
     );
     let plan = json(&out.join("plan.json"));
     assert_eq!(plan["markets"].as_array().unwrap().len(), 4);
+    // DE was promised for 2027-01-15 (case.toml); the CAC filing steps cannot make it.
+    let de = plan["markets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["market"] == "DE")
+        .unwrap();
+    assert_eq!(de["target"], "2027-01-15");
+    assert_eq!(de["target_met"], false, "{de}");
+    assert!(
+        a["markets"][1]["delivery"]
+            .as_str()
+            .unwrap()
+            .contains("MISSED")
+    );
 
     // The output verifies.
     let c = assay(&ws, &["assess", "--check", out.to_str().unwrap()]);

@@ -106,10 +106,12 @@ pub fn dossier_html(a: &Assessment) -> String {
             escape(&m.market),
             badge(class, m.status.label()),
             escape(&m.why),
-            m.earliest_date
-                .as_ref()
-                .map(|d| format!("<p class=\"note\">earliest delivery: {}</p>", escape(d)))
-                .unwrap_or_default()
+            match (&m.delivery, &m.earliest_date) {
+                (Some(line), _) => format!("<p class=\"note\">{}</p>", escape(line)),
+                (None, Some(d)) =>
+                    format!("<p class=\"note\">earliest delivery: {}</p>", escape(d)),
+                (None, None) => String::new(),
+            }
         );
     }
     h.push_str("</div>");

@@ -65,6 +65,9 @@ pub struct MarketSummary {
     /// Earliest date the market can be served, from the delivery plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub earliest_date: Option<String>,
+    /// The plan's one line on this market: earliest date, target met or missed, what sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
 }
 
 /// An obligation that is not met, with what to do about it.
@@ -213,6 +216,7 @@ pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
                 status,
                 why,
                 earliest_date: None,
+                delivery: None,
             }
         })
         .collect()

@@ -338,7 +338,7 @@ fn scan_command(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<Outcome> {
         args.date,
     )?;
     match format {
-        Format::Json => print_json(&result)?,
+        Format::Json => write_json(&result)?,
         Format::Sarif => print_json(&assay_vuln::output::sarif::to_sarif(&result))?,
         Format::CyclonedxVex => print_json(&assay_vuln::output::cyclonedx_vex::to_cyclonedx_vex(
             &result,
@@ -357,7 +357,21 @@ fn scan_command(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<Outcome> {
     Ok(if failed { Outcome::Failed } else { Outcome::Ok })
 }
 
+/// Streams JSON to stdout: a 10,000-component scan can be tens of MB, not worth a String.
+fn write_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 fn print_text(ctx: &Ctx, result: &ScanResult) {
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     let s = &result.summary;
     if !ctx.quiet {
         for f in &result.findings {
@@ -378,7 +392,8 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
             } else {
                 format!("fixed in {}", f.fixed_versions.join(", "))
             };
-            println!(
+            let _ = writeln!(
+                out,
                 "{:<8} {:<22} {}@{}  {}{}  {}{}",
                 f.severity.level.as_str(),
                 f.advisory_id,
@@ -390,11 +405,12 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
                 vex.map(|v| format!("  vex: {v}")).unwrap_or_default()
             );
             if ctx.verbose > 0 && !f.summary.is_empty() {
-                println!("         {}", f.summary);
+                let _ = writeln!(out, "         {}", f.summary);
             }
         }
     }
-    println!(
+    let _ = writeln!(
+        out,
         "{} components, {} findings open ({} excluded by VEX), max severity {}; KEV open {} (overdue {}{}); {} overdue",
         s.components,
         s.findings,
@@ -409,6 +425,7 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
         s.overdue
     );
     if !result.warnings.is_empty() && !ctx.quiet {
+        drop(out);
         eprintln!(
             "{} warnings (use --format json to see them)",
             result.warnings.len()

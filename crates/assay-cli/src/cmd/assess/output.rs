@@ -47,11 +47,18 @@ pub fn plan(
     };
     let mut builder = assay_plan::PlanBuilder::new(start);
     for m in markets.iter() {
+        // The promised date: case.toml's target, else the manifest's planned export.
         let target = match run.case.file.targets.get(&m.market) {
             Some(t) => Some(NaiveDate::parse_from_str(t, "%Y-%m-%d").with_context(|| {
                 format!("case.toml: targets.{} = `{t}` is not YYYY-MM-DD", m.market)
             })?),
-            None => None,
+            None => run
+                .manifest
+                .markets
+                .iter()
+                .find(|mm| mm.country == m.market)
+                .and_then(|mm| mm.planned_export)
+                .and_then(|d| day(&d).ok()),
         };
         builder.market(&m.market, target);
     }
@@ -66,17 +73,25 @@ pub fn plan(
                 continue;
             }
             any = true;
-            let options = assay_plan::ObligationOptions {
-                must_end: o
-                    .deadline
-                    .as_ref()
-                    .and_then(|d| d.due)
+            // "Before export" is checked per market against its target by the plan itself; a
+            // dated deadline (release minus 30 days, a KEV due date) is a fixed end constraint.
+            let must_end = o.deadline.as_ref().and_then(|d| match d.kind {
+                "before-export" => Some(assay_plan::EndConstraint {
+                    days_before: 0,
+                    before: assay_plan::Before::Export,
+                    source: Some(format!("{} / {}", r.pack_id, o.id)),
+                }),
+                _ => d
+                    .due
                     .and_then(|due| day(&due).ok())
                     .map(|due| assay_plan::EndConstraint {
                         days_before: 0,
                         before: assay_plan::Before::Date(due),
                         source: Some(format!("{} / {}", r.pack_id, o.id)),
                     }),
+            });
+            let options = assay_plan::ObligationOptions {
+                must_end,
                 ..Default::default()
             };
             if !builder.obligation(&r.market, &r.pack_id, &o.id, &options)? {
@@ -105,6 +120,7 @@ pub fn plan(
     for m in markets.iter_mut() {
         if let Some(p) = plan.markets.iter().find(|p| p.market == m.market) {
             m.earliest_date = Some(p.earliest.to_string());
+            m.delivery = Some(p.explanation.clone());
         }
     }
     Ok(Some(PlanSection {
