@@ -10,6 +10,7 @@ if ! python3 -c 'import packaging' 2>/dev/null; then
   python3 -m pip install --quiet packaging==24.1 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages packaging==24.1
 fi
+command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; }
 if ! NODE_PATH="$(npm root -g)" node -e 'require("semver")' 2>/dev/null; then
   npm install --global --silent semver@7.6.3
 fi

@@ -306,7 +306,7 @@ impl std::hash::Hasher for KeyHasher {
 
 /// A label of at most 11 bytes as one integer: bytes 0..11 the label, byte 11 its length.
 /// Bytes 12..16 stay free for the table to store the index beside the key.
-fn pack(key: &[u8]) -> Option<u128> {
+pub(crate) fn pack(key: &[u8]) -> Option<u128> {
     if key.len() > 11 {
         return None;
     }
@@ -352,6 +352,7 @@ impl ShortTable {
     }
 
     fn insert(&mut self, packed: u128, index: u32) {
+        // Load at most 50%: short probe chains (a fuller, smaller table measured slower).
         if (self.len + 1) * 2 > self.slots.len() {
             let old = std::mem::take(&mut self.slots);
             self.slots = vec![0; (old.len() * 2).max(64)];
@@ -414,6 +415,16 @@ impl Interner {
     }
 
     /// Read-only lookup, for the parallel phase of the CSV reader.
+    /// [`Interner::lookup`] for a key already packed by [`pack`] (`key` is its bytes).
+    #[inline]
+    pub(crate) fn lookup_packed(&self, packed: u128, key: &[u8]) -> Option<u32> {
+        if self.names.len() <= SCAN_LIMIT {
+            self.scan(key)
+        } else {
+            self.short.get(packed)
+        }
+    }
+
     pub(crate) fn lookup(&self, key: &[u8]) -> Option<u32> {
         if self.names.len() <= SCAN_LIMIT {
             self.scan(key)

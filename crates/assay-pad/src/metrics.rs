@@ -352,6 +352,8 @@ pub struct ScoreSets {
     pub tie: Tie,
     /// Per species, sorted.
     pub attacks: Vec<Vec<f64>>,
+    /// Per attack-potential level, sorted (empty when the campaign has no levels).
+    pub levels: Vec<Vec<f64>>,
     /// All attacks, sorted.
     pub pooled: Vec<f64>,
     pub bona_fide: Vec<f64>,
@@ -368,8 +370,26 @@ impl ScoreSets {
             Polarity::LowerIsBonaFide => -1.0,
         };
         let species_count = campaign.species_names.len();
-        let mut attacks: Vec<Vec<f64>> = vec![Vec::new(); species_count];
-        let mut bona_fide = Vec::new();
+        // Count first so every vector is allocated once at its final size.
+        let mut sizes = vec![0usize; species_count];
+        let mut level_sizes = vec![0usize; campaign.level_names.len()];
+        let mut bona_fide_size = 0usize;
+        for row in 0..campaign.len() {
+            if campaign.kind[row] == Kind::BonaFide {
+                bona_fide_size += 1;
+            } else {
+                if let Some(n) = sizes.get_mut(campaign.species[row] as usize) {
+                    *n += 1;
+                }
+                if let Some(n) = level_sizes.get_mut(campaign.level[row] as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        let mut attacks: Vec<Vec<f64>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let mut levels: Vec<Vec<f64>> =
+            level_sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let mut bona_fide = Vec::with_capacity(bona_fide_size);
         let mut attack_non_responses = vec![0u64; species_count];
         let mut bona_fide_non_responses = 0;
         for row in 0..campaign.len() {
@@ -385,6 +405,9 @@ impl ScoreSets {
                 }
                 Kind::Attack => {
                     let s = campaign.species[row] as usize;
+                    if responded && let Some(l) = levels.get_mut(campaign.level[row] as usize) {
+                        l.push(score * sign);
+                    }
                     if s < species_count {
                         if responded {
                             attacks[s].push(score * sign);
@@ -397,6 +420,7 @@ impl ScoreSets {
         }
         attacks
             .par_iter_mut()
+            .chain(levels.par_iter_mut())
             .for_each(|v| v.sort_unstable_by(f64::total_cmp));
         bona_fide.par_sort_unstable_by(f64::total_cmp);
         // Concatenated sorted runs: the stable sort merges runs instead of sorting afresh.
@@ -409,6 +433,7 @@ impl ScoreSets {
             sign,
             tie,
             attacks,
+            levels,
             pooled,
             bona_fide,
             attack_non_responses,
@@ -717,34 +742,19 @@ pub fn operating_point(
 }
 
 fn level_rates(campaign: &Campaign, sets: &ScoreSets, t: f64, confidence: f64) -> Vec<GroupRate> {
-    if campaign.level_names.is_empty() {
-        return Vec::new();
-    }
-    let mut accepted = vec![0u64; campaign.level_names.len()];
-    let mut total = vec![0u64; campaign.level_names.len()];
-    for row in 0..campaign.len() {
-        let level = campaign.level[row];
-        if campaign.kind[row] != Kind::Attack || level == NONE || campaign.is_non_response(row) {
-            continue;
-        }
-        let s = campaign.score[row] * sets.sign;
-        if !s.is_finite() {
-            continue;
-        }
-        total[level as usize] += 1;
-        let acc = match sets.tie {
-            Tie::BonaFideAtThreshold => s >= t,
-            Tie::AttackAtThreshold => s > t,
-        };
-        accepted[level as usize] += u64::from(acc);
-    }
     campaign
         .level_names
         .iter()
-        .enumerate()
-        .map(|(i, name)| GroupRate {
+        .zip(&sets.levels)
+        .map(|(name, scores)| GroupRate {
             name: name.clone(),
-            apcer: Rate::new("APCER", "accepted", accepted[i], total[i], confidence),
+            apcer: Rate::new(
+                "APCER",
+                "accepted",
+                sets.accepted(scores, t),
+                scores.len() as u64,
+                confidence,
+            ),
         })
         .collect()
 }

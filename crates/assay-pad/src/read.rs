@@ -384,6 +384,7 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
     };
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(layout.columns + 1);
     let mut owned: Vec<Cow<'_, [u8]>> = Vec::new();
+    let mut pending: Vec<(usize, u128)> = Vec::with_capacity(PENDING);
     let mut start = 0;
     let mut rel_line = 0u64;
     while start < chunk.len() {
@@ -486,15 +487,49 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
             &mut part.new_levels,
             field(layout.level),
         ));
-        part.subject.push(lookup(
-            shared.subjects,
-            &mut part.new_subjects,
-            field(layout.subject),
-        ));
+        let subject = field(layout.subject);
+        match crate::campaign::pack(subject) {
+            Some(packed) if !subject.is_empty() => {
+                pending.push((part.subject.len(), packed));
+                part.subject.push(NONE);
+                if pending.len() == PENDING {
+                    resolve_subjects(&mut pending, shared.subjects, &mut part);
+                }
+            }
+            _ => part
+                .subject
+                .push(lookup(shared.subjects, &mut part.new_subjects, subject)),
+        }
         part.decision.push(decision);
         part.score.push(score);
     }
+    resolve_subjects(&mut pending, shared.subjects, &mut part);
     Ok(part)
+}
+
+/// Subject lookups are batched: with random subjects each is a cache miss into a table of
+/// tens of thousands, and a tight loop of independent lookups lets the core overlap those
+/// misses instead of waiting for each between two rows' parsing.
+const PENDING: usize = 64;
+
+fn resolve_subjects(pending: &mut Vec<(usize, u128)>, shared: &Interner, part: &mut Part) {
+    let mut found = [None; PENDING];
+    for (slot, &(_, packed)) in found.iter_mut().zip(pending.iter()) {
+        let bytes = packed.to_le_bytes();
+        *slot = shared.lookup_packed(packed, &bytes[..usize::from(bytes[11])]);
+    }
+    for (&(row, packed), hit) in pending.iter().zip(found) {
+        part.subject[row] = match hit {
+            Some(i) => i,
+            None => {
+                let bytes = packed.to_le_bytes();
+                part.new_subjects
+                    .get_or_insert(&bytes[..usize::from(bytes[11])])
+                    | LOCAL
+            }
+        };
+    }
+    pending.clear();
 }
 
 /// Splits `block` into about `n` pieces at line ends.
@@ -586,7 +621,8 @@ fn read_campaign_csv_tuned(
         let pieces = if block.len() < split_min {
             vec![block]
         } else {
-            split_lines(block, threads)
+            // Several parts per core: a core slowed by other work hands parts to the other.
+            split_lines(block, threads * 4)
         };
         let shared = Shared {
             species: &species,
@@ -1081,7 +1117,7 @@ mod tests {
     fn radix_sort_of_hashes_matches_a_plain_sort() {
         let mut rng = crate::confidence::SplitMix64::new(3);
         let mut values: Vec<u64> = (0..200_000).map(|_| rng.next_u64()).collect();
-        values.extend_from_slice(&values[..10].to_vec());
+        values.extend_from_within(..10);
         let mut expected = values.clone();
         expected.sort_unstable();
         assert_eq!(sort_hashes(values), expected);
@@ -1096,6 +1132,21 @@ mod tests {
             name: "c.csv",
         })
         .unwrap();
+        // Ground truth for the batched subject interning: each row's subject text.
+        let subjects: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        assert_eq!(subjects.len(), whole.len());
+        for (row, expected) in subjects.iter().enumerate() {
+            let actual = match whole.subject[row] {
+                NONE => "",
+                i => whole.subject_names[i as usize].as_str(),
+            };
+            assert_eq!(actual, *expected, "row {row}");
+        }
         for (block, split) in [(300, 64), (4096, 512), (1 << 16, 1)] {
             let tuned = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap();
             assert_eq!(tuned.len(), whole.len());

@@ -388,3 +388,40 @@ fn bootstrap_is_reproducible_and_clustered() {
     let c = pad_report(&campaign, None, &[], &other_seed, &Silent).unwrap();
     assert_eq!(c.bootstrap.unwrap().intervals.seed, 7);
 }
+
+#[test]
+fn scored_apcer_per_attack_potential_level() {
+    let mut rows = Vec::new();
+    // L1: scores 0.1, 0.6, 0.9 (2 of 3 >= 0.5); L2: 0.2, 0.3 (0 of 2); one L2 non-response.
+    for (i, (level, score)) in [
+        ("L1", 0.1),
+        ("L1", 0.6),
+        ("L1", 0.9),
+        ("L2", 0.2),
+        ("L2", 0.3),
+        ("L2", f64::NAN),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut p = Presentation::attack_score(
+            &format!("a{i}"),
+            "s1",
+            if i % 2 == 0 { "print" } else { "mask" },
+            score,
+        );
+        p.attack_potential = level.into();
+        rows.push(p);
+    }
+    rows.push(Presentation::bona_fide_score("b", "s1", 0.8));
+    let c = Campaign::from_presentations("mem", &rows).unwrap();
+    let sets = ScoreSets::new(&c, Polarity::HigherIsBonaFide, Tie::BonaFideAtThreshold);
+    let p = operating_point(&c, &sets, "fixed", 0.5, 0.95);
+    let l1 = p.levels.iter().find(|l| l.name == "L1").unwrap();
+    assert_eq!((l1.apcer.count, l1.apcer.total), (2, 3));
+    let l2 = p.levels.iter().find(|l| l.name == "L2").unwrap();
+    assert_eq!((l2.apcer.count, l2.apcer.total), (0, 2));
+    // Species split the same rows differently: print = a0, a2, a4 (0.1, 0.9, 0.3).
+    let print = p.species.iter().find(|s| s.name == "print").unwrap();
+    assert_eq!((print.apcer.count, print.apcer.total), (1, 3));
+}

@@ -6,6 +6,8 @@
 //!   dates and slack, and the peak resident memory.
 //! * `plan_bench subjects SUBJECTS MARKETS`: plans that many separate subjects (the
 //!   `assay assess` shape), prints the time and peak memory.
+//! * `plan_bench merged SUBJECTS MARKETS`: the merged plan built in memory, planning time only.
+//! * `plan_bench svg MARKETS OUT.svg`: draws one synthetic subject's plan.
 
 use std::time::Instant;
 
@@ -96,6 +98,14 @@ fn main() -> Result<(), String> {
                 "assay-plan subjects: subjects={subjects} markets={markets} steps={steps} plan={elapsed:.3}s market_day_sum={date_sum} peak_rss_mib={:.0} (inputs alone: {rss_inputs:.0})",
                 peak_rss_mib()
             );
+        }
+        "svg" => {
+            // One synthetic subject with MARKETS markets, drawn: for looking at the chart.
+            let markets: usize = arg(&args, 2)?.parse().map_err(|e| format!("{e}"))?;
+            let plan = assay_plan::plan(&synthetic::subject(0, markets, false))
+                .map_err(|e| e.to_string())?;
+            std::fs::write(arg(&args, 3)?, assay_plan::render_svg(&plan))
+                .map_err(|e| e.to_string())?;
         }
         "merged" => {
             let subjects: usize = arg(&args, 2)?.parse().map_err(|e| format!("{e}"))?;

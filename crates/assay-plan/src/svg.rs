@@ -158,11 +158,14 @@ pub fn render_svg(plan: &Plan) -> String {
             );
         }
         let estimate = step.duration.basis == Basis::Estimate;
-        let label = format!(
-            "{}{}",
-            truncate(&step.title, 60),
-            if step.shared { " (shared)" } else { "" }
-        );
+        // Which markets wait for the step: repeated titles (one local review per market) stay
+        // distinguishable, and shared steps say so.
+        let served = match step.markets.as_slice() {
+            [] => String::new(),
+            [one] => format!(" · {}", truncate(one, 12)),
+            many => format!(" · shared by {} markets", many.len()),
+        };
+        let label = format!("{}{served}", truncate(&step.title, 46));
         let _ = writeln!(
             out,
             r##"<text x="12" y="{}" fill="{}">{}</text>"##,
@@ -204,6 +207,29 @@ pub fn render_svg(plan: &Plan) -> String {
                 String::new()
             }
         );
+        // A must-end constraint the step misses: a red tick at the latest allowed finish.
+        for c in plan
+            .constraints
+            .iter()
+            .filter(|c| !c.met && c.step == step.id)
+        {
+            let cx = x(c.latest_finish);
+            let _ = writeln!(
+                out,
+                r##"<line x1="{cx}" y1="{}" x2="{cx}" y2="{}" stroke="{MISSED}" stroke-width="3"><title>{}</title></line>"##,
+                bar_y - 3,
+                bar_y + BAR + 3,
+                escape(&format!(
+                    "must end by {}{}: {} days late",
+                    c.latest_finish,
+                    c.market
+                        .as_deref()
+                        .map(|m| format!(" (export to {m})"))
+                        .unwrap_or_default(),
+                    c.days_over
+                ))
+            );
+        }
         if step.slack_days > 0 {
             let sx = x0 + w;
             let ex = x(step.latest_finish);
@@ -300,10 +326,13 @@ pub fn render_svg(plan: &Plan) -> String {
     );
     let _ = writeln!(
         out,
-        r##"<rect x="330" y="{ly}" width="24" height="12" fill="{NORMAL}"/><text x="360" y="{}">step with slack</text><line x1="480" y1="{}" x2="510" y2="{}" stroke="#999999" stroke-width="1.5"/><text x="516" y="{}">slack</text>"##,
+        r##"<rect x="330" y="{ly}" width="24" height="12" fill="{NORMAL}"/><text x="360" y="{}">step with slack</text><line x1="480" y1="{}" x2="510" y2="{}" stroke="#999999" stroke-width="1.5"/><text x="516" y="{}">slack</text><line x1="580" y1="{}" x2="580" y2="{}" stroke="{MISSED}" stroke-width="3"/><text x="590" y="{}">a must-end date the step misses</text>"##,
         ly + 10,
         ly + 6,
         ly + 6,
+        ly + 10,
+        ly - 2,
+        ly + 14,
         ly + 10
     );
     let _ = writeln!(

@@ -22,6 +22,11 @@ const DEFAULT_ORIGIN: &str = "templates/default.toml (built in)";
 pub struct Template {
     pub id: String,
     pub title: String,
+    /// The step an obligation's deadline (`StepOptions::must_end`) applies to; the template's
+    /// last steps when absent. The pre-release submission's deadline ("30 days before
+    /// release") binds the submission, not the review window that follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_step: Option<String>,
     #[serde(rename = "step")]
     pub steps: Vec<TemplateStep>,
 }
@@ -98,7 +103,8 @@ pub struct StepOptions {
     pub after: Vec<String>,
     /// Earliest start of the template's first steps (a booked lab slot).
     pub earliest_start: Option<NaiveDate>,
-    /// A constraint on the template's last steps (a KEV due date, a planned release).
+    /// A constraint on the template's deadline step, or its last steps when it names none (a
+    /// KEV due date, a planned export date, "30 days before release" for the submission).
     pub must_end: Option<EndConstraint>,
 }
 
@@ -156,6 +162,14 @@ impl TemplateLibrary {
                         )));
                     }
                 }
+            }
+            if let Some(d) = &t.deadline_step
+                && !local.contains(d.as_str())
+            {
+                return Err(err(format!(
+                    "template `{}`: deadline_step `{d}` is not a step of this template",
+                    t.id
+                )));
             }
             // A cycle inside a template: plan the template alone and let the engine name it.
             let probe = PlanInput {
@@ -254,7 +268,10 @@ fn instantiate(template: &Template, options: &StepOptions) -> Vec<Step> {
         .iter()
         .map(|s| {
             let first = s.depends_on.is_empty();
-            let last = !depended_on.contains(s.id.as_str());
+            let last = match &template.deadline_step {
+                Some(d) => *d == s.id,
+                None => !depended_on.contains(s.id.as_str()),
+            };
             let mut depends_on: Vec<String> = s.depends_on.iter().map(|d| full(d)).collect();
             if first {
                 depends_on.extend(options.after.iter().cloned());

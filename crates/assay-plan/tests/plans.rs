@@ -562,11 +562,58 @@ fn the_documented_example_input_plans_as_described() {
     let p = plan(&input).expect("plan");
     let testing = find(&p, "pad/lab-testing");
     assert_eq!(testing.started_by, StartReason::EarliestStart);
-    assert_eq!((testing.start, testing.finish), (day("2026-12-10"), day("2026-12-31")));
+    assert_eq!(
+        (testing.start, testing.finish),
+        (day("2026-12-10"), day("2026-12-31"))
+    );
     assert_eq!(p.markets[0].earliest, day("2026-12-31"));
     assert_eq!(p.markets[1].earliest, day("2027-01-30"));
     assert_eq!(p.markets[1].days_late, Some(15));
     assert!(testing.shared);
     let check = &p.constraints[0];
-    assert_eq!((check.market.as_deref(), check.met, check.days_over), (Some("DE"), false, 15));
+    assert_eq!(
+        (check.market.as_deref(), check.met, check.days_over),
+        (Some("DE"), false, 15)
+    );
+}
+
+#[test]
+fn pre_release_deadline_binds_the_submission_not_the_window() {
+    // The rules engine dates the obligation "30 days before the planned release": with the
+    // release on 2027-01-05 that is 2026-12-06. The submission finishes on day 17 (2026-12-10):
+    // 4 days late, and the window (30 days) makes the release 2027-01-09, also 4 days late.
+    let release = day("2027-01-05");
+    let mut b = PlanBuilder::new(day(START));
+    b.market("US", Some(release));
+    let options = ObligationOptions {
+        must_end: Some(EndConstraint {
+            days_before: 0,
+            before: Before::Date(release - chrono::Duration::days(30)),
+            source: Some("news-003".into()),
+        }),
+        ..ObligationOptions::default()
+    };
+    b.obligation(
+        "US",
+        "us-eo-frontier-ai-cyber-2026",
+        "pre-release-submission",
+        &options,
+    )
+    .expect("template");
+    let p = plan(&b.build()).expect("plan");
+    assert_eq!(p.constraints.len(), 1);
+    let c = &p.constraints[0];
+    assert_eq!(c.step, "pre-release-model-submission/submission");
+    assert_eq!(
+        (c.finish, c.latest_finish, c.met, c.days_over),
+        (day("2026-12-10"), day("2026-12-06"), false, 4)
+    );
+    assert_eq!(p.markets[0].earliest, day("2027-01-09"));
+    assert_eq!(p.markets[0].days_late, Some(4));
+    let window_checks = p
+        .constraints
+        .iter()
+        .filter(|c| c.step.ends_with("review-window"))
+        .count();
+    assert_eq!(window_checks, 0);
 }

@@ -87,7 +87,7 @@ fn svg_is_well_formed_self_contained_and_marks_what_matters() {
     let all = texts.join("\n");
     // The escaped title reads back intact.
     assert!(
-        all.contains("Third-party PAD lab test <Level 2> & report (shared)"),
+        all.contains("Third-party PAD lab test <Level 2> & report · shared by 2 markets"),
         "{all}"
     );
     // US: window 0-30 -> 2026-12-23, target 12-15 missed by 8; DE: lab 0-10, filing 10-30.
@@ -171,4 +171,44 @@ fn very_large_plans_draw_a_bounded_number_of_rows() {
         "{} more steps not drawn",
         1000 - assay_plan::MAX_ROWS
     )));
+}
+
+#[test]
+fn a_missed_must_end_date_is_marked_on_its_bar() {
+    let submit = Step::new(
+        "submit",
+        "Submit the model",
+        StepKind::FilingPreparation,
+        Duration::estimate(20, "assumed"),
+    )
+    .must_end(assay_plan::EndConstraint {
+        days_before: 30,
+        before: assay_plan::Before::Date(day("2027-01-10")),
+        source: Some("news-003".into()),
+    });
+    let p = plan(&PlanInput {
+        start: day("2026-11-23"),
+        markets: vec![MarketInput {
+            market: "US".into(),
+            target: Some(day("2027-01-10")),
+            gaps: vec![Gap {
+                obligation_id: "o".into(),
+                pack_id: "p".into(),
+                market: None,
+                steps: vec![submit],
+                uses: vec![],
+            }],
+        }],
+    })
+    .expect("plan");
+    let svg = render_svg(&p);
+    let doc = roxmltree::Document::parse(&svg).expect("parses");
+    let ticks: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "line" && n.attribute("stroke") == Some("#c62828"))
+        .collect();
+    // One on the bar (with its explanation), one in the legend.
+    assert_eq!(ticks.len(), 2);
+    let title = ticks[0].children().find_map(|c| c.text()).unwrap_or("");
+    assert_eq!(title, "must end by 2026-12-11: 2 days late");
 }

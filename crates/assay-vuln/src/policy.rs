@@ -137,12 +137,23 @@ impl DeadlinePolicy {
         let tier = self.tier_for(level, known_exploited)?;
         let start = match self.start {
             DeadlineStart::Scan => scan_date,
-            DeadlineStart::Published => published.and_then(parse_date_prefix).unwrap_or(scan_date),
+            DeadlineStart::Published => published
+                .and_then(parse_date_prefix)
+                .filter(|d| *d >= EARLIEST_REAL_PUBLICATION)
+                .unwrap_or(scan_date),
         };
         let due = start.checked_add_days(chrono::Days::new(u64::from(tier.days)))?;
         Some((due, tier.name.clone()))
     }
 }
+
+/// Publication dates before this are placeholders, not dates: Go's vulnerability database
+/// writes `0001-01-01T00:00:00Z` for most entries. Such a finding's deadline counts from the
+/// scan date instead (no CVE predates 1999; 1990 leaves room for older advisory ids).
+pub const EARLIEST_REAL_PUBLICATION: NaiveDate = match NaiveDate::from_ymd_opt(1990, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid constant date"),
+};
 
 /// `YYYY-MM-DD` at the start of an RFC 3339 timestamp or a plain date.
 pub fn parse_date_prefix(text: &str) -> Option<NaiveDate> {
@@ -152,6 +163,37 @@ pub fn parse_date_prefix(text: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholder_publication_dates_count_from_the_scan() {
+        let policy = DeadlinePolicy::default();
+        let scan = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let (from_placeholder, _) = policy
+            .due_date(
+                SeverityLevel::High,
+                false,
+                Some("0001-01-01T00:00:00Z"),
+                scan,
+            )
+            .expect("tier");
+        let (from_none, _) = policy
+            .due_date(SeverityLevel::High, false, None, scan)
+            .expect("tier");
+        assert_eq!(from_placeholder, from_none);
+        assert!(from_placeholder > scan);
+        let (from_real, _) = policy
+            .due_date(
+                SeverityLevel::High,
+                false,
+                Some("2024-03-01T10:00:00Z"),
+                scan,
+            )
+            .expect("tier");
+        assert!(
+            from_real < scan,
+            "a real 2024 date still counts from publication"
+        );
+    }
 
     #[test]
     fn tiers_in_order() {

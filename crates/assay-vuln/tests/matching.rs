@@ -331,6 +331,15 @@ fn stats_count_what_was_imported() {
         "{stats:?}"
     );
     assert_eq!(stats.kev_entries, 1404);
+    // RustSec's `rust/` collection is the toolchain, not crates named std/cargo/rustdoc.
+    assert_eq!(
+        stats.packages_by_ecosystem.get("crates.io").copied(),
+        Some(1205)
+    );
+    assert_eq!(
+        stats.packages_by_ecosystem.get("Rust-toolchain").copied(),
+        Some(20)
+    );
     assert_eq!(
         stats.files_by_format.get("rustsec").copied(),
         Some(1225),
@@ -338,4 +347,83 @@ fn stats_count_what_was_imported() {
     );
     assert_eq!(stats.files_by_format.get("osv-yaml").copied(), Some(2661));
     assert_eq!(stats.files_by_format.get("osv-json").copied(), Some(4291));
+}
+
+#[test]
+fn zip_archives_are_read_like_an_ecosystem_all_zip() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("all.zip");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut zip = zip::ZipWriter::new(file);
+    let entry_options = zip::write::SimpleFileOptions::default();
+    // Records copied from the shared Go database, plus one YAML record and one broken entry.
+    for id in ["GO-2023-1989", "GO-2025-3459"] {
+        let bytes = std::fs::read(data(&format!("advisories/go/{id}.json"))).expect("read");
+        zip.start_file(format!("{id}.json"), entry_options)
+            .expect("entry");
+        zip.write_all(&bytes).expect("write");
+    }
+    zip.start_file("nested/PYSEC-2099-2.yaml", entry_options)
+        .expect("entry");
+    zip.write_all(b"id: PYSEC-2099-2\naffected:\n- package: {ecosystem: PyPI, name: zipped}\n  ranges:\n  - type: ECOSYSTEM\n    events: [{introduced: '0'}, {fixed: '1.0'}]\n").expect("write");
+    zip.start_file("broken.json", entry_options).expect("entry");
+    zip.write_all(b"{\"id\": 1").expect("write");
+    zip.finish().expect("finish");
+
+    let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
+    let report = index
+        .import(std::slice::from_ref(&path), &mut Silent)
+        .expect("import");
+    assert_eq!(report.advisories_imported, 3);
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(report.warnings[0].file.ends_with("all.zip!broken.json"));
+    let components = [
+        component(Ecosystem::PyPI, "zipped", "0.9"),
+        component(Ecosystem::PyPI, "zipped", "1.0"),
+        component(Ecosystem::Go, "golang.org/x/image", "v0.9.0"),
+    ];
+    let result = scan(&index, &components, &options(), &mut Silent).expect("scan");
+    let hits: Vec<(String, String)> = result
+        .findings
+        .iter()
+        .map(|f| (f.advisory_id.clone(), f.component.version.clone()))
+        .collect();
+    assert_eq!(
+        hits,
+        vec![
+            ("PYSEC-2099-2".to_string(), "0.9".to_string()),
+            ("CVE-2023-29408".to_string(), "v0.9.0".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_deadline_policy_file_sets_due_dates() {
+    let policy = DeadlinePolicy::from_toml(
+        "policy.toml",
+        "start = \"scan\"\n[[tier]]\nname = \"crit-7\"\nmin_severity = \"critical\"\ndays = 7\n",
+    )
+    .expect("policy");
+    let index = Index::open(&shared_index().join("index.sqlite")).expect("open");
+    let options = ScanOptions {
+        policy,
+        ..options()
+    };
+    let result = scan(
+        &index,
+        &[component(Ecosystem::CratesIo, "smallvec", "1.6.0")],
+        &options,
+        &mut Silent,
+    )
+    .expect("scan");
+    let f = &result.findings[0];
+    assert_eq!(f.due_date.as_deref(), Some("2026-11-29"));
+    assert_eq!(
+        f.due_date_source,
+        Some(DueDateSource::Policy {
+            tier: "crit-7".into()
+        })
+    );
+    assert!(!f.overdue);
 }

@@ -100,6 +100,18 @@ pub(super) fn read(name: &str, bytes: &[u8], out: &mut ParsedFile) {
         .find_map(|l| l.strip_prefix("# "))
         .map(|l| l.trim().to_string())
         .unwrap_or_default();
+    // The database's `rust/` collection covers the toolchain (std, cargo, rustdoc), not
+    // crates of the same names: cargo-audit never applies it to lockfile packages either.
+    let toolchain = std::path::Path::new(name)
+        .parent()
+        .and_then(std::path::Path::parent)
+        .and_then(std::path::Path::file_name)
+        .is_some_and(|collection| collection == "rust");
+    let ecosystem = if toolchain {
+        "Rust-toolchain"
+    } else {
+        "crates.io"
+    };
     let mut references = Vec::new();
     references.extend(advisory.url);
     references.extend(advisory.references);
@@ -114,7 +126,7 @@ pub(super) fn read(name: &str, bytes: &[u8], out: &mut ParsedFile) {
         stated_score: None,
         stated_level: advisory.severity.as_deref().and_then(SeverityLevel::parse),
         affected: vec![Affected {
-            ecosystem: "crates.io".into(),
+            ecosystem: ecosystem.into(),
             name: advisory.package,
             purl: None,
             ranges: vec![Range::NotIn {
