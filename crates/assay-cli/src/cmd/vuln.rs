@@ -466,21 +466,7 @@ fn record_scan(
             meta,
         });
     }
-    let s = &result.summary;
-    let mut meta = BTreeMap::new();
-    meta.insert("components".to_string(), s.components.to_string());
-    meta.insert("findings".to_string(), s.findings.to_string());
-    meta.insert("kev_open".to_string(), s.kev_open.to_string());
-    meta.insert("kev_overdue".to_string(), s.kev_overdue.to_string());
-    meta.insert(
-        "kev_earliest_due".to_string(),
-        s.kev_earliest_due.clone().unwrap_or_default(),
-    );
-    meta.insert(
-        "max_severity".to_string(),
-        s.max_severity.as_str().to_string(),
-    );
-    meta.insert("scan_date".to_string(), result.scan_date.clone());
+    let mut meta = assay_vuln::evidence_meta(result);
     // One target: its digest; several: their digests joined by commas, in argument order.
     meta.insert("sbom_digest".to_string(), digests.join(","));
     items.push(EvidenceInput {
