@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::manifest::Manifest;
 use crate::report::{Outcome, PadReport};
 
 /// `passed_schemes`, `failed_schemes`, `indeterminate_schemes`, `max_passed_level`,
@@ -32,6 +33,32 @@ pub fn evidence_meta(report: &PadReport) -> BTreeMap<String, String> {
     );
     if let Some(d) = &report.firmware_digest {
         meta.insert("firmware_digest".into(), d.clone());
+    }
+    meta
+}
+
+/// Meta of a `pad-campaign` entry: the tested firmware and the lab, from the manifest.
+pub fn campaign_meta(manifest: Option<&Manifest>) -> BTreeMap<String, String> {
+    let mut meta = BTreeMap::new();
+    if let Some(m) = manifest {
+        meta.insert("firmware_digest".into(), m.device.firmware_digest.clone());
+        meta.insert("lab".into(), m.lab.name.clone());
+    }
+    meta
+}
+
+/// Meta of a `pad-report` entry: the campaign's facts, the report's verdicts, the campaign
+/// blob's digest and the last test day.
+pub fn report_meta(
+    report: &PadReport,
+    manifest: Option<&Manifest>,
+    campaign_digest: &str,
+) -> BTreeMap<String, String> {
+    let mut meta = campaign_meta(manifest);
+    meta.extend(evidence_meta(report));
+    meta.insert("campaign_digest".into(), campaign_digest.to_string());
+    if let Some(m) = manifest {
+        meta.insert("test_date".into(), m.dates.end.clone());
     }
     meta
 }

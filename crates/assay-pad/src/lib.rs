@@ -44,7 +44,7 @@ pub mod scheme;
 
 pub use campaign::{Campaign, Decision, Kind, Presentation};
 pub use error::{PadError, Result};
-pub use evidence::evidence_meta;
+pub use evidence::{campaign_meta, evidence_meta, report_meta};
 pub use manifest::Manifest;
 pub use metrics::{Criterion, Polarity, Tie};
 pub use report::{

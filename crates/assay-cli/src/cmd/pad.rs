@@ -2,14 +2,12 @@
 //! firmware coverage check. The engine is `assay_pad`; this module reads files, draws progress,
 //! renders and records.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use assay_core::EvidenceKind;
 use assay_pad::{
-    BootstrapOptions, Criterion, Manifest, Outcome as Verdict, PadOptions, PadReport, Polarity,
-    Scheme, Tie,
+    BootstrapOptions, Criterion, Manifest, PadOptions, PadReport, Polarity, Scheme, Tie,
 };
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -315,36 +313,8 @@ fn record_report(
         Some(model) => format!("{} {}", manifest.device.name, model),
         None => manifest.device.name.clone(),
     };
-    let mut campaign_meta = BTreeMap::new();
-    campaign_meta.insert(
-        "firmware_digest".to_string(),
-        manifest.device.firmware_digest.clone(),
-    );
-    campaign_meta.insert("lab".to_string(), manifest.lab.name.clone());
-
-    let mut report_meta = campaign_meta.clone();
-    report_meta.insert(
-        "passed_schemes".into(),
-        report.schemes_with(Verdict::Pass).join(","),
-    );
-    report_meta.insert(
-        "failed_schemes".into(),
-        report.schemes_with(Verdict::Fail).join(","),
-    );
-    report_meta.insert(
-        "indeterminate_schemes".into(),
-        report.schemes_with(Verdict::Indeterminate).join(","),
-    );
-    report_meta.insert(
-        "max_passed_level".into(),
-        report.max_passed_level().to_string(),
-    );
-    report_meta.insert(
-        "species_groups".into(),
-        report.campaign.species_groups.join(","),
-    );
-    report_meta.insert("campaign_digest".into(), campaign_digest.to_string());
-    report_meta.insert("test_date".into(), manifest.dates.end.clone());
+    let campaign_meta = assay_pad::campaign_meta(Some(manifest));
+    let report_meta = assay_pad::report_meta(report, Some(manifest), campaign_digest);
 
     let report_bytes = serde_json::to_vec_pretty(report)?;
     let stem = file_name

@@ -204,20 +204,8 @@ impl<'a> Run<'a> {
                     &Sha256Digest::of(&b),
                 ));
             }
-            let mut campaign_meta = BTreeMap::new();
-            if let Some(m) = &manifest {
-                campaign_meta.insert(
-                    "firmware_digest".to_string(),
-                    m.device.firmware_digest.clone(),
-                );
-                campaign_meta.insert("lab".to_string(), m.lab.name.clone());
-            }
-            let mut report_meta = campaign_meta.clone();
-            report_meta.extend(assay_pad::evidence_meta(&report));
-            report_meta.insert("campaign_digest".into(), digest.to_hex());
-            if let Some(m) = &manifest {
-                report_meta.insert("test_date".into(), m.dates.end.clone());
-            }
+            let campaign_meta = assay_pad::campaign_meta(manifest.as_ref());
+            let report_meta = assay_pad::report_meta(&report, manifest.as_ref(), &digest.to_hex());
             let name = file_name(&input.campaign);
             let stem = name
                 .rsplit_once('.')
