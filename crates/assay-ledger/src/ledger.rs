@@ -486,6 +486,11 @@ impl<S: LedgerStore> Ledger<S> {
         }
     }
 
+    /// Indexes of the entries about the blob with this digest.
+    pub fn entries_for_blob(&self, digest: &Sha256Digest) -> Result<Vec<u64>> {
+        Ok(self.store.find_by_blob_prefix(&digest.to_hex())?)
+    }
+
     fn key_names(&self) -> Result<HashMap<String, KeyRecord>> {
         Ok(self
             .store

@@ -476,17 +476,22 @@ impl<'a> Run<'a> {
     /// subject and digest, e.g. from an earlier run) is not recorded twice.
     pub fn record(&mut self, ledger: &Ledger) -> anyhow::Result<Vec<u64>> {
         self.progress.step("recording evidence");
-        let existing: HashSet<(EvidenceKind, String, Sha256Digest)> = ledger
-            .summaries()?
-            .into_iter()
-            .map(|s| (s.kind, s.subject, s.blob_digest))
-            .collect();
-        let items: Vec<EvidenceInput> = std::mem::take(&mut self.items)
-            .into_iter()
-            .filter(|i| {
-                !existing.contains(&(i.kind, i.subject.clone(), Sha256Digest::of(&i.bytes)))
-            })
-            .collect();
+        // Look each item up by digest (an index lookup) rather than decoding the whole log.
+        let mut items = Vec::new();
+        for item in std::mem::take(&mut self.items) {
+            let digest = Sha256Digest::of(&item.bytes);
+            let mut already = false;
+            for index in ledger.entries_for_blob(&digest)? {
+                let entry = ledger.entry(index)?;
+                if entry.kind == item.kind.as_str() && entry.subject == item.subject {
+                    already = true;
+                    break;
+                }
+            }
+            if !already {
+                items.push(item);
+            }
+        }
         let mut new: Vec<u64> = if items.is_empty() {
             Vec::new()
         } else {
