@@ -287,18 +287,9 @@ pub enum VexError {
     },
 }
 
-/// A VEX entry that was skipped or only partly understood.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VexWarning {
-    pub location: String,
-    pub message: String,
-}
-
-impl fmt::Display for VexWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
-    }
-}
+/// A VEX entry that was skipped or only partly understood: a location (`file#/pointer`) and a
+/// message, the same shape as the SBOM readers' warnings, so it is the same type.
+pub type VexWarning = crate::sbom::SbomWarning;
 
 /// Everything read from one VEX document.
 #[derive(Clone, Debug)]
