@@ -132,15 +132,7 @@ fn read_list(list: &Value, pointer: &str, ctx: &mut ReadContext<'_>) -> Result<(
         let Some(obj) = item.as_object() else {
             return Err(ctx.field_error(here, "a component must be a JSON object"));
         };
-        let text =
-            |key: &str| -> Result<Option<&str>, SbomError> {
-                match obj.get(key) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::String(s)) => Ok(Some(s.as_str())),
-                    Some(_) => Err(ctx
-                        .field_error(format!("{here}/{key}"), format!("`{key}` must be a string"))),
-                }
-            };
+        let text = |key: &str| ctx.optional_str(obj, &here, key);
         let (fallback_ecosystem, keep_without_version) =
             fallback(text("type")?.unwrap_or("library"));
         let entry = SbomEntry {

@@ -361,6 +361,23 @@ impl<'a> ReadContext<'a> {
         });
     }
 
+    /// An optional string member `key` of a JSON object at `here`: absent or null is `None`,
+    /// any other type is an error naming the member.
+    pub fn optional_str<'j>(
+        &self,
+        obj: &'j serde_json::Map<String, serde_json::Value>,
+        here: &str,
+        key: &str,
+    ) -> Result<Option<&'j str>, SbomError> {
+        match obj.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => {
+                Err(self.field_error(format!("{here}/{key}"), format!("`{key}` must be a string")))
+            }
+        }
+    }
+
     pub fn field_error(&self, pointer: impl Into<String>, message: impl Into<String>) -> SbomError {
         SbomError::Field {
             path: self.path.to_path_buf(),

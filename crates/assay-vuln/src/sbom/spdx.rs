@@ -48,15 +48,7 @@ pub(crate) fn read_v2_json(doc: &Value, ctx: &mut ReadContext<'_>) -> Result<(),
         let Some(obj) = package.as_object() else {
             return Err(ctx.field_error(here, "a package must be a JSON object"));
         };
-        let text =
-            |key: &str| -> Result<Option<&str>, SbomError> {
-                match obj.get(key) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::String(s)) => Ok(Some(s.as_str())),
-                    Some(_) => Err(ctx
-                        .field_error(format!("{here}/{key}"), format!("`{key}` must be a string"))),
-                }
-            };
+        let text = |key: &str| ctx.optional_str(obj, &here, key);
         let name = text("name")?;
         let version = text("versionInfo")?;
         let purl = match obj.get("externalRefs") {
@@ -232,15 +224,7 @@ pub(crate) fn read_v3(doc: &Value, ctx: &mut ReadContext<'_>) -> Result<(), Sbom
             }
             _ => continue,
         };
-        let text =
-            |key: &str| -> Result<Option<&str>, SbomError> {
-                match obj.get(key) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::String(s)) => Ok(Some(s.as_str())),
-                    Some(_) => Err(ctx
-                        .field_error(format!("{here}/{key}"), format!("`{key}` must be a string"))),
-                }
-            };
+        let text = |key: &str| ctx.optional_str(obj, &here, key);
         let purl = match text("software_packageUrl")? {
             Some(p) => Some(p),
             None => obj
