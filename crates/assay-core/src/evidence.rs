@@ -1,5 +1,8 @@
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::Sha256Digest;
 
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +99,41 @@ closed_set!(
         Reviewer => "reviewer",
     }
 );
+
+/// One file to record as evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceInput {
+    pub kind: EvidenceKind,
+    /// The product, model or SKU the evidence is about.
+    pub subject: String,
+    /// Name of the file (directories are dropped).
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// Facts about the evidence that rule packs judge.
+    pub meta: BTreeMap<String, String>,
+}
+
+/// One verified ledger entry, as the engine sees it. Evidence counts only when signed by a
+/// trusted issuer (`signer_role` is set) or by the workspace's own key (`signer_is_own`); an
+/// own key holds no issuer role, so it never satisfies a requirement that names a role.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EvidenceRecord {
+    pub index: u64,
+    pub kind: EvidenceKind,
+    pub subject: String,
+    pub blob_digest: Sha256Digest,
+    #[serde(default)]
+    pub signer_name: Option<String>,
+    pub signer_key_id: String,
+    #[serde(default)]
+    pub signer_role: Option<IssuerRole>,
+    #[serde(default)]
+    pub signer_is_own: bool,
+    /// RFC 3339 time the ledger recorded the entry.
+    pub recorded_at: String,
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
+}
 
 #[cfg(test)]
 mod tests {

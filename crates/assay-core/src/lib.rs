@@ -5,8 +5,16 @@
 //! ledger records, and the roles a trusted issuer can hold. Higher crates (ledger, evaluators,
 //! rules) depend on it; it depends on nothing of ours.
 
+mod day;
 mod digest;
 mod evidence;
+pub mod names;
+mod reporter;
+pub mod text;
 
+pub use day::Day;
 pub use digest::{DigestParseError, Sha256Digest};
-pub use evidence::{EvidenceKind, IssuerRole, UnknownName};
+pub use evidence::{EvidenceInput, EvidenceKind, EvidenceRecord, IssuerRole, UnknownName};
+pub use names::safe_file_name;
+pub use reporter::{Reporter, Silent};
+pub use text::quote;

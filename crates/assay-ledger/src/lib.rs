@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 
 use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
 
+pub use assay_core::EvidenceInput;
 pub use assay_store::{KeyRecord, StoreError};
 pub use bundle::{BundleReport, verify_bundle};
 pub use ledger::{ConsistencyProof, EntryView, InclusionProof, Ledger};
@@ -33,19 +34,6 @@ pub use verify::{Problem, ProblemKind, VerifyReport};
 
 /// Name of the key `assay init` creates; it signs evidence by default and signs checkpoints.
 pub const DEFAULT_KEY: &str = "default";
-
-/// One file to record as evidence.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvidenceInput {
-    pub kind: EvidenceKind,
-    /// The product, model or SKU the evidence is about.
-    pub subject: String,
-    /// Name of the file (directories are dropped).
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-    /// Facts about the evidence that rule packs judge.
-    pub meta: BTreeMap<String, String>,
-}
 
 /// Where an appended item landed.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -13,7 +13,6 @@ use assay_core::{EvidenceKind, Sha256Digest};
 use serde::Serialize;
 
 use crate::consistency::ConsistencyReport;
-use crate::date::Day;
 use crate::evidence::{EvidenceIndex, EvidenceRecord};
 use crate::manifest::{Market, SubjectManifest};
 use crate::pack::{
@@ -21,6 +20,7 @@ use crate::pack::{
     Scope, Test,
 };
 use crate::vocab::{Basis, Force, SourceStatus};
+use assay_core::Day;
 
 /// What the engine needs besides the subject, packs and evidence.
 #[derive(Clone, Debug)]

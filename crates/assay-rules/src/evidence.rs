@@ -2,34 +2,11 @@
 //! one to the other), so this crate stays pure and testable without a ledger, plus an index
 //! that finds a subject's evidence without scanning the whole ledger per obligation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
-use serde::{Deserialize, Serialize};
+pub use assay_core::EvidenceRecord;
 
 use crate::manifest::SubjectManifest;
-
-/// One verified ledger entry, as the engine sees it. Evidence counts only when signed by a
-/// trusted issuer (`signer_role` is set) or by the workspace's own key (`signer_is_own`); an
-/// own key holds no issuer role, so it never satisfies a requirement that names a role.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct EvidenceRecord {
-    pub index: u64,
-    pub kind: EvidenceKind,
-    pub subject: String,
-    pub blob_digest: Sha256Digest,
-    #[serde(default)]
-    pub signer_name: Option<String>,
-    pub signer_key_id: String,
-    #[serde(default)]
-    pub signer_role: Option<IssuerRole>,
-    #[serde(default)]
-    pub signer_is_own: bool,
-    /// RFC 3339 time the ledger recorded the entry.
-    pub recorded_at: String,
-    #[serde(default)]
-    pub meta: BTreeMap<String, String>,
-}
 
 /// Evidence indexed by subject name and by the firmware/model digest in its meta, built once
 /// per ledger and shared by every evaluation.

@@ -35,7 +35,7 @@
 //! rendering, returned as a string).
 
 pub mod consistency;
-mod date;
+
 mod engine;
 mod error;
 mod evidence;
@@ -47,7 +47,7 @@ mod vocab;
 
 use std::path::Path;
 
-pub use date::Day;
+pub use assay_core::Day;
 pub use engine::{
     Applicability, ConditionTrace, DeadlineResult, EvalContext, Evaluation, EvidenceTrace,
     EvidenceVerdict, Match, ObligationResult, PackResult, Status, Summary, evaluate,

@@ -6,9 +6,9 @@ use std::path::Path;
 use assay_core::Sha256Digest;
 use serde::{Deserialize, Serialize};
 
-use crate::date::Day;
 use crate::error::{RulesError, display_path, parse_toml, read_file};
 use crate::vocab::{Category, Function, SubjectKind, Use};
+use assay_core::Day;
 
 /// A product (device with firmware) or an AI model, as a compliance engineer declares it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -9,9 +9,9 @@
 
 use serde_json::{Value, json};
 
-use crate::date::Day;
 use crate::engine::{Applicability, Evaluation, EvidenceVerdict, Status};
 use crate::pack::{LeadTimeBasis, RulePack};
+use assay_core::Day;
 
 /// Namespace of assay's own OSCAL properties.
 pub const NS: &str = "https://assay.dev/ns/oscal";

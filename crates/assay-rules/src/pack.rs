@@ -9,10 +9,10 @@ use std::sync::Arc;
 use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
 use serde::{Deserialize, Serialize};
 
-use crate::date::Day;
 use crate::error::{RulesError, display_path, parse_toml, read_file};
 use crate::manifest::is_country_code;
 use crate::vocab::{Basis, Category, Force, Function, SourceStatus, SubjectKind, Use};
+use assay_core::Day;
 
 /// A parsed, checked rule pack plus the digest of the exact bytes it came from, so every
 /// verdict can name the pack version that produced it.

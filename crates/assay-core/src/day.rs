@@ -72,7 +72,13 @@ impl<'de> Deserialize<'de> for Day {
             }
             // TOML native dates arrive as a one-entry map {private key: "2026-06-02"}.
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Day, A::Error> {
-                let _key: Option<String> = map.next_key()?;
+                // An empty inline table (`planned_export = {}`) has no entry: an error, not a
+                // call to next_value, which would panic inside the TOML deserializer.
+                let Some(_key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(
+                        "expected a date YYYY-MM-DD, found a table",
+                    ));
+                };
                 let value: String = map.next_value()?;
                 if value.len() != 10 {
                     return Err(de::Error::custom(format!(
@@ -115,5 +121,17 @@ mod tests {
         assert_eq!(t.a.to_string(), "2026-06-02");
         assert_eq!(t.b.to_string(), "2026-06-03");
         assert!(toml::from_str::<T>("a = 2026-06-02T10:00:00Z\nb = \"x\"").is_err());
+    }
+
+    #[test]
+    fn empty_table_is_an_error_not_a_panic() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            a: Day,
+        }
+        let err = toml::from_str::<T>("a = {}").unwrap_err().to_string();
+        assert!(err.contains("expected a date"), "{err}");
+        assert!(toml::from_str::<T>("a = { x = 1 }").is_err());
     }
 }
