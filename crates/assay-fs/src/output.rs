@@ -478,8 +478,13 @@ impl OutputTarget {
                         target: self.clone(),
                         done: false,
                     };
+                    // Written in place (not renamed in): from the instant the folder is
+                    // non-empty it holds a file named like the marker, so a kill at any point
+                    // leaves a folder the next run recognises as a temporary of ours.
                     let marker = Marker::new(&self.format, "", STATE_STAGING);
-                    write_marker(&staging.dir, &marker)?;
+                    let path = staging.dir.join(MARKER);
+                    let bytes = serde_json::to_vec_pretty(&marker).expect("markers serialise");
+                    fs::write(&path, bytes).map_err(FsError::io("write", &path))?;
                     return Ok(staging);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
