@@ -112,6 +112,7 @@ fn sigkill_during_replacement_leaves_old_or_new_never_half() {
     let started = Instant::now();
     let (mut kills, mut absent_after_kill, mut temporaries_seen) = (0, 0, 0);
     let mut ever_committed = false;
+    let mut aimed = 0;
     let mut generations = std::collections::BTreeSet::new();
     while kills < 25 || (!ever_committed && started.elapsed() < Duration::from_secs(60)) {
         assert!(
@@ -126,9 +127,29 @@ fn sigkill_during_replacement_leaves_old_or_new_never_half() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // let it start (exec and test harness) then kill at a random moment of its loop
-        let delay = 20 + rng.next() % 400;
-        std::thread::sleep(Duration::from_millis(delay));
+        if kills % 2 == 0 {
+            // a random moment of its loop (after start-up: exec and test harness)
+            let delay = 20 + rng.next() % 400;
+            std::thread::sleep(Duration::from_millis(delay));
+        } else {
+            // aim at the swap itself: wait until the old output is renamed aside (or the
+            // target is gone), then kill after a random few microseconds
+            let spawned = Instant::now();
+            while spawned.elapsed() < Duration::from_secs(5) {
+                let swapping = fs::read_dir(dir.path())
+                    .unwrap()
+                    .filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().starts_with(".out.assay-old-"))
+                    || (ever_committed && !target.exists());
+                if swapping {
+                    aimed += 1;
+                    let spin = Instant::now();
+                    let wait = Duration::from_micros(rng.next() % 3000);
+                    while spin.elapsed() < wait {}
+                    break;
+                }
+            }
+        }
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the child stopped by itself ({status}): it must loop until killed");
         }
@@ -167,7 +188,7 @@ fn sigkill_during_replacement_leaves_old_or_new_never_half() {
     assert_eq!(temporaries(dir.path()), Vec::<String>::new());
     assert_complete(&target);
     eprintln!(
-        "{kills} kills, {} distinct generations seen, target absent (then recovered) after {absent_after_kill}, {temporaries_seen} temporaries seen in total",
+        "{kills} kills ({aimed} aimed at the swap), {} distinct generations seen, target absent (then recovered) after {absent_after_kill}, {temporaries_seen} temporaries seen in total",
         generations.len()
     );
 }
