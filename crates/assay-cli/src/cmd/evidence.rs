@@ -10,6 +10,9 @@ use serde_json::json;
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
 
+/// The output format named in an exported bundle folder's `.assay-output` marker.
+const BUNDLE_OUTPUT: &str = "assay-evidence-bundle/v1";
+
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
     /// Store files as signed evidence (one batch: all are appended, or none).
@@ -19,6 +22,7 @@ pub enum EvidenceCommand {
     /// Show one entry: its statement, signer and digests. ID is an index or a digest prefix.
     Show { id: String },
     /// Export one entry as a bundle (blob, envelope, inclusion proof, checkpoint) to check offline.
+    /// OUT must be a new or empty folder, or a bundle exported earlier (which is replaced).
     Export {
         id: String,
         #[arg(long)]
@@ -75,7 +79,12 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
         EvidenceCommand::Show { id } => show(ctx, &ledger, &id),
         EvidenceCommand::Export { id, out } => {
             let index = ledger.resolve(&id)?;
-            let manifest = ledger.export(index, &out)?;
+            // Only a new, empty or earlier bundle folder is (re)placed, never the workspace
+            // or a folder assay did not write; the bundle is staged next to it and swapped in.
+            let target = assay_fs::OutputTarget::check(&out, BUNDLE_OUTPUT, &[&ctx.workspace])?;
+            let staging = target.stage()?;
+            let manifest = ledger.export(index, staging.path())?;
+            staging.commit(&manifest.blob_sha256.to_string())?;
             if ctx.format == Format::Json {
                 print_json(&manifest)?;
             } else if !ctx.quiet {
