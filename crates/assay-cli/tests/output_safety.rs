@@ -20,8 +20,11 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
         sbom
     } else {
         let p = dir.path().join("bom.json");
-        fs::write(&p, br#"{"bomFormat":"CycloneDX","specVersion":"1.4","components":[]}"#)
-            .unwrap();
+        fs::write(
+            &p,
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.4","components":[]}"#,
+        )
+        .unwrap();
         p
     };
     let o = assay(
@@ -94,7 +97,10 @@ fn export_into_the_current_non_empty_folder_is_refused_and_nothing_changes() {
 fn export_into_the_workspace_or_inside_it_is_refused() {
     let (dir, ws) = workspace();
     let before = snapshot(&ws);
-    let o = assay(&ws, &["evidence", "export", "0", "--out", ws.to_str().unwrap()]);
+    let o = assay(
+        &ws,
+        &["evidence", "export", "0", "--out", ws.to_str().unwrap()],
+    );
     refused(&o, "must not replace");
     let inside = ws.join("bundle");
     let o = assay(
@@ -129,7 +135,10 @@ fn export_replaces_its_own_bundle_which_still_verifies() {
     let (dir, ws) = workspace();
     let out = dir.path().join("bundle");
     for _ in 0..2 {
-        let o = assay(&ws, &["evidence", "export", "0", "--out", out.to_str().unwrap()]);
+        let o = assay(
+            &ws,
+            &["evidence", "export", "0", "--out", out.to_str().unwrap()],
+        );
         assert!(o.status.success(), "{}", text(&o));
     }
     assert!(out.join(".assay-output").is_file());

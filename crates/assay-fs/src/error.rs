@@ -41,7 +41,10 @@ pub enum FsError {
 }
 
 impl FsError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(io::Error) -> Self {
         let path = path.into();
         move |source| FsError::Io {
             action,
@@ -70,7 +73,9 @@ pub struct Refused {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefusedKind {
     /// A symbolic link (never followed, wherever it points).
-    Symlink { target: PathBuf },
+    Symlink {
+        target: PathBuf,
+    },
     Fifo,
     Socket,
     BlockDevice,
@@ -78,11 +83,17 @@ pub enum RefusedKind {
     /// Some other kind of non-regular file.
     NotRegular,
     /// A folder that could not be listed.
-    Unreadable { error: String },
+    Unreadable {
+        error: String,
+    },
     /// Nested deeper than [`crate::MAX_DEPTH`] folders.
-    TooDeep { max: usize },
+    TooDeep {
+        max: usize,
+    },
     /// The file's resolved path lies outside the root.
-    Outside { resolved: PathBuf },
+    Outside {
+        resolved: PathBuf,
+    },
     /// The file changed (was swapped) while it was being opened.
     Changed,
 }
@@ -115,7 +126,11 @@ impl fmt::Display for RefusedKind {
                 write!(f, "folder nested deeper than {max} levels: skipped")
             }
             RefusedKind::Outside { resolved } => {
-                write!(f, "resolves to {} outside the folder: not read", shown(resolved))
+                write!(
+                    f,
+                    "resolves to {} outside the folder: not read",
+                    shown(resolved)
+                )
             }
             RefusedKind::Changed => f.write_str("changed while being opened: not read"),
         }

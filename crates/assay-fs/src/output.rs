@@ -82,10 +82,7 @@ impl Marker {
         }
         let bytes = fs::read(&path).map_err(FsError::io("read", &path))?;
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            FsError::refused(
-                dir,
-                format!("its {MARKER} is not an assay marker ({e})"),
-            )
+            FsError::refused(dir, format!("its {MARKER} is not an assay marker ({e})"))
         })
     }
 }
@@ -118,7 +115,9 @@ fn resolve(target: &Path) -> Result<(PathBuf, bool), FsError> {
     let mut resolved = PathBuf::from("/");
     let mut missing = false;
     let mut last_is_link = false;
-    let last_normal = comps.iter().rposition(|c| matches!(c, Component::Normal(_)));
+    let last_normal = comps
+        .iter()
+        .rposition(|c| matches!(c, Component::Normal(_)));
     for (i, c) in comps.iter().enumerate() {
         match c {
             Component::RootDir | Component::Prefix(_) => resolved = PathBuf::from("/"),
@@ -241,8 +240,7 @@ fn rename(from: &Path, to: &Path) -> Result<(), FsError> {
 fn ours_by_content(dir: &Path) -> bool {
     match fs::read_dir(dir) {
         Ok(mut rd) => {
-            rd.next().is_none()
-                || fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
+            rd.next().is_none() || fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
         }
         Err(_) => false,
     }
@@ -305,7 +303,11 @@ impl OutputTarget {
     ///
     /// If the target is missing because an earlier run was killed between the two renames of
     /// [`Staging::commit`], the old output is renamed back first (see there).
-    pub fn check(target: &Path, format: &str, protected: &[&Path]) -> Result<OutputTarget, FsError> {
+    pub fn check(
+        target: &Path,
+        format: &str,
+        protected: &[&Path],
+    ) -> Result<OutputTarget, FsError> {
         let (path, is_link) = resolve(target)?;
         let shown_target = target;
         if is_link {
@@ -640,10 +642,11 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let tag = tag_of(name);
     if let Ok(rd) = fs::read_dir(&parent) {
         for e in rd.filter_map(Result::ok) {
-            if let Some((_, pid)) = parse_sibling(&e.file_name(), &tag, &[TMP]) {
-                if !pid_alive(pid) && e.file_type().is_ok_and(|t| t.is_file()) {
-                    let _ = fs::remove_file(e.path());
-                }
+            if let Some((_, pid)) = parse_sibling(&e.file_name(), &tag, &[TMP])
+                && !pid_alive(pid)
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = fs::remove_file(e.path());
             }
         }
     }

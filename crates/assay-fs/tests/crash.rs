@@ -139,7 +139,11 @@ fn sigkill_during_replacement_leaves_old_or_new_never_half() {
                 let swapping = fs::read_dir(dir.path())
                     .unwrap()
                     .filter_map(Result::ok)
-                    .any(|e| e.file_name().to_string_lossy().starts_with(".out.assay-old-"))
+                    .any(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .starts_with(".out.assay-old-")
+                    })
                     || (ever_committed && !target.exists());
                 if swapping {
                     aimed += 1;
@@ -181,7 +185,10 @@ fn sigkill_during_replacement_leaves_old_or_new_never_half() {
             }
         }
     }
-    assert!(ever_committed, "the child never committed: raise the delays");
+    assert!(
+        ever_committed,
+        "the child never committed: raise the delays"
+    );
     // A final clean run removes every leftover of the killed ones.
     let t = OutputTarget::check(&target, FORMAT, &[]).unwrap();
     drop(t.stage().unwrap());

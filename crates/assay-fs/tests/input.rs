@@ -129,7 +129,10 @@ fn fifo_never_blocks_a_walk_or_a_read() {
     let w = r.walk(Path::new("")).unwrap();
     assert_eq!(w.refused.len(), 1);
     assert_eq!(w.refused[0].why, RefusedKind::Fifo);
-    assert_eq!(w.refused[0].to_string(), "docs/pipe.md: named pipe (FIFO): not read");
+    assert_eq!(
+        w.refused[0].to_string(),
+        "docs/pipe.md: named pipe (FIFO): not read"
+    );
     match r.read(Path::new("docs/pipe.md"), 100) {
         Err(FsError::Refused(refused)) => assert_eq!(refused.why, RefusedKind::Fifo),
         other => panic!("expected a refusal, got {other:?}"),

@@ -18,7 +18,10 @@ fn refused(r: Result<OutputTarget, FsError>, needle: &str) -> String {
             msg
         }
         Err(other) => panic!("expected a refusal, got {other}"),
-        Ok(t) => panic!("expected a refusal, got permission for {}", t.path().display()),
+        Ok(t) => panic!(
+            "expected a refusal, got permission for {}",
+            t.path().display()
+        ),
     }
 }
 
@@ -42,8 +45,14 @@ fn listing(dir: &Path) -> Vec<String> {
 
 #[test]
 fn root_home_and_current_folder_are_refused() {
-    refused(OutputTarget::check(Path::new("/"), FORMAT, &[]), "root folder");
-    refused(OutputTarget::check(Path::new("."), FORMAT, &[]), "current folder");
+    refused(
+        OutputTarget::check(Path::new("/"), FORMAT, &[]),
+        "root folder",
+    );
+    refused(
+        OutputTarget::check(Path::new("."), FORMAT, &[]),
+        "current folder",
+    );
     let cwd = std::env::current_dir().unwrap();
     refused(OutputTarget::check(&cwd, FORMAT, &[]), "current folder");
     refused(
@@ -67,7 +76,10 @@ fn protected_folders_their_insides_and_their_parents_are_refused() {
     let case = dir.path().join("case");
     fs::create_dir_all(&case).unwrap();
     let protected: [&Path; 2] = [&ws, &case];
-    refused(OutputTarget::check(&ws, FORMAT, &protected), "must not replace");
+    refused(
+        OutputTarget::check(&ws, FORMAT, &protected),
+        "must not replace",
+    );
     refused(
         OutputTarget::check(&ws.join("out"), FORMAT, &protected),
         "lies inside",
@@ -93,7 +105,10 @@ fn protected_folders_their_insides_and_their_parents_are_refused() {
     );
     // an unrelated new folder next to them is fine
     OutputTarget::check(&dir.path().join("out"), FORMAT, &protected).unwrap();
-    assert_eq!(fs::read_to_string(ws.join("ledger.db")).unwrap(), "precious");
+    assert_eq!(
+        fs::read_to_string(ws.join("ledger.db")).unwrap(),
+        "precious"
+    );
 }
 
 #[test]
@@ -103,7 +118,10 @@ fn non_empty_unmarked_folder_is_refused_and_untouched() {
     fs::create_dir_all(target.join("sub")).unwrap();
     fs::write(target.join("thesis.tex"), "years of work").unwrap();
     fs::write(target.join("sub/data.csv"), "1,2,3").unwrap();
-    refused(OutputTarget::check(&target, FORMAT, &[]), "did not write it");
+    refused(
+        OutputTarget::check(&target, FORMAT, &[]),
+        "did not write it",
+    );
     assert_eq!(listing(&target), ["sub", "thesis.tex"]);
     assert_eq!(
         fs::read_to_string(target.join("thesis.tex")).unwrap(),
@@ -143,7 +161,10 @@ fn marker_of_another_format_is_refused() {
     fs::create_dir(&fake).unwrap();
     fs::write(fake.join(MARKER), "not json").unwrap();
     fs::write(fake.join("keep.txt"), "keep").unwrap();
-    refused(OutputTarget::check(&fake, FORMAT, &[]), "not an assay marker");
+    refused(
+        OutputTarget::check(&fake, FORMAT, &[]),
+        "not an assay marker",
+    );
     assert_eq!(fs::read_to_string(fake.join("keep.txt")).unwrap(), "keep");
 }
 
@@ -207,7 +228,10 @@ fn target_changed_after_check_is_not_replaced() {
     fs::create_dir(&target).unwrap();
     fs::write(target.join("theirs.txt"), "theirs").unwrap();
     let err = s.commit("d").unwrap_err();
-    assert!(err.to_string().contains("choose an empty or new folder"), "{err}");
+    assert!(
+        err.to_string().contains("choose an empty or new folder"),
+        "{err}"
+    );
     assert_eq!(listing(&target), ["theirs.txt"]);
     assert_eq!(listing(dir.path()), ["out"], "staging removed");
 }
@@ -237,7 +261,11 @@ fn stale_temporaries_of_killed_runs_are_cleaned_not_accumulated() {
     }
     assert_eq!(
         listing(dir.path()),
-        [".out.assay-tmp-999999999-3", ".out.assay-tmp-notapid", "out"]
+        [
+            ".out.assay-tmp-999999999-3",
+            ".out.assay-tmp-notapid",
+            "out"
+        ]
     );
     assert_eq!(listing(&not_ours), ["user-file"]);
 }
@@ -272,7 +300,11 @@ fn atomic_file_write_replaces_files_and_refuses_others() {
     write_file_atomic(&pdf, b"one").unwrap();
     write_file_atomic(&pdf, b"two").unwrap();
     assert_eq!(fs::read(&pdf).unwrap(), b"two");
-    fs::write(dir.path().join(".dossier.pdf.assay-tmp-999999999-0"), "stale").unwrap();
+    fs::write(
+        dir.path().join(".dossier.pdf.assay-tmp-999999999-0"),
+        "stale",
+    )
+    .unwrap();
     write_file_atomic(&pdf, b"three").unwrap();
     assert_eq!(listing(dir.path()), ["dossier.pdf"]);
     let d = dir.path().join("a-dir");
