@@ -239,16 +239,16 @@ impl SqliteStore {
             .map_err(|e| sql(&self.db_path, e))?;
         let rows = stmt
             .query_map(params, |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Vec<u8>>(3)?,
-                        r.get::<_, Vec<u8>>(4)?,
-                        r.get::<_, Vec<u8>>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
             })
             .map_err(|e| sql(&self.db_path, e))?;
         let mut out = Vec::new();
@@ -276,7 +276,6 @@ impl SqliteStore {
         }
         Ok(out)
     }
-
 
     fn corrupt(&self, detail: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
@@ -798,8 +797,14 @@ mod tests {
         assert!(store.find_by_leaf_hash(&[9; 32]).unwrap().is_empty());
         // Both lookups use an index, not a scan of the log.
         for (q, want) in [
-            ("SELECT idx FROM entries WHERE subject = 'x'", "entries_by_subject"),
-            ("SELECT idx FROM entries WHERE leaf_hash = x'00'", "entries_by_leaf"),
+            (
+                "SELECT idx FROM entries WHERE subject = 'x'",
+                "entries_by_subject",
+            ),
+            (
+                "SELECT idx FROM entries WHERE leaf_hash = x'00'",
+                "entries_by_leaf",
+            ),
         ] {
             let plan: String = store
                 .conn
@@ -864,7 +869,11 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seen, ((1, 1), (1, 1), 1));
-        assert_eq!(reader.len().unwrap(), 2, "after the snapshot, the append shows");
+        assert_eq!(
+            reader.len().unwrap(),
+            2,
+            "after the snapshot, the append shows"
+        );
         // Without a snapshot the two reads straddle the append (the old race).
         let len = reader.len().unwrap();
         writer.append(2, &[entry(2)], &cp(3)).unwrap();
@@ -909,7 +918,10 @@ mod tests {
         // A real ENOSPC from the kernel: /dev/full refuses every write with it.
         #[cfg(target_os = "linux")]
         if let Ok(mut f) = fs::OpenOptions::new().write(true).open("/dev/full") {
-            let e = f.write_all(&[0u8; 4096]).and_then(|_| f.flush()).unwrap_err();
+            let e = f
+                .write_all(&[0u8; 4096])
+                .and_then(|_| f.flush())
+                .unwrap_err();
             let err = io(Path::new("/dev/full"), e);
             assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
         }
