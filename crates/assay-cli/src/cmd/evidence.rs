@@ -172,8 +172,8 @@ fn list(ctx: &Ctx, ledger: &Ledger) -> anyhow::Result<Outcome> {
             r.index,
             r.blob_digest.short(),
             r.kind.as_str(),
-            r.subject,
-            r.file_name,
+            assay_core::text::quote_short(&r.subject),
+            assay_core::text::quote_short(&r.file_name),
             signer
         );
     }
@@ -190,8 +190,13 @@ fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
     let p = &e.statement.predicate;
     println!("entry        {}", e.index);
     println!("kind         {}", e.kind);
-    println!("subject      {}", e.subject);
-    println!("file         {} ({} bytes)", p.file_name, p.size);
+    // Signed, but chosen by whoever signed: quoted so control and bidi characters show.
+    println!("subject      {}", assay_core::text::quote_short(&e.subject));
+    println!(
+        "file         {} ({} bytes)",
+        assay_core::text::quote_short(&p.file_name),
+        p.size
+    );
     println!("sha256       {}", e.blob_digest);
     println!("leaf hash    {}", hex::encode(e.leaf_hash));
     println!(
@@ -202,7 +207,11 @@ fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
     println!("recorded at  {}", e.recorded_at);
     println!("predicate    {}", e.statement.predicate_type);
     for (k, v) in &p.meta {
-        println!("meta         {k} = {v}");
+        println!(
+            "meta         {} = {}",
+            assay_core::text::quote_short(k),
+            assay_core::text::quote_short(v)
+        );
     }
     Ok(Outcome::Ok)
 }
