@@ -98,15 +98,31 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         EvidenceCommand::Import { dir } => {
-            let (appended, issuer) = ledger.import_bundle(&dir)?;
+            let imported = ledger.import(&dir)?;
+            let a = &imported.appended;
             if ctx.format == Format::Json {
-                print_json(
-                    &json!({"index": appended.index, "digest": appended.blob_digest, "issuer": issuer}),
-                )?;
+                print_json(&json!({
+                    "index": a.index,
+                    "digest": a.blob_digest,
+                    "issuer": imported.issuer,
+                    "new": imported.newly_appended,
+                    "issuer_log": imported.issuer_log,
+                }))?;
             } else {
+                let pos = &imported.issuer_log;
                 println!(
-                    "{}\t{}\timported from trusted issuer `{issuer}`",
-                    appended.index, appended.blob_digest
+                    "{}\t{}\t{} from trusted issuer {} (entry {} of {} in its log {}, proof verified)",
+                    a.index,
+                    a.blob_digest,
+                    if imported.newly_appended {
+                        "imported"
+                    } else {
+                        "already in the log, nothing appended:"
+                    },
+                    assay_core::text::quote_short(&imported.issuer),
+                    pos.index,
+                    pos.tree_size,
+                    assay_core::text::quote_short(&pos.log_origin)
                 );
             }
             Ok(Outcome::Ok)
@@ -165,8 +181,8 @@ fn list(ctx: &Ctx, ledger: &Ledger) -> anyhow::Result<Outcome> {
             r.index,
             r.blob_digest.short(),
             r.kind.as_str(),
-            r.subject,
-            r.file_name,
+            assay_core::text::quote_short(&r.subject),
+            assay_core::text::quote_short(&r.file_name),
             signer
         );
     }
@@ -183,8 +199,13 @@ fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
     let p = &e.statement.predicate;
     println!("entry        {}", e.index);
     println!("kind         {}", e.kind);
-    println!("subject      {}", e.subject);
-    println!("file         {} ({} bytes)", p.file_name, p.size);
+    // Signed, but chosen by whoever signed: quoted so control and bidi characters show.
+    println!("subject      {}", assay_core::text::quote_short(&e.subject));
+    println!(
+        "file         {} ({} bytes)",
+        assay_core::text::quote_short(&p.file_name),
+        p.size
+    );
     println!("sha256       {}", e.blob_digest);
     println!("leaf hash    {}", hex::encode(e.leaf_hash));
     println!(
@@ -195,7 +216,11 @@ fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
     println!("recorded at  {}", e.recorded_at);
     println!("predicate    {}", e.statement.predicate_type);
     for (k, v) in &p.meta {
-        println!("meta         {k} = {v}");
+        println!(
+            "meta         {} = {}",
+            assay_core::text::quote_short(k),
+            assay_core::text::quote_short(v)
+        );
     }
     Ok(Outcome::Ok)
 }
@@ -224,18 +249,34 @@ pub fn verify_bundle(ctx: &Ctx, args: VerifyBundleArgs) -> anyhow::Result<Outcom
                 c.detail
             );
         }
-        println!(
-            "{}: entry {} ({} `{}`, {})",
-            if report.is_valid() {
-                "VALID"
-            } else {
-                "INVALID"
-            },
-            report.manifest.index,
-            report.manifest.kind,
-            report.manifest.subject,
-            report.manifest.file
-        );
+        // Only signed facts are shown; bundle.json's unsigned copies never are.
+        let q = assay_core::text::quote_short;
+        match (report.is_valid(), &report.signed) {
+            (true, Some(s)) => {
+                let log = s.log.as_ref().expect("a valid bundle has a log position");
+                println!(
+                    "VALID: entry {} of {} in log {}: {} {} {} ({}), signed by {}",
+                    log.index,
+                    log.tree_size,
+                    q(&log.log_origin),
+                    s.kind,
+                    q(&s.subject),
+                    q(&s.file_name),
+                    s.blob_digest,
+                    s.signer_name
+                        .as_deref()
+                        .map(q)
+                        .unwrap_or_else(|| format!("key id {}", s.signer_key_id))
+                );
+            }
+            _ => {
+                let why = report
+                    .first_failure()
+                    .map(|c| format!("{}: {}", c.check, c.detail))
+                    .unwrap_or_else(|| "the bundle proves nothing".into());
+                println!("INVALID: {why}");
+            }
+        }
     }
     Ok(if report.is_valid() {
         Outcome::Ok
