@@ -52,17 +52,9 @@ pub enum IndexError {
     Missing { path: PathBuf },
 }
 
-/// Progress of long steps; the CLI draws it, the library never prints.
-pub trait Reporter {
-    fn start(&mut self, _step: &str, _total: u64) {}
-    fn advance(&mut self, _n: u64) {}
-    fn finish(&mut self) {}
-}
-
-/// A reporter that reports nothing.
-#[derive(Debug, Default)]
-pub struct Silent;
-impl Reporter for Silent {}
+/// Progress of long steps is the workspace's one reporter trait; re-exported here so
+/// `assay_vuln::index::{Reporter, Silent}` keeps working.
+pub use assay_core::{Reporter, Silent};
 
 /// What an import did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -235,7 +227,7 @@ impl Index {
     pub fn import(
         &mut self,
         paths: &[PathBuf],
-        reporter: &mut dyn Reporter,
+        reporter: &dyn Reporter,
     ) -> Result<ImportReport, IndexError> {
         let mut report = ImportReport::default();
         let mut files = Vec::new();
@@ -255,7 +247,7 @@ impl Index {
         report.files_seen = files.len();
 
         let known = self.known_files()?;
-        reporter.start("checking advisory files", files.len() as u64);
+        reporter.start("checking advisory files", Some(files.len() as u64));
         let mut to_read = Vec::new();
         for file in &files {
             let meta = std::fs::metadata(file).map_err(|source| IndexError::Read {
@@ -274,7 +266,7 @@ impl Index {
         reporter.finish();
 
         // Reading, hashing and parsing are independent per file: done in parallel.
-        reporter.start("reading advisories", to_read.len() as u64);
+        reporter.start("reading advisories", Some(to_read.len() as u64));
         use rayon::prelude::*;
         let results: Vec<Result<Work, IndexError>> = to_read
             .into_par_iter()

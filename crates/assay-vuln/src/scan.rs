@@ -69,7 +69,7 @@ pub fn scan(
     index: &Index,
     components: &[Component],
     options: &ScanOptions,
-    reporter: &mut dyn Reporter,
+    reporter: &dyn Reporter,
 ) -> Result<ScanResult, IndexError> {
     let kev = index.kev_entries()?;
     let mut lookup = index.lookup()?;
@@ -84,7 +84,7 @@ pub fn scan(
     // Parsed, sorted forms of each advisory's entries, per version scheme, built once.
     let mut prepared: HashMap<(i64, Scheme), Arc<Vec<PreparedEntry>>> = HashMap::new();
     let mut warned = HashSet::new();
-    reporter.start("matching components", components.len() as u64);
+    reporter.start("matching components", Some(components.len() as u64));
     for component in components {
         reporter.advance(1);
         let (ecosystem, name) = lookup_key(component);

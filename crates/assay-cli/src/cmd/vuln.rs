@@ -9,17 +9,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use assay_core::EvidenceKind;
 use assay_vuln::finding::{VexDecision, VexStatus};
-use assay_vuln::index::{Index, Reporter};
+use assay_vuln::index::Index;
 use assay_vuln::output::openvex::OpenVexOptions;
 use assay_vuln::policy::DeadlinePolicy;
 use assay_vuln::scan::{ScanOptions, scan};
 use assay_vuln::{Component, ScanResult, SeverityLevel};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
+use crate::progress::Bar;
 use crate::record::{EvidenceInput, record};
 
 #[derive(Debug, Subcommand)]
@@ -124,35 +124,6 @@ pub fn run(ctx: &Ctx, command: VulnCommand) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Draws a bar on stderr for long library steps, only when `ctx.progress`.
-struct Bar {
-    enabled: bool,
-    bar: Option<ProgressBar>,
-}
-
-impl Reporter for Bar {
-    fn start(&mut self, step: &str, total: u64) {
-        if self.enabled {
-            let bar = ProgressBar::new(total);
-            if let Ok(style) = ProgressStyle::with_template("{msg:28} [{bar:30}] {pos}/{len}") {
-                bar.set_style(style);
-            }
-            bar.set_message(step.to_string());
-            self.bar = Some(bar);
-        }
-    }
-    fn advance(&mut self, n: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(n);
-        }
-    }
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 fn index_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
     if !ctx.workspace.is_dir() {
         bail!(
@@ -179,11 +150,8 @@ fn import(ctx: &Ctx, paths: &[PathBuf], all_warnings: bool) -> anyhow::Result<Ou
     ctx.require_format("vuln db import", &[Format::Text, Format::Json])?;
     let mut index = open_index(ctx, false)?;
     let started = std::time::Instant::now();
-    let mut bar = Bar {
-        enabled: ctx.progress,
-        bar: None,
-    };
-    let report = index.import(paths, &mut bar)?;
+    let bar = Bar::new(ctx);
+    let report = index.import(paths, &bar)?;
     let elapsed = started.elapsed();
     if ctx.format == Format::Json {
         print_json(&report)?;
@@ -299,11 +267,8 @@ fn run_scan(
     };
     let scan_date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let options = ScanOptions { scan_date, policy };
-    let mut bar = Bar {
-        enabled: ctx.progress,
-        bar: None,
-    };
-    let mut result = scan(&index, &components, &options, &mut bar)?;
+    let bar = Bar::new(ctx);
+    let mut result = scan(&index, &components, &options, &bar)?;
     result.warnings.extend(sbom_warnings);
     let mut statements = Vec::new();
     for path in vex {
