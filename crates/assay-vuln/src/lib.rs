@@ -42,7 +42,8 @@ pub use finding::{
     AffectedRange, DueDateSource, Finding, KevEntry, ScanResult, ScanSummary, Severity,
     SeverityLevel, VexDecision, VexStatus,
 };
-pub use index::{Index, IndexError, Reporter, Silent};
+pub use import::{ImportLimits, LimitError};
+pub use index::{ImportOptions, Index, IndexError, Reporter, Shrink, Silent};
 pub use policy::DeadlinePolicy;
 pub use scan::{ScanOptions, scan};
 
