@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use assay_core::EvidenceKind;
 use assay_vuln::finding::{VexDecision, VexStatus};
-use assay_vuln::index::Index;
+use assay_vuln::import::ImportLimits;
+use assay_vuln::index::{ImportOptions, Index};
 use assay_vuln::output::openvex::OpenVexOptions;
 use assay_vuln::policy::DeadlinePolicy;
 use assay_vuln::scan::{ScanOptions, scan};
@@ -48,6 +49,11 @@ pub enum DbCommand {
     /// Import advisories: OSV JSON/YAML files, directory trees or zip archives, RustSec
     /// database folders, CSAF 2.0 documents, the CISA KEV catalog. Re-importing unchanged
     /// files is nearly free (size, modification time and SHA-256 are remembered).
+    ///
+    /// Every source is read within limits (a larger or deeper input is refused, exit 2, and
+    /// nothing is written). A source that now yields fewer than half the records the index
+    /// holds from it (a truncated download, a file that no longer parses) is refused too,
+    /// keeping the previous records, unless --allow-shrink.
     Import {
         /// Files or directories to import.
         #[arg(required = true)]
@@ -55,9 +61,42 @@ pub enum DbCommand {
         /// Print every import warning (by default: a count and the first few).
         #[arg(long)]
         all_warnings: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// Accept sources that now yield fewer than half the records they did.
+        #[arg(long)]
+        allow_shrink: bool,
     },
     /// Counts of files, advisories, packages and KEV entries in the index.
     Stats,
+}
+
+/// Limits on what `vuln db import` reads.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest file, or zip entry once uncompressed, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = assay_vuln::import::DEFAULT_MAX_ENTRY_BYTES)]
+    pub max_entry_bytes: u64,
+    /// Most bytes one zip archive may expand to (all entries), and its largest file size.
+    #[arg(long, value_name = "BYTES", default_value_t = assay_vuln::import::DEFAULT_MAX_TOTAL_BYTES)]
+    pub max_total_bytes: u64,
+    /// Most entries in one zip archive or files under one imported directory.
+    #[arg(long, value_name = "N", default_value_t = assay_vuln::import::DEFAULT_MAX_ENTRIES)]
+    pub max_entries: u64,
+    /// Deepest nesting of one JSON, YAML or TOML document (JSON stops at 128 whatever this says).
+    #[arg(long, value_name = "LEVELS", default_value_t = assay_vuln::import::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> ImportLimits {
+        ImportLimits {
+            max_entry_bytes: self.max_entry_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_entries: self.max_entries,
+            max_depth: self.max_depth,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -117,7 +156,15 @@ pub fn run(ctx: &Ctx, command: VulnCommand) -> anyhow::Result<Outcome> {
         VulnCommand::Db(DbCommand::Import {
             paths,
             all_warnings,
-        }) => import(ctx, &paths, all_warnings),
+            limits,
+            allow_shrink,
+        }) => {
+            let options = ImportOptions {
+                limits: limits.limits(),
+                allow_shrink,
+            };
+            import(ctx, &paths, &options, all_warnings)
+        }
         VulnCommand::Db(DbCommand::Stats) => stats(ctx),
         VulnCommand::Scan(args) => scan_command(ctx, args),
         VulnCommand::Vex(args) => vex_command(ctx, args),
@@ -146,12 +193,20 @@ fn open_index(ctx: &Ctx, must_exist: bool) -> anyhow::Result<Index> {
     Ok(Index::open(&path)?)
 }
 
-fn import(ctx: &Ctx, paths: &[PathBuf], all_warnings: bool) -> anyhow::Result<Outcome> {
+fn import(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    all_warnings: bool,
+) -> anyhow::Result<Outcome> {
     ctx.require_format("vuln db import", &[Format::Text, Format::Json])?;
     let mut index = open_index(ctx, false)?;
     let started = std::time::Instant::now();
     let bar = Bar::new(ctx);
-    let report = index.import(paths, &bar)?;
+    let report = index.import_with(paths, options, &bar)?;
+    for shrink in &report.shrunk {
+        eprintln!("warning: accepted with --allow-shrink: {shrink}");
+    }
     let elapsed = started.elapsed();
     if ctx.format == Format::Json {
         print_json(&report)?;
@@ -452,8 +507,9 @@ fn record_scan(
 
 /// Parses `ID=STATUS[:JUSTIFICATION]`.
 fn parse_decision(text: &str) -> anyhow::Result<(String, VexStatus, Option<String>)> {
+    let shown = assay_core::text::quote_short(text);
     let Some((id, rest)) = text.split_once('=') else {
-        bail!("--set `{text}`: expected ID=STATUS[:JUSTIFICATION]");
+        bail!("--set `{shown}`: expected ID=STATUS[:JUSTIFICATION]");
     };
     let (status, justification) = match rest.split_once(':') {
         Some((s, j)) => (s, Some(j.to_string())),
@@ -465,12 +521,14 @@ fn parse_decision(text: &str) -> anyhow::Result<(String, VexStatus, Option<Strin
         "fixed" => VexStatus::Fixed,
         "under_investigation" => VexStatus::UnderInvestigation,
         other => bail!(
-            "--set `{text}`: unknown status `{other}`; use not_affected, affected, fixed or under_investigation"
+            "--set `{shown}`: unknown status `{}`; use not_affected, affected, fixed or under_investigation",
+            assay_core::text::quote_short(other)
         ),
     };
     if status == VexStatus::NotAffected && justification.is_none() {
         bail!(
-            "--set `{text}`: not_affected needs a justification, e.g. {id}=not_affected:vulnerable_code_not_in_execute_path"
+            "--set `{shown}`: not_affected needs a justification, e.g. {}=not_affected:vulnerable_code_not_in_execute_path",
+            assay_core::text::quote_short(id)
         );
     }
     Ok((id.to_string(), status, justification))
