@@ -53,7 +53,9 @@ pub enum IndexError {
         source: std::io::Error,
     },
     #[error(
-        "advisory index {path}: stored record of {id} is unreadable ({message}); re-import its source"
+        "advisory index {path}: stored record of {} is unreadable ({}); re-import its source",
+        crate::q(id),
+        crate::qm(message)
     )]
     Record {
         path: PathBuf,

@@ -125,12 +125,12 @@ pub fn scan(
                 for problem in &evaluation.problems {
                     let warning = format!(
                         "{} {}@{}: {} {}: {}",
-                        advisory.id,
-                        component.name,
-                        component.version,
-                        advisory.source,
-                        problem.field,
-                        problem.error
+                        crate::q(&advisory.id),
+                        crate::q(&component.name),
+                        crate::q(&component.version),
+                        crate::q(&advisory.source),
+                        crate::q(&problem.field),
+                        crate::qm(&problem.error.to_string())
                     );
                     if warned.insert(warning.clone()) {
                         result.warnings.push(warning);

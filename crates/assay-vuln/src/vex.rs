@@ -259,14 +259,15 @@ impl fmt::Display for VexFormat {
 /// A VEX document that cannot be read. Every variant names the file and where in it.
 #[derive(Debug, thiserror::Error)]
 pub enum VexError {
-    #[error("cannot read {}: {source}; check that the path exists and is readable", path.display())]
+    #[error("cannot read {}: {source}; check that the path exists and is readable", crate::qp(path))]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "{}:{line}:{column}: invalid JSON ({message}); the VEX document is damaged or truncated",
-        path.display()
+        "{}:{line}:{column}: invalid JSON ({}); the VEX document is damaged or truncated",
+        crate::qp(path),
+        crate::qm(message)
     )]
     Json {
         path: PathBuf,
@@ -275,11 +276,12 @@ pub enum VexError {
         message: String,
     },
     #[error(
-        "{}: not a VEX document assay reads ({reason}); pass OpenVEX, CSAF 2.0 (csaf_vex profile) or CycloneDX JSON with `vulnerabilities`",
-        path.display()
+        "{}: not a VEX document assay reads ({}); pass OpenVEX, CSAF 2.0 (csaf_vex profile) or CycloneDX JSON with `vulnerabilities`",
+        crate::qp(path),
+        crate::qm(reason)
     )]
     UnknownFormat { path: PathBuf, reason: String },
-    #[error("{}: at {pointer}: {message}", path.display())]
+    #[error("{}: at {}: {}", crate::q(&path.to_string_lossy()), crate::q(pointer), crate::qm(message))]
     Field {
         path: PathBuf,
         pointer: String,

@@ -395,10 +395,13 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
     let s = &result.summary;
     if !ctx.quiet {
         for f in &result.findings {
+            // Ids, names, versions and summaries come from SBOMs and advisories: quoted
+            // (bounded, control characters escaped) before they reach the terminal.
+            let q = assay_core::text::quote_short;
             let vex = f.vex.as_ref().map(|v| {
                 let mut text = v.status.as_str().to_string();
                 if let Some(j) = &v.justification {
-                    text.push_str(&format!(" ({j})"));
+                    text.push_str(&format!(" ({})", q(j)));
                 }
                 text
             });
@@ -410,22 +413,22 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
             let fixed = if f.fixed_versions.is_empty() {
                 "no fix listed".to_string()
             } else {
-                format!("fixed in {}", f.fixed_versions.join(", "))
+                format!("fixed in {}", q(&f.fixed_versions.join(", ")))
             };
             let _ = writeln!(
                 out,
                 "{:<8} {:<22} {}@{}  {}{}  {}{}",
                 f.severity.level.as_str(),
-                f.advisory_id,
-                f.component.name,
-                f.component.version,
+                q(&f.advisory_id),
+                q(&f.component.name),
+                q(&f.component.version),
                 fixed,
                 if f.kev { "  KEV" } else { "" },
                 due,
                 vex.map(|v| format!("  vex: {v}")).unwrap_or_default()
             );
             if ctx.verbose > 0 && !f.summary.is_empty() {
-                let _ = writeln!(out, "         {}", f.summary);
+                let _ = writeln!(out, "         {}", assay_core::quote(&f.summary, 400));
             }
         }
     }
@@ -558,7 +561,10 @@ fn vex_command(ctx: &Ctx, args: VexArgs) -> anyhow::Result<Outcome> {
         }
     }
     for id in unused {
-        eprintln!("warning: --set {id}: no finding of this scan has that id");
+        eprintln!(
+            "warning: --set {}: no finding of this scan has that id",
+            assay_core::text::quote_short(id)
+        );
     }
     result.recompute_summary();
     let options = OpenVexOptions {
