@@ -422,7 +422,11 @@ fn import_refuses_hostile_sources_with_a_named_error_and_exit_2() {
     let deep = dir.path().join("deep.yaml");
     std::fs::write(
         &deep,
-        format!("id: X-1\naffected: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        format!(
+            "id: X-1\naffected: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
     )
     .expect("write");
     let started = std::time::Instant::now();
@@ -470,14 +474,18 @@ fn a_truncated_kev_catalog_is_refused_and_keeps_the_deadlines() {
         stderr.contains("held 1404 records, now 0") && stderr.contains("--allow-shrink"),
         "{stderr}"
     );
-    let stats: Value =
-        serde_json::from_str(&ok(&assay(&ws, &["--format", "json", "vuln", "db", "stats"])))
-            .expect("json");
+    let stats: Value = serde_json::from_str(&ok(&assay(
+        &ws,
+        &["--format", "json", "vuln", "db", "stats"],
+    )))
+    .expect("json");
     assert_eq!(stats["kev_entries"], 1404, "deadlines kept");
 
     ok(&import_fresh(&ws, &["--allow-shrink", feed_arg]));
-    let stats: Value =
-        serde_json::from_str(&ok(&assay(&ws, &["--format", "json", "vuln", "db", "stats"])))
-            .expect("json");
+    let stats: Value = serde_json::from_str(&ok(&assay(
+        &ws,
+        &["--format", "json", "vuln", "db", "stats"],
+    )))
+    .expect("json");
     assert_eq!(stats["kev_entries"], 0, "accepted deliberately");
 }

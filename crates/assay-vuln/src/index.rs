@@ -740,8 +740,11 @@ fn read_source(
     if is_zip {
         let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
         let mut hasher = Sha256::new();
-        let copied = std::io::copy(&mut (&mut reader).take(limit + 1), &mut HashWriter(&mut hasher))
-            .map_err(read_err)?;
+        let copied = std::io::copy(
+            &mut (&mut reader).take(limit + 1),
+            &mut HashWriter(&mut hasher),
+        )
+        .map_err(read_err)?;
         if copied > limit {
             return Err(too_large(copied));
         }

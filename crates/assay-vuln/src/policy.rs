@@ -68,7 +68,11 @@ pub enum PolicyError {
         #[source]
         source: std::io::Error,
     },
-    #[error("deadline policy {}: {}; see the format in `assay vuln scan --help`", crate::q(path), crate::qm(message))]
+    #[error(
+        "deadline policy {}: {}; see the format in `assay vuln scan --help`",
+        crate::q(path),
+        crate::qm(message)
+    )]
     Parse { path: String, message: String },
 }
 

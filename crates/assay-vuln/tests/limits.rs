@@ -42,8 +42,14 @@ fn zeros_zip(path: &Path, count: usize, entry_bytes: usize) {
     out.finish().expect("finish");
 }
 
-fn import(index: &mut Index, paths: &[PathBuf], options: &ImportOptions) -> Result<usize, IndexError> {
-    index.import_with(paths, options, &Silent).map(|r| r.advisories_imported + r.kev_entries_imported)
+fn import(
+    index: &mut Index,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<usize, IndexError> {
+    index
+        .import_with(paths, options, &Silent)
+        .map(|r| r.advisories_imported + r.kev_entries_imported)
 }
 
 #[test]
@@ -55,8 +61,12 @@ fn a_zip_of_6144_one_mib_entries_is_refused_at_once() {
     assert!(size < 10 << 20, "the bomb is small on disk: {size}");
     let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
     let started = Instant::now();
-    let err = import(&mut index, std::slice::from_ref(&bomb), &ImportOptions::default())
-        .expect_err("refused");
+    let err = import(
+        &mut index,
+        std::slice::from_ref(&bomb),
+        &ImportOptions::default(),
+    )
+    .expect_err("refused");
     assert!(
         matches!(
             err,
@@ -66,7 +76,11 @@ fn a_zip_of_6144_one_mib_entries_is_refused_at_once() {
         "{err}"
     );
     assert!(err.to_string().contains("--max-total-bytes"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(index.stats().expect("stats").files, 0, "nothing written");
 }
 
@@ -102,8 +116,12 @@ fn an_entry_declaring_more_than_the_limit_is_refused_unread() {
     // 65 MiB: over the default 64 MiB entry limit.
     zeros_zip(&path, 1, (64 << 20) + (1 << 20));
     let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
-    let err = import(&mut index, std::slice::from_ref(&path), &ImportOptions::default())
-        .expect_err("refused");
+    let err = import(
+        &mut index,
+        std::slice::from_ref(&path),
+        &ImportOptions::default(),
+    )
+    .expect_err("refused");
     assert!(
         matches!(
             &err,
@@ -155,7 +173,10 @@ fn an_entry_whose_header_understates_its_size_is_still_bounded() {
         Ok(parsed) => {
             assert!(parsed.advisories.is_empty());
             assert!(
-                parsed.warnings.iter().any(|w| w.message.contains("declared")),
+                parsed
+                    .warnings
+                    .iter()
+                    .any(|w| w.message.contains("declared")),
                 "{:?}",
                 parsed.warnings
             );
@@ -175,7 +196,10 @@ fn a_yaml_nested_100k_deep_is_refused_in_milliseconds() {
                 "]".repeat(100_000)
             ),
         ),
-        ("block", format!("id: X-1\naffected:\n{}x\n", "- ".repeat(100_000))),
+        (
+            "block",
+            format!("id: X-1\naffected:\n{}x\n", "- ".repeat(100_000)),
+        ),
     ] {
         assert!(text.len() >= 200_000);
         let started = Instant::now();
@@ -200,7 +224,11 @@ fn real_advisories_pass_the_nesting_prescan() {
         ..ImportLimits::default()
     };
     let mut files = 0;
-    for dir in ["advisories/pypa", "advisories/go", "advisories/rustsec/crates"] {
+    for dir in [
+        "advisories/pypa",
+        "advisories/go",
+        "advisories/rustsec/crates",
+    ] {
         let mut stack = vec![data(dir)];
         while let Some(d) = stack.pop() {
             for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
@@ -243,7 +271,9 @@ fn json_nesting_is_bounded_by_the_prescan_and_by_serde_json() {
     let parsed = parse_bytes_with("x.json", deep(100_000).as_bytes(), &lax).expect("parsed");
     assert!(parsed.advisories.is_empty());
     assert!(
-        parsed.warnings[0].message.contains("recursion limit exceeded"),
+        parsed.warnings[0]
+            .message
+            .contains("recursion limit exceeded"),
         "{:?}",
         parsed.warnings
     );
@@ -276,15 +306,23 @@ fn a_truncated_kev_catalog_keeps_the_previous_deadlines() {
     let feed = dir.path().join("kev.json");
     std::fs::copy(data("kev/known_exploited_vulnerabilities.json"), &feed).expect("copy");
     let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
-    let first = import(&mut index, std::slice::from_ref(&feed), &ImportOptions::default())
-        .expect("first import");
+    let first = import(
+        &mut index,
+        std::slice::from_ref(&feed),
+        &ImportOptions::default(),
+    )
+    .expect("first import");
     assert_eq!(first, 1404);
 
     // A download cut in the middle: no longer JSON at all.
     let bytes = std::fs::read(&feed).expect("read");
     std::fs::write(&feed, &bytes[..bytes.len() / 3]).expect("truncate");
-    let err = import(&mut index, std::slice::from_ref(&feed), &ImportOptions::default())
-        .expect_err("refused");
+    let err = import(
+        &mut index,
+        std::slice::from_ref(&feed),
+        &ImportOptions::default(),
+    )
+    .expect_err("refused");
     match &err {
         IndexError::Shrunk { shrinks } => {
             assert_eq!(shrinks.len(), 1, "{err}");
@@ -299,9 +337,16 @@ fn a_truncated_kev_catalog_keeps_the_previous_deadlines() {
 
     // A valid catalog with a tenth of the entries: refused as well.
     kev_with(&feed, 140);
-    let err = import(&mut index, std::slice::from_ref(&feed), &ImportOptions::default())
-        .expect_err("refused");
-    assert!(err.to_string().contains("held 1404 records, now 140"), "{err}");
+    let err = import(
+        &mut index,
+        std::slice::from_ref(&feed),
+        &ImportOptions::default(),
+    )
+    .expect_err("refused");
+    assert!(
+        err.to_string().contains("held 1404 records, now 140"),
+        "{err}"
+    );
     assert_eq!(index.kev_entries().expect("kev").len(), 1404, "kept");
 
     // Deliberately accepted, and reported.
@@ -318,7 +363,12 @@ fn a_truncated_kev_catalog_keeps_the_previous_deadlines() {
     // Growing back, or shrinking by less than half, needs nothing.
     kev_with(&feed, 100);
     assert_eq!(
-        import(&mut index, std::slice::from_ref(&feed), &ImportOptions::default()).expect("ok"),
+        import(
+            &mut index,
+            std::slice::from_ref(&feed),
+            &ImportOptions::default()
+        )
+        .expect("ok"),
         100
     );
 }
@@ -338,14 +388,22 @@ fn a_directory_that_loses_most_of_its_files_is_refused() {
         std::fs::copy(path, tree.join(path.file_name().expect("name"))).expect("copy");
     }
     let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
-    let before = import(&mut index, std::slice::from_ref(&tree), &ImportOptions::default())
-        .expect("import");
+    let before = import(
+        &mut index,
+        std::slice::from_ref(&tree),
+        &ImportOptions::default(),
+    )
+    .expect("import");
     assert_eq!(before, 10);
     for path in names.iter().take(8) {
         std::fs::remove_file(tree.join(path.file_name().expect("name"))).expect("rm");
     }
-    let err = import(&mut index, std::slice::from_ref(&tree), &ImportOptions::default())
-        .expect_err("refused");
+    let err = import(
+        &mut index,
+        std::slice::from_ref(&tree),
+        &ImportOptions::default(),
+    )
+    .expect_err("refused");
     assert!(err.to_string().contains("held 10 records, now 2"), "{err}");
     assert_eq!(index.stats().expect("stats").advisories, 10, "kept");
 }
@@ -363,7 +421,10 @@ fn a_directory_with_more_files_than_the_limit_is_refused() {
     };
     let err = import(&mut index, &[data("advisories/go")], &options).expect_err("refused");
     assert!(
-        matches!(err, IndexError::Limit(LimitError::TooManyEntries { limit: 5, .. })),
+        matches!(
+            err,
+            IndexError::Limit(LimitError::TooManyEntries { limit: 5, .. })
+        ),
         "{err}"
     );
 }

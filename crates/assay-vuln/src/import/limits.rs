@@ -234,10 +234,7 @@ pub(crate) fn yaml_too_deep(bytes: &[u8], limit: usize) -> Option<usize> {
             // After these, a new token (a quoted scalar, a flow collection) may begin.
             at_token_start = flow > 0 && matches!(b, b'[' | b'{' | b',' | b':');
         }
-        if in_quote.is_none()
-            && flow == 0
-            && is_block_scalar_header(rest)
-        {
+        if in_quote.is_none() && flow == 0 && is_block_scalar_header(rest) {
             block_scalar = Some(indent);
         }
     }
@@ -272,7 +269,10 @@ mod tests {
 
     #[test]
     fn toml_depth_ignores_comments_and_literal_strings() {
-        assert_eq!(toml_too_deep(b"[a]\nx = '[[[[' # [[[[\ny = [[1]]\n", 2), None);
+        assert_eq!(
+            toml_too_deep(b"[a]\nx = '[[[[' # [[[[\ny = [[1]]\n", 2),
+            None
+        );
         assert_eq!(toml_too_deep(b"[a]\ny = [[[1]]]\n", 2), Some(2));
     }
 
@@ -290,7 +290,9 @@ mod tests {
         assert_eq!(yaml_too_deep(flow.as_bytes(), 128), Some(1));
         let block = format!("a:\n{}x\n", "- ".repeat(100_000));
         assert_eq!(yaml_too_deep(block.as_bytes(), 128), Some(2));
-        let indented: String = (0..200).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let indented: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         assert_eq!(yaml_too_deep(indented.as_bytes(), 128), Some(129));
     }
 }

@@ -78,7 +78,10 @@ impl fmt::Display for SbomFormat {
 /// An SBOM or lockfile that cannot be read. Every variant names the file and where in it.
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
-    #[error("cannot read {}: {source}; check that the path exists and is readable", crate::qp(path))]
+    #[error(
+        "cannot read {}: {source}; check that the path exists and is readable",
+        crate::qp(path)
+    )]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -106,14 +109,23 @@ pub enum SbomError {
         column: usize,
         message: String,
     },
-    #[error("{}:{line}: invalid TOML ({}); the file is damaged or truncated: regenerate it", crate::qp(path), crate::qm(message))]
+    #[error(
+        "{}:{line}: invalid TOML ({}); the file is damaged or truncated: regenerate it",
+        crate::qp(path),
+        crate::qm(message)
+    )]
     Toml {
         path: PathBuf,
         line: usize,
         message: String,
     },
     /// A JSON field of the wrong shape; `pointer` is an RFC 6901 JSON pointer.
-    #[error("{}: at {}: {}", crate::qp(path), crate::q(pointer), crate::qm(message))]
+    #[error(
+        "{}: at {}: {}",
+        crate::qp(path),
+        crate::q(pointer),
+        crate::qm(message)
+    )]
     Field {
         path: PathBuf,
         pointer: String,
@@ -138,7 +150,12 @@ pub struct SbomWarning {
 
 impl fmt::Display for SbomWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", crate::q(&self.location), crate::qm(&self.message))
+        write!(
+            f,
+            "{}: {}",
+            crate::q(&self.location),
+            crate::qm(&self.message)
+        )
     }
 }
 
