@@ -261,7 +261,7 @@ impl<'a> Run<'a> {
                 ));
                 continue;
             }
-            match index.import(std::slice::from_ref(&path), &mut assay_vuln::index::Silent) {
+            match index.import(std::slice::from_ref(&path), &assay_vuln::index::Silent) {
                 Ok(_) => sources.push(src.display().to_string()),
                 Err(e) => self
                     .inputs
@@ -359,7 +359,7 @@ impl<'a> Run<'a> {
             &index,
             &components,
             &options,
-            &mut assay_vuln::index::Silent,
+            &assay_vuln::index::Silent,
         ) {
             Ok(r) => r,
             Err(e) => {
