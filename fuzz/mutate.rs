@@ -270,8 +270,16 @@ pub fn smoke(
         check(seed, Some(runs), &input);
         runs += 1;
     }
-    Stats {
+    let stats = Stats {
         runs,
         elapsed: start.elapsed(),
-    }
+    };
+    // Shown with `--nocapture`: the figures docs/reliability.md quotes.
+    eprintln!(
+        "mutation smoke {family}: {} seeds, {} mutants in {:.2?}",
+        seeds.len(),
+        stats.runs,
+        stats.elapsed
+    );
+    stats
 }
