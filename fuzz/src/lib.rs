@@ -241,9 +241,13 @@ pub fn vuln_purl(data: &[u8]) {
     let Some(t) = text(data) else { return };
     if let Ok(p) = assay_vuln::sbom::purl::Purl::parse(t) {
         let printed = p.to_string();
-        let again = assay_vuln::sbom::purl::Purl::parse(&printed)
-            .unwrap_or_else(|e| panic!("purl `{t}` prints as `{printed}`, which does not parse: {e}"));
-        assert_eq!(p, again, "purl `{t}` does not round-trip through `{printed}`");
+        let again = assay_vuln::sbom::purl::Purl::parse(&printed).unwrap_or_else(|e| {
+            panic!("purl `{t}` prints as `{printed}`, which does not parse: {e}")
+        });
+        assert_eq!(
+            p, again,
+            "purl `{t}` does not round-trip through `{printed}`"
+        );
         let _ = p.ecosystem();
         let _ = p.without_version();
     }
@@ -261,12 +265,18 @@ const SCHEMES: [assay_vuln::version::Scheme; 6] = [
 /// Version order per ecosystem. Input: a scheme byte, then `a\nb`. Asserts that the order
 /// is reflexive and antisymmetric (`cmp(a, b) == cmp(b, a).reverse()`).
 pub fn vuln_version(data: &[u8]) {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let Some(t) = text(rest) else { return };
     let scheme = SCHEMES[usize::from(first) % SCHEMES.len()];
     let (a, b) = t.split_once('\n').unwrap_or((t, t));
     if let (Ok(va), Ok(vb)) = (scheme.parse(a), scheme.parse(b)) {
-        assert_eq!(va.cmp(&va), Ordering::Equal, "{scheme:?} `{a}` is not equal to itself");
+        assert_eq!(
+            va.cmp(&va),
+            Ordering::Equal,
+            "{scheme:?} `{a}` is not equal to itself"
+        );
         assert_eq!(
             va.cmp(&vb),
             vb.cmp(&va).reverse(),
@@ -376,7 +386,9 @@ pub fn ledger_dsse(data: &[u8]) {
     if data.len() > MAX_INPUT {
         return;
     }
-    let Ok(env) = serde_json::from_slice::<Envelope>(data) else { return };
+    let Ok(env) = serde_json::from_slice::<Envelope>(data) else {
+        return;
+    };
     let again: Envelope =
         serde_json::from_slice(&serde_json::to_vec(&env).expect("serialises")).expect("re-parses");
     assert_eq!(env, again, "envelope does not round-trip");
@@ -402,7 +414,10 @@ pub fn ledger_checkpoint(data: &[u8]) {
     if let Ok(cp) = assay_ledger::note::open_checkpoint(t, "default", &key.key) {
         // What verified must print back to the signed body.
         let body = cp.body();
-        assert!(t.starts_with(&body), "verified checkpoint body `{body}` is not the note's text");
+        assert!(
+            t.starts_with(&body),
+            "verified checkpoint body `{body}` is not the note's text"
+        );
     }
 }
 

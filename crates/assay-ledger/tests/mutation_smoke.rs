@@ -17,7 +17,7 @@ use assay_ledger::{ConsistencyProof, InclusionProof, verify_bundle};
 use mutate::{Seed, smoke};
 
 const BUDGET: Duration = Duration::from_millis(600);
-const RUNS: u64 = 5_000;
+const RUNS: u64 = 20_000;
 
 fn seed_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,12 +72,18 @@ fn envelopes_and_statements_survive_mutations() {
 #[test]
 fn checkpoints_proofs_and_keys_survive_mutations() {
     let key = seed_key();
-    smoke("checkpoint", &seeds("ledger_checkpoint"), RUNS, BUDGET, |b| {
-        if let Ok(text) = std::str::from_utf8(b) {
-            let _ = signer_names(text);
-            let _ = open_checkpoint(text, "default", &key.key);
-        }
-    });
+    smoke(
+        "checkpoint",
+        &seeds("ledger_checkpoint"),
+        RUNS,
+        BUDGET,
+        |b| {
+            if let Ok(text) = std::str::from_utf8(b) {
+                let _ = signer_names(text);
+                let _ = open_checkpoint(text, "default", &key.key);
+            }
+        },
+    );
     smoke(
         "inclusion proof",
         &seeds("ledger_inclusion_proof"),
@@ -100,11 +106,17 @@ fn checkpoints_proofs_and_keys_survive_mutations() {
             }
         },
     );
-    smoke("public key", &seeds("ledger_public_key"), RUNS, BUDGET, |b| {
-        if let Ok(text) = std::str::from_utf8(b) {
-            let _ = parse_public_key(text);
-        }
-    });
+    smoke(
+        "public key",
+        &seeds("ledger_public_key"),
+        RUNS,
+        BUDGET,
+        |b| {
+            if let Ok(text) = std::str::from_utf8(b) {
+                let _ = parse_public_key(text);
+            }
+        },
+    );
 }
 
 const PART: &[u8] = b"\n--assay-fuzz-part--\n";

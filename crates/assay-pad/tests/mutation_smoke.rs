@@ -97,3 +97,18 @@ fn manifest_and_scheme_parsers_survive_mutations() {
     });
     assert!(stats.runs > 0, "no mutant ran: {stats:?}");
 }
+
+/// The harness itself: a parser that panics on some mutant must fail the test, naming the
+/// family, the seed and the input (otherwise the tests above would pass vacuously).
+#[test]
+#[should_panic(expected = "harness self-test: parser panicked (comma) on mutant run")]
+fn the_harness_reports_a_panicking_parser() {
+    let seeds = [Seed::new("no-commas", "abc\ndef\n")];
+    smoke(
+        "harness self-test",
+        &seeds,
+        100_000,
+        Duration::from_secs(10),
+        |bytes| assert!(!bytes.contains(&b','), "comma"),
+    );
+}

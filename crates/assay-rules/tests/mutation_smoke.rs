@@ -68,7 +68,10 @@ fn example_manifest() -> SubjectManifest {
 fn rule_packs_survive_mutations() {
     let r = root();
     let mut paths = files(&r.join("crates/assay-rules/packs"), ".toml");
-    paths.extend(files(&r.join("crates/assay-rules/tests/fixtures/packs"), ".toml"));
+    paths.extend(files(
+        &r.join("crates/assay-rules/tests/fixtures/packs"),
+        ".toml",
+    ));
     let manifest = example_manifest();
     smoke("rule pack", &seeds(&paths), RUNS, BUDGET, |b| {
         if let Ok(text) = std::str::from_utf8(b)
@@ -108,11 +111,17 @@ fn descriptions_survive_mutations() {
         .collect();
     paths.extend(files(&r.join("crates/assay-rules/tests/fixtures/docs"), ""));
     let manifest = example_manifest();
-    smoke("description consistency", &seeds(&paths), RUNS, BUDGET, |b| {
-        let doc = Document {
-            name: "description.md".into(),
-            text: String::from_utf8_lossy(b).into_owned(),
-        };
-        let _ = consistency::check(Some(&manifest), &[doc]);
-    });
+    smoke(
+        "description consistency",
+        &seeds(&paths),
+        RUNS,
+        BUDGET,
+        |b| {
+            let doc = Document {
+                name: "description.md".into(),
+                text: String::from_utf8_lossy(b).into_owned(),
+            };
+            let _ = consistency::check(Some(&manifest), &[doc]);
+        },
+    );
 }

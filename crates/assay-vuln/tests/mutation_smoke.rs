@@ -39,10 +39,7 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn seeds(paths: &[PathBuf]) -> Vec<Seed> {
-    paths
-        .iter()
-        .filter_map(|p| Seed::file(p, 400))
-        .collect()
+    paths.iter().filter_map(|p| Seed::file(p, 400)).collect()
 }
 
 /// The first `n` files (sorted) of a folder with the extension, recursively.
@@ -157,7 +154,9 @@ fn sbom_and_lockfile_readers_survive_mutations() {
         ),
         (
             "sbom.spdx.json",
-            vec![d.join("sbom/spdx/presentations/OSS-NA-2023/SPDXVersion2.3/03-SBOMwDependency.json")],
+            vec![d.join(
+                "sbom/spdx/presentations/OSS-NA-2023/SPDXVersion2.3/03-SBOMwDependency.json",
+            )],
         ),
         (
             "sbom.spdx",
