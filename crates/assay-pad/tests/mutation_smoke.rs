@@ -59,15 +59,14 @@ fn campaign_readers_survive_mutations() {
             bytes,
             name: "mutant",
         };
-        for result in [
+        let campaigns = [
             read::read_campaign_csv(input),
             read::read_campaign_jsonl(input),
             read::read_bob_pad_csv(input),
             read::read_bob_measure(input),
-        ] {
-            if let Ok(campaign) = result {
-                report(&campaign);
-            }
+        ];
+        for campaign in campaigns.iter().flatten() {
+            report(campaign);
         }
         let _ = read::read_bytes(bytes, "mutant.csv");
     });

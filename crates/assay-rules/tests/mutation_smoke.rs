@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assay_rules::consistency::{self, Document};
-use assay_rules::{Day, EvalContext, RulePack, SubjectManifest, evaluate, oscal};
+use assay_rules::{Day, EvalContext, EvidenceRecord, RulePack, SubjectManifest, evaluate, oscal};
 use mutate::{Seed, smoke};
 
 const BUDGET: Duration = Duration::from_millis(2500);
@@ -59,6 +59,18 @@ fn ctx() -> EvalContext<'static> {
     }
 }
 
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Signed-evidence records for the fixture face terminal, so evaluation reaches the evidence
+/// and threshold checks.
+fn evidence() -> Vec<EvidenceRecord> {
+    let text = std::fs::read_to_string(fixtures().join("evidence/face-terminal.json"))
+        .expect("evidence fixture");
+    serde_json::from_str(&text).expect("evidence fixture parses")
+}
+
 fn example_manifest() -> SubjectManifest {
     SubjectManifest::from_path(&root().join("examples/face-terminal-cn-us/subject.toml"))
         .expect("example manifest")
@@ -72,13 +84,15 @@ fn rule_packs_survive_mutations() {
         &r.join("crates/assay-rules/tests/fixtures/packs"),
         ".toml",
     ));
-    let manifest = example_manifest();
+    let manifest = SubjectManifest::from_path(&fixtures().join("manifests/face-terminal.toml"))
+        .expect("fixture manifest");
+    let evidence = evidence();
     smoke("rule pack", &seeds(&paths), RUNS, BUDGET, |b| {
         if let Ok(text) = std::str::from_utf8(b)
             && let Ok(pack) = RulePack::from_toml(text, "mutant.toml")
         {
             let packs = [pack];
-            let _ = evaluate(&manifest, &packs, &[], &ctx());
+            let _ = evaluate(&manifest, &packs, &evidence, &ctx());
             let _ = oscal::catalog(&packs[0], ctx().today);
         }
     });
@@ -92,11 +106,12 @@ fn subject_manifests_survive_mutations() {
         ".toml",
     ));
     let packs = RulePack::shipped().expect("shipped packs");
+    let evidence = evidence();
     smoke("subject manifest", &seeds(&paths), RUNS, BUDGET, |b| {
         if let Ok(text) = std::str::from_utf8(b)
             && let Ok(m) = SubjectManifest::from_toml(text, "subject.toml")
         {
-            let _ = evaluate(&m, &packs, &[], &ctx());
+            let _ = evaluate(&m, &packs, &evidence, &ctx());
             let _ = consistency::check(Some(&m), &[]);
         }
     });
