@@ -115,15 +115,27 @@ fn shipped_packs() -> &'static [assay_rules::RulePack] {
     PACKS.get_or_init(|| assay_rules::RulePack::shipped().expect("shipped packs load"))
 }
 
-/// A fixed manifest the fuzzed packs are evaluated against.
+/// A fixed manifest the fuzzed packs are evaluated against (the rules fixture the evidence
+/// below is about).
 fn fixed_manifest() -> &'static assay_rules::SubjectManifest {
     static M: OnceLock<assay_rules::SubjectManifest> = OnceLock::new();
     M.get_or_init(|| {
         assay_rules::SubjectManifest::from_toml(
-            include_str!("../../examples/face-terminal-cn-us/subject.toml"),
+            include_str!("../../crates/assay-rules/tests/fixtures/manifests/face-terminal.toml"),
             "subject.toml",
         )
-        .expect("example manifest parses")
+        .expect("fixture manifest parses")
+    })
+}
+
+/// Evidence records for the fixture manifest, so evaluation reaches the evidence checks.
+fn fixed_evidence() -> &'static [assay_rules::EvidenceRecord] {
+    static E: OnceLock<Vec<assay_rules::EvidenceRecord>> = OnceLock::new();
+    E.get_or_init(|| {
+        serde_json::from_str(include_str!(
+            "../../crates/assay-rules/tests/fixtures/evidence/face-terminal.json"
+        ))
+        .expect("fixture evidence parses")
     })
 }
 
@@ -135,12 +147,13 @@ fn ctx() -> assay_rules::EvalContext<'static> {
     }
 }
 
-/// A rule pack, then its evaluation against an example manifest and its OSCAL catalog.
+/// A rule pack, then its evaluation against a fixture manifest and evidence, and its OSCAL
+/// catalog.
 pub fn rules_pack(data: &[u8]) {
     let Some(t) = text(data) else { return };
     if let Ok(pack) = assay_rules::RulePack::from_toml(t, "fuzz-pack.toml") {
         let packs = [pack];
-        let _ = assay_rules::evaluate(fixed_manifest(), &packs, &[], &ctx());
+        let _ = assay_rules::evaluate(fixed_manifest(), &packs, fixed_evidence(), &ctx());
         let _ = assay_rules::oscal::catalog(&packs[0], today());
     }
 }
@@ -150,7 +163,7 @@ pub fn rules_pack(data: &[u8]) {
 pub fn rules_subject_manifest(data: &[u8]) {
     let Some(t) = text(data) else { return };
     if let Ok(m) = assay_rules::SubjectManifest::from_toml(t, "subject.toml") {
-        let _ = assay_rules::evaluate(&m, shipped_packs(), &[], &ctx());
+        let _ = assay_rules::evaluate(&m, shipped_packs(), fixed_evidence(), &ctx());
         let _ = assay_rules::consistency::check(Some(&m), &[]);
     }
 }
