@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum PadError {
     /// The file could not be opened or read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", assay_core::quote(&path.display().to_string(), 400))]
     Io {
         path: PathBuf,
         #[source]
@@ -33,6 +33,16 @@ pub enum PadError {
         line: u64,
         first_line: u64,
         id: String,
+    },
+    /// A line is far longer than any row; reading on would hold it all in memory.
+    #[error(
+        "{file}: the line starting at byte {offset} is longer than {} MiB; campaign files hold one short row per line (is this the right file?)",
+        limit >> 20
+    )]
+    LineTooLong {
+        file: String,
+        offset: u64,
+        limit: usize,
     },
     /// The campaign manifest (TOML) is invalid.
     #[error("{file}: manifest: {message}")]

@@ -1,5 +1,7 @@
 //! bob.pad.base score CSV and bob.measure `label score` files.
 
+use assay_core::{Reporter, Silent};
+
 use super::input::Input;
 use super::row::{ABSENT, parse_score, split_quoted, trim};
 use crate::campaign::{Campaign, Decision, InputFormat, Interner, Kind, NONE, check_species};
@@ -18,6 +20,14 @@ pub(super) fn looks_like_bob_measure(line: &[u8]) -> bool {
 /// Reads a bob.pad.base score CSV as it is: `claimed_id` becomes the subject, `is_bonafide`
 /// the kind, `attack_type` the species; `nan` scores are non-responses.
 pub fn read_bob_pad_csv(input: Input<'_>) -> Result<Campaign> {
+    read_bob_pad_csv_reporting(input, &Silent)
+}
+
+/// [`read_bob_pad_csv`], advancing `progress` by the bytes read.
+pub(super) fn read_bob_pad_csv_reporting(
+    input: Input<'_>,
+    progress: &dyn Reporter,
+) -> Result<Campaign> {
     let file = input.name();
     let mut campaign = Campaign {
         source: file.clone(),
@@ -28,7 +38,7 @@ pub fn read_bob_pad_csv(input: Input<'_>) -> Result<Campaign> {
     let mut subjects = Interner::default();
     let mut columns: Option<(usize, usize, usize, usize, usize)> = None;
     let mut line_no = 0u64;
-    input.for_each_block(|block| {
+    input.for_each_block(progress, |block| {
         let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
         if block.ends_with(b"\n") {
             pieces.pop();
@@ -109,6 +119,14 @@ pub const BOB_MEASURE_SPECIES: &str = "attack";
 /// Reads a bob.measure `label score` file: label `1` is bona fide (positive), `-1` or `0` an
 /// attack (negative); `nan` scores are failures to acquire.
 pub fn read_bob_measure(input: Input<'_>) -> Result<Campaign> {
+    read_bob_measure_reporting(input, &Silent)
+}
+
+/// [`read_bob_measure`], advancing `progress` by the bytes read.
+pub(super) fn read_bob_measure_reporting(
+    input: Input<'_>,
+    progress: &dyn Reporter,
+) -> Result<Campaign> {
     let file = input.name();
     let mut campaign = Campaign {
         source: file.clone(),
@@ -117,7 +135,7 @@ pub fn read_bob_measure(input: Input<'_>) -> Result<Campaign> {
         ..Default::default()
     };
     let mut line_no = 0u64;
-    input.for_each_block(|block| {
+    input.for_each_block(progress, |block| {
         let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
         if block.ends_with(b"\n") {
             pieces.pop();

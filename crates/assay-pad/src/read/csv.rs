@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use assay_core::{Reporter, Silent};
 use rayon::prelude::*;
 
 use super::input::{BLOCK, Input};
@@ -326,7 +327,12 @@ fn resolve(values: &mut [u32], map: &[u32]) {
 /// Reads the assay campaign CSV (header `presentation_id,subject,session,kind,species,
 /// attack_potential,instrument,decision,score`, columns in any order, extra columns ignored).
 pub fn read_campaign_csv(input: Input<'_>) -> Result<Campaign> {
-    read_campaign_csv_tuned(input, BLOCK, 1 << 20)
+    read_campaign_csv_tuned(input, BLOCK, 1 << 20, &Silent)
+}
+
+/// [`read_campaign_csv`], advancing `progress` by the bytes read.
+pub(super) fn read_reporting(input: Input<'_>, progress: &dyn Reporter) -> Result<Campaign> {
+    read_campaign_csv_tuned(input, BLOCK, 1 << 20, progress)
 }
 
 /// [`read_campaign_csv`] with explicit block size and the smallest block split across cores
@@ -335,6 +341,7 @@ fn read_campaign_csv_tuned(
     input: Input<'_>,
     block_size: usize,
     split_min: usize,
+    progress: &dyn Reporter,
 ) -> Result<Campaign> {
     let file = input.name();
     let mut campaign = Campaign {
@@ -350,11 +357,8 @@ fn read_campaign_csv_tuned(
     // Line number (1-based) of the first line of the next chunk.
     let mut next_line: u64 = 1;
     let threads = rayon::current_num_threads().max(1);
-    let total_bytes = match input {
-        Input::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-        Input::Bytes { bytes, .. } => Some(bytes.len() as u64),
-    };
-    input.for_each_block_sized(block_size, |mut block| {
+    let total_bytes = input.len();
+    input.for_each_block_sized(block_size, progress, |mut block| {
         if layout.is_none() {
             let end = memchr::memchr(b'\n', block).unwrap_or(block.len());
             let mut header = &block[..end];
@@ -504,7 +508,7 @@ fn locate_duplicate(
     let mut seen: std::collections::HashMap<Vec<u8>, u64> = std::collections::HashMap::new();
     let mut found: Option<PadError> = None;
     let mut line_no = 0u64;
-    let scan = input.for_each_block(|block| {
+    let scan = input.for_each_block(&Silent, |block| {
         for line in block.split(|&b| b == b'\n') {
             line_no += 1;
             if line_no == 1 || found.is_some() {
@@ -622,7 +626,8 @@ mod tests {
             assert_eq!(actual, *expected, "row {row}");
         }
         for (block, split) in [(300, 64), (4096, 512), (1 << 16, 1)] {
-            let tuned = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap();
+            let tuned =
+                read_campaign_csv_tuned(Input::Path(file.path()), block, split, &Silent).unwrap();
             assert_eq!(tuned.len(), whole.len());
             assert_eq!(tuned.species_names, whole.species_names);
             assert_eq!(tuned.subject_names, whole.subject_names);
@@ -645,7 +650,8 @@ mod tests {
             "blank and extra lines shift it: {expected_line}"
         );
         for (block, split) in [(300, 64), (4096, 512), (BLOCK, 1 << 20)] {
-            let e = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap_err();
+            let e = read_campaign_csv_tuned(Input::Path(file.path()), block, split, &Silent)
+                .unwrap_err();
             assert_eq!(
                 e.to_string(),
                 format!(
@@ -660,7 +666,7 @@ mod tests {
     fn duplicate_across_blocks_is_found_with_both_lines() {
         let text = csv(3000, Some((2800, "p5,s1,1,attack,species-1,,,,0.5")));
         let file = write(&text);
-        let e = read_campaign_csv_tuned(Input::Path(file.path()), 300, 64).unwrap_err();
+        let e = read_campaign_csv_tuned(Input::Path(file.path()), 300, 64, &Silent).unwrap_err();
         let first = text.lines().position(|l| l.starts_with("p5,")).unwrap() + 1;
         let second = text
             .lines()

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use assay_core::{Reporter, Silent};
+
 use super::input::Input;
 use super::row::{parse_decision, parse_kind, parse_score, trim};
 use crate::campaign::{Campaign, Decision, InputFormat, Interner, check_species};
@@ -28,6 +30,14 @@ struct JsonRow<'a> {
 /// Reads the campaign as JSON Lines: one object per line with the CSV's field names;
 /// `score` may be a number, a numeric string, `"nan"` or null.
 pub fn read_campaign_jsonl(input: Input<'_>) -> Result<Campaign> {
+    read_campaign_jsonl_reporting(input, &Silent)
+}
+
+/// [`read_campaign_jsonl`], advancing `progress` by the bytes read.
+pub(super) fn read_campaign_jsonl_reporting(
+    input: Input<'_>,
+    progress: &dyn Reporter,
+) -> Result<Campaign> {
     let file = input.name();
     let mut campaign = Campaign {
         source: file.clone(),
@@ -39,7 +49,7 @@ pub fn read_campaign_jsonl(input: Input<'_>) -> Result<Campaign> {
     let mut subjects = Interner::default();
     let mut ids: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut line_no = 0u64;
-    input.for_each_block(|block| {
+    input.for_each_block(progress, |block| {
         let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
         if block.ends_with(b"\n") {
             pieces.pop();

@@ -32,6 +32,8 @@ use std::path::Path;
 
 use self::bob::looks_like_bob_measure;
 use self::row::trim;
+use assay_core::{Reporter, Silent};
+
 use crate::campaign::Campaign;
 use crate::error::{PadError, Result};
 
@@ -44,6 +46,11 @@ pub use jsonl::read_campaign_jsonl;
 /// `.jsonl`/`.ndjson` → campaign JSON Lines; a `claimed_id,...` header → bob.pad.base;
 /// `label score` lines → bob.measure; anything else → campaign CSV.
 pub fn read_path(path: &Path) -> Result<Campaign> {
+    read_path_with(path, &Silent)
+}
+
+/// [`read_path`] reporting one counted step, `reading FILE`, in bytes of the file.
+pub fn read_path_with(path: &Path, progress: &dyn Reporter) -> Result<Campaign> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -51,7 +58,7 @@ pub fn read_path(path: &Path) -> Result<Campaign> {
         .to_ascii_lowercase();
     let input = Input::Path(path);
     if ext == "jsonl" || ext == "ndjson" {
-        return read_campaign_jsonl(input);
+        return reading(input, progress, jsonl::read_campaign_jsonl_reporting);
     }
     let mut head = [0u8; 4096];
     let n = {
@@ -72,7 +79,7 @@ pub fn read_path(path: &Path) -> Result<Campaign> {
         }
         n
     };
-    read_detected(input, &head[..n])
+    reading(input, progress, detect(&head[..n]))
 }
 
 /// Like [`read_path`] for bytes already in memory.
@@ -81,19 +88,30 @@ pub fn read_bytes(bytes: &[u8], name: &str) -> Result<Campaign> {
     if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
         return read_campaign_jsonl(input);
     }
-    read_detected(input, &bytes[..bytes.len().min(4096)])
+    detect(&bytes[..bytes.len().min(4096)])(input, &Silent)
 }
 
-fn read_detected(input: Input<'_>, head: &[u8]) -> Result<Campaign> {
+type Reader = fn(Input<'_>, &dyn Reporter) -> Result<Campaign>;
+
+/// Runs `reader` as one counted step of `progress`.
+fn reading(input: Input<'_>, progress: &dyn Reporter, reader: Reader) -> Result<Campaign> {
+    progress.start(&format!("reading {}", input.name()), input.len());
+    let result = reader(input, progress);
+    progress.finish();
+    result
+}
+
+/// The reader for a file whose first bytes are `head`.
+fn detect(head: &[u8]) -> Reader {
     let first = head.split(|&b| b == b'\n').next().unwrap_or(b"");
     let first = trim(first);
     if first.starts_with(b"{") {
-        read_campaign_jsonl(input)
+        jsonl::read_campaign_jsonl_reporting
     } else if first.starts_with(b"claimed_id,") {
-        read_bob_pad_csv(input)
+        bob::read_bob_pad_csv_reporting
     } else if looks_like_bob_measure(first) {
-        read_bob_measure(input)
+        bob::read_bob_measure_reporting
     } else {
-        read_campaign_csv(input)
+        csv::read_reporting
     }
 }
