@@ -50,7 +50,7 @@ pub enum PadError {
     /// A scheme file (TOML) is invalid.
     #[error("{file}: scheme: {message}")]
     Scheme { file: String, message: String },
-    /// A scheme name was asked for that is neither shipped nor loaded.
+    /// A scheme name was asked for that is neither shipped nor loaded (`name` is quoted).
     #[error("unknown scheme `{name}`; known schemes: {known} (see `assay pad schemes`)")]
     UnknownScheme { name: String, known: String },
     /// A threshold criterion could not be parsed.
@@ -68,3 +68,23 @@ pub enum PadError {
 
 /// Result alias for this crate.
 pub type Result<T, E = PadError> = std::result::Result<T, E>;
+
+/// A TOML parse error as one bounded line: `line L, column C: MESSAGE`. The toml crate's own
+/// rendering repeats the offending source line whole, which may be megabytes of hostile text;
+/// this names the place and quotes only the (bounded, escaped) message.
+pub(crate) fn toml_message(error: &toml::de::Error, text: &str) -> String {
+    let message = assay_core::quote(error.message().trim(), 300);
+    match error.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = memchr::memchr_iter(b'\n', before).count() + 1;
+            let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}

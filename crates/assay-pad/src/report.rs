@@ -848,7 +848,10 @@ pub struct Coverage {
 pub fn covers(report: &PadReport, shipped_digest: &str) -> Result<Coverage> {
     let shipped = normalise_digest(shipped_digest).ok_or_else(|| PadError::Option {
         name: "--firmware-digest".into(),
-        message: format!("`{shipped_digest}` is not a sha256 digest (64 hex digits)"),
+        message: format!(
+            "`{}` is not a sha256 digest (64 hex digits)",
+            assay_core::text::quote_short(shipped_digest)
+        ),
     })?;
     let tested = report.firmware_digest.clone();
     let (covered, explanation) = match &tested {

@@ -3,7 +3,7 @@
 use assay_core::{Reporter, Silent};
 
 use super::input::Input;
-use super::row::{ABSENT, parse_score, split_quoted, trim};
+use super::row::{ABSENT, parse_score, quote_bytes, split_quoted, trim};
 use crate::campaign::{Campaign, Decision, InputFormat, Interner, Kind, NONE, check_species};
 use crate::error::{PadError, Result};
 
@@ -91,7 +91,7 @@ pub(super) fn read_bob_pad_csv_reporting(
                 other => {
                     return Err(err(
                         "is_bonafide",
-                        format!("`{}` is not True or False", String::from_utf8_lossy(other)),
+                        format!("`{}` is not True or False", quote_bytes(other)),
                     ));
                 }
             };
@@ -160,7 +160,15 @@ pub(super) fn read_bob_measure_reporting(
             let kind = match label.parse::<f64>() {
                 Ok(l) if l > 0.0 => Kind::BonaFide,
                 Ok(l) if l <= 0.0 => Kind::Attack,
-                _ => return Err(err("label", format!("`{label}` is not 1, 0 or -1"))),
+                _ => {
+                    return Err(err(
+                        "label",
+                        format!(
+                            "`{}` is not 1, 0 or -1",
+                            assay_core::text::quote_short(label)
+                        ),
+                    ));
+                }
             };
             let score = parse_score(score.as_bytes()).map_err(|m| err("score", m))?;
             campaign.kind.push(kind);

@@ -6,7 +6,9 @@ use assay_core::{Reporter, Silent};
 use rayon::prelude::*;
 
 use super::input::{BLOCK, Input};
-use super::row::{ABSENT, parse_decision, parse_kind, parse_score, split_quoted, trim};
+use super::row::{
+    ABSENT, parse_decision, parse_kind, parse_score, quote_bytes, split_quoted, trim,
+};
 use crate::campaign::{Campaign, Decision, InputFormat, Interner, Kind, NONE, check_species};
 use crate::error::{PadError, Result};
 
@@ -205,7 +207,7 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
                 "kind",
                 format!(
                     "`{}` is not a kind; use bona_fide or attack",
-                    String::from_utf8_lossy(kind_text)
+                    quote_bytes(kind_text)
                 ),
             )
         })?;
@@ -217,7 +219,7 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
                 "decision",
                 format!(
                     "`{}` is not a decision; use accept, reject, no_response, or leave it empty",
-                    String::from_utf8_lossy(decision_text)
+                    quote_bytes(decision_text)
                 ),
             )
         })?;
@@ -526,7 +528,7 @@ fn locate_duplicate(
                             file: file.to_string(),
                             line: line_no,
                             first_line: first,
-                            id: String::from_utf8_lossy(id).into_owned(),
+                            id: quote_bytes(id),
                         });
                     } else {
                         seen.insert(id.to_vec(), line_no);

@@ -8,6 +8,7 @@ use super::input::Input;
 use super::row::{parse_decision, parse_kind, parse_score, trim};
 use crate::campaign::{Campaign, Decision, InputFormat, Interner, check_species};
 use crate::error::{PadError, Result};
+use assay_core::text::{quote, quote_short};
 
 #[derive(serde::Deserialize)]
 struct JsonRow<'a> {
@@ -67,7 +68,7 @@ pub(super) fn read_campaign_jsonl_reporting(
                 message,
             };
             let row: JsonRow<'_> = serde_json::from_slice(line)
-                .map_err(|e| err("(json)", format!("not a JSON object with the campaign fields: {e}")))?;
+                .map_err(|e| err("(json)", format!("not a JSON object with the campaign fields: {}", quote(&e.to_string(), 200))))?;
             let id = row.presentation_id.as_deref().unwrap_or("");
             if id.is_empty() {
                 return Err(err("presentation_id", "missing; every presentation needs an id".into()));
@@ -77,12 +78,12 @@ pub(super) fn read_campaign_jsonl_reporting(
                     file: file.clone(),
                     line: line_no,
                     first_line: first,
-                    id: id.to_string(),
+                    id: quote_short(id),
                 });
             }
             let kind_text = row.kind.as_deref().unwrap_or("");
             let kind = parse_kind(kind_text.as_bytes()).ok_or_else(|| {
-                err("kind", format!("`{kind_text}` is not a kind; use bona_fide or attack"))
+                err("kind", format!("`{}` is not a kind; use bona_fide or attack", quote_short(kind_text)))
             })?;
             let species_text = row.species.as_deref().unwrap_or("").trim();
             check_species(kind, !species_text.is_empty()).map_err(|m| err("species", m))?;
@@ -90,7 +91,7 @@ pub(super) fn read_campaign_jsonl_reporting(
             let decision = parse_decision(decision_text.as_bytes()).ok_or_else(|| {
                 err(
                     "decision",
-                    format!("`{decision_text}` is not a decision; use accept, reject, no_response, or leave it out"),
+                    format!("`{}` is not a decision; use accept, reject, no_response, or leave it out", quote_short(decision_text)),
                 )
             })?;
             let (score, score_given) = match &row.score {
@@ -100,7 +101,7 @@ pub(super) fn read_campaign_jsonl_reporting(
                     (parse_score(s.trim().as_bytes()).map_err(|m| err("score", m))?, !s.trim().is_empty())
                 }
                 Some(other) => {
-                    return Err(err("score", format!("`{other}` is not a number")));
+                    return Err(err("score", format!("`{}` is not a number", quote_short(&other.to_string()))));
                 }
             };
             if decision == Decision::None && !score_given {

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use assay_core::text::{QUOTE_LIMIT, quote, quote_short};
+
 use crate::campaign::{Decision, Kind};
 
 pub(super) fn trim(mut s: &[u8]) -> &[u8] {
@@ -101,10 +103,70 @@ pub(super) fn parse_score(v: &[u8]) -> Result<f64, String> {
         Ok(x) if x.is_nan() => Ok(f64::NAN),
         Ok(x) if x.is_finite() => Ok(x),
         Ok(_) => Err(format!(
-            "`{text}` is infinite; scores must be finite numbers (or nan for a failure to acquire)"
+            "`{}` is infinite; scores must be finite numbers (or nan for a failure to acquire)",
+            quote_short(text)
         )),
         Err(_) => Err(format!(
-            "`{text}` is not a number; write a decimal such as 0.73, or leave it empty"
+            "`{}` is not a number; write a decimal such as 0.73, or leave it empty",
+            quote_short(text)
         )),
+    }
+}
+
+/// Input bytes quoted for a message: at most [`QUOTE_LIMIT`] characters (invalid UTF-8
+/// replaced), control and bidirectional characters escaped. Only a bounded prefix of `bytes`
+/// is decoded, so quoting a 10 MB field costs no more than quoting a short one.
+pub(super) fn quote_bytes(bytes: &[u8]) -> String {
+    let cap = QUOTE_LIMIT * 4; // at least QUOTE_LIMIT characters of any encoding
+    if bytes.len() <= cap {
+        return quote_short(&String::from_utf8_lossy(bytes));
+    }
+    // As `quote` would show the whole, decoding only the prefix it shows.
+    let mut shown = String::new();
+    let mut count = 0;
+    let mut used = 0;
+    'chunks: for chunk in bytes[..cap].utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if count == QUOTE_LIMIT {
+                break 'chunks;
+            }
+            shown.push(c);
+            count += 1;
+            used += c.len_utf8();
+        }
+        if !chunk.invalid().is_empty() {
+            if count == QUOTE_LIMIT {
+                break;
+            }
+            shown.push(char::REPLACEMENT_CHARACTER);
+            count += 1;
+            used += chunk.invalid().len();
+        }
+    }
+    format!(
+        "{}… ({} more bytes)",
+        quote(&shown, QUOTE_LIMIT),
+        bytes.len() - used
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_bytes_are_bounded_and_escaped() {
+        assert_eq!(quote_bytes(b"print"), "print");
+        assert_eq!(quote_bytes(b"a\x1b]0;owned\x07"), "a\\u{1b}]0;owned\\u{7}");
+        let huge = vec![b'x'; 10 << 20];
+        let q = quote_bytes(&huge);
+        assert!(q.len() < 140, "{} bytes: {q}", q.len());
+        assert_eq!(q, quote_short(&String::from_utf8(huge).unwrap()));
+        // Multi-byte characters and invalid bytes near the cut never split a character.
+        let mut mixed = "é".repeat(QUOTE_LIMIT * 3).into_bytes();
+        mixed.insert(5, 0xff);
+        let q = quote_bytes(&mixed);
+        assert!(q.starts_with("éé\u{fffd}\u{fffd}\u{fffd}éé"), "{q}");
+        assert!(q.chars().count() < 120, "{q}");
     }
 }
