@@ -256,3 +256,22 @@ fn reading_and_report_steps_go_through_the_one_reporter() {
         assert_eq!(pair[1], "finish", "{events:?}");
     }
 }
+
+#[test]
+fn text_report_shows_an_escape_sequence_in_a_species_name_as_text() {
+    let text = format!(
+        "{HEADER}p1,s1,1,bona_fide,,,,accept,\np2,s1,1,attack,\u{1b}]0;pwned\u{7}mask,,,reject,\n"
+    );
+    let campaign = read_bytes(text.as_bytes(), "c.csv").unwrap();
+    let options = PadOptions {
+        bootstrap: None,
+        ..PadOptions::default()
+    };
+    let report = pad_report(&campaign, None, &[], &options, &assay_pad::Silent).unwrap();
+    let shown = assay_pad::render::text(&report);
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown}"
+    );
+    assert!(shown.contains("\\u{1b}]0;pwned\\u{7}mask"), "{shown}");
+}
