@@ -23,9 +23,10 @@ impl assay_core::Reporter for Bar {
     fn start(&self, what: &str, total: Option<u64>) {
         if let Some(bar) = &self.bar {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            // A bar finished by the previous step draws nothing until it is reset.
+            bar.reset();
             match total {
                 Some(total) => {
-                    bar.reset();
                     bar.set_length(total);
                     bar.set_style(
                         ProgressStyle::with_template(

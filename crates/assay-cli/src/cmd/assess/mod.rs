@@ -187,7 +187,7 @@ impl Steps {
 }
 
 impl assay_pad::Reporter for Steps {
-    fn step(&self, name: &str) {
+    fn start(&self, name: &str, _total: Option<u64>) {
         Steps::step(self, name);
     }
 }
