@@ -355,22 +355,19 @@ impl<'a> Run<'a> {
         self.progress.step("scanning components");
         let scan_date = chrono::NaiveDate::parse_from_str(&self.today.to_string(), "%Y-%m-%d")?;
         let options = assay_vuln::scan::ScanOptions { scan_date, policy };
-        let mut result = match assay_vuln::scan::scan(
-            &index,
-            &components,
-            &options,
-            &assay_vuln::index::Silent,
-        ) {
-            Ok(r) => r,
-            Err(e) => {
-                self.inputs.push(failed(
-                    index_path.display().to_string(),
-                    "advisory index",
-                    e,
-                ));
-                return Ok(());
-            }
-        };
+        let mut result =
+            match assay_vuln::scan::scan(&index, &components, &options, &assay_vuln::index::Silent)
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    self.inputs.push(failed(
+                        index_path.display().to_string(),
+                        "advisory index",
+                        e,
+                    ));
+                    return Ok(());
+                }
+            };
         result.warnings.extend(warnings);
         if !statements.is_empty() {
             assay_vuln::vex::apply_vex(&mut result.findings, &statements);
