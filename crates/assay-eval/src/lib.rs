@@ -17,3 +17,7 @@ pub mod sandbox;
 pub mod suite;
 
 pub use error::{EvalError, Result};
+pub mod agent;
+pub mod provider;
+pub mod run;
+pub mod view;
