@@ -31,7 +31,9 @@ fn main() {
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let sb = Sandbox::bwrap(root.path()).expect("bwrap");
     println!("limits: {:?}", sb.limits());
-    let sample = sb.sample_with(&SandboxSpec::default(), &[], "bench").unwrap();
+    let sample = sb
+        .sample_with(&SandboxSpec::default(), &[], "bench")
+        .unwrap();
     let mut v = Vec::new();
     for _ in 0..n {
         let t = Instant::now();
@@ -43,7 +45,9 @@ fn main() {
     let mut v = Vec::new();
     for _ in 0..n / 2 {
         let t = Instant::now();
-        let s = sb.sample_with(&SandboxSpec::default(), &[], "bench").unwrap();
+        let s = sb
+            .sample_with(&SandboxSpec::default(), &[], "bench")
+            .unwrap();
         assert!(s.exec(&["true"], None).unwrap().success());
         drop(s);
         v.push(t.elapsed());
@@ -54,9 +58,25 @@ fn main() {
         let t = Instant::now();
         let st = Command::new("bwrap")
             .args([
-                "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-                "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc",
-                "/proc", "--dev", "/dev", "--", "/bin/true",
+                "--unshare-all",
+                "--ro-bind",
+                "/usr",
+                "/usr",
+                "--symlink",
+                "usr/bin",
+                "/bin",
+                "--symlink",
+                "usr/lib",
+                "/lib",
+                "--symlink",
+                "usr/lib64",
+                "/lib64",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "--",
+                "/bin/true",
             ])
             .env_clear()
             .status()

@@ -18,7 +18,9 @@ fn mock(responses: Vec<String>) -> (String, Arc<Mutex<Vec<String>>>) {
     let seen2 = seen.clone();
     std::thread::spawn(move || {
         for resp in responses {
-            let Ok((mut s, _)) = listener.accept() else { return };
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
             let mut r = BufReader::new(s.try_clone().unwrap());
             let mut head = String::new();
             let mut len = 0usize;
@@ -37,7 +39,10 @@ fn mock(responses: Vec<String>) -> (String, Arc<Mutex<Vec<String>>>) {
             }
             let mut body = vec![0; len];
             r.read_exact(&mut body).unwrap();
-            seen2.lock().unwrap().push(head + &String::from_utf8_lossy(&body));
+            seen2
+                .lock()
+                .unwrap()
+                .push(head + &String::from_utf8_lossy(&body));
             if resp == "HANG" {
                 std::thread::sleep(Duration::from_secs(5));
                 continue;
@@ -86,7 +91,11 @@ fn call(p: &OpenAi, notes: &Notes) -> assay_eval::Result<assay_eval::provider::G
         epoch: 1,
         reporter: notes,
     };
-    p.generate(&ctx, &[Message::new(Role::User, "hi")], &assay_eval::agent::tools())
+    p.generate(
+        &ctx,
+        &[Message::new(Role::User, "hi")],
+        &assay_eval::agent::tools(),
+    )
 }
 
 #[test]
@@ -104,8 +113,14 @@ fn retries_429_and_500_then_succeeds() {
     assert_eq!(g.model_version.as_deref(), Some("gpt-test-2026-01-01"));
     let notes = notes.0.lock().unwrap();
     assert_eq!(notes.len(), 2, "{notes:?}");
-    assert!(notes[0].contains("retry 1/5 after 429, waiting 0.0 s"), "{notes:?}");
-    assert!(notes[1].contains("retry 2/5 after 500, waiting 0.1 s"), "{notes:?}");
+    assert!(
+        notes[0].contains("retry 1/5 after 429, waiting 0.0 s"),
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].contains("retry 2/5 after 500, waiting 0.1 s"),
+        "{notes:?}"
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3);
     assert!(seen[0].starts_with("POST /v1/chat/completions"));
@@ -119,7 +134,9 @@ fn gives_up_after_its_retries_with_a_clear_error() {
     let (url, _) = mock(vec![http("503 Service Unavailable", "", "busy"); 3]);
     let notes = Notes::default();
     let started = Instant::now();
-    let e = call(&provider(&url, 2, Duration::from_secs(5)), &notes).unwrap_err().to_string();
+    let e = call(&provider(&url, 2, Duration::from_secs(5)), &notes)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("gave up after 3 attempts; last: 503"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(!e.contains("sk-never"));
@@ -128,16 +145,22 @@ fn gives_up_after_its_retries_with_a_clear_error() {
 #[test]
 fn a_client_error_fails_at_once_quoting_the_answer() {
     let (url, seen) = mock(vec![http("401 Unauthorized", "", r#"{"error":"bad key"}"#)]);
-    let e = call(&provider(&url, 5, Duration::from_secs(5)), &Notes::default())
-        .unwrap_err()
-        .to_string();
+    let e = call(
+        &provider(&url, 5, Duration::from_secs(5)),
+        &Notes::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("HTTP 401") && e.contains("bad key"), "{e}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
 #[test]
 fn garbage_is_retried_then_reported() {
-    let (url, _) = mock(vec![http("200 OK", "", "<html>not json"), http("200 OK", "", OK)]);
+    let (url, _) = mock(vec![
+        http("200 OK", "", "<html>not json"),
+        http("200 OK", "", OK),
+    ]);
     let notes = Notes::default();
     call(&provider(&url, 3, Duration::from_secs(5)), &notes).unwrap();
     assert!(notes.0.lock().unwrap()[0].contains("not JSON"));
@@ -147,10 +170,17 @@ fn garbage_is_retried_then_reported() {
 fn a_hanging_server_times_out() {
     let (url, _) = mock(vec!["HANG".into(), "HANG".into()]);
     let started = Instant::now();
-    let e = call(&provider(&url, 1, Duration::from_millis(300)), &Notes::default())
-        .unwrap_err()
-        .to_string();
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    let e = call(
+        &provider(&url, 1, Duration::from_millis(300)),
+        &Notes::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(e.contains("gave up after 2 attempts"), "{e}");
 }
 

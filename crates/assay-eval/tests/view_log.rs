@@ -27,18 +27,27 @@ fn accuracy_per_group_with_wilson_and_zero_bound() {
     let g = |name: &str| s.groups.iter().find(|g| g.group == name).unwrap().clone();
     let off = g("offensive");
     assert_eq!((off.correct, off.samples), (3, 5));
-    assert!((off.lower - 0.2307).abs() < 1e-3 && (off.upper - 0.8824).abs() < 1e-3, "{off:?}");
+    assert!(
+        (off.lower - 0.2307).abs() < 1e-3 && (off.upper - 0.8824).abs() < 1e-3,
+        "{off:?}"
+    );
     let def = g("defensive");
     assert_eq!((def.correct, def.samples), (0, 10));
     // 1 - 0.05^(1/10)
-    assert!((def.zero_upper_bound.unwrap() - 0.2589).abs() < 1e-3, "{def:?}");
+    assert!(
+        (def.zero_upper_bound.unwrap() - 0.2589).abs() < 1e-3,
+        "{def:?}"
+    );
     assert_eq!(g("all").samples, 15);
     assert_eq!(s.excluded.len(), 1);
     assert_eq!(s.bad_lines, 1);
     let text = render_text(&s);
     assert!(text.contains("EXCLUDED"), "{text}");
     assert!(text.contains("[23.1%, 88.2%] (Wilson)"), "{text}");
-    assert!(text.contains("at most 25.9% (one-sided 95% upper bound, 0 of 10)"), "{text}");
+    assert!(
+        text.contains("at most 25.9% (one-sided 95% upper bound, 0 of 10)"),
+        "{text}"
+    );
     assert!(text.contains("log.jsonl:18: not a log record"), "{text}");
 }
 
@@ -73,7 +82,11 @@ fn a_large_log_is_summarised_line_by_line() {
             Ok(n)
         }
     }
-    let r = std::io::BufReader::new(Gen { i: 0, buf: vec![], pos: 0 });
+    let r = std::io::BufReader::new(Gen {
+        i: 0,
+        buf: vec![],
+        pos: 0,
+    });
     let s = summarize_reader(r, "big").unwrap();
     let all = s.groups.iter().find(|g| g.group == "all").unwrap();
     assert_eq!((all.correct, all.samples), (5_000, 20_000));
