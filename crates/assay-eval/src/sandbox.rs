@@ -534,16 +534,13 @@ impl SampleBox<'_> {
             }
             if let Some(setpriv) = &sb.setpriv {
                 full.push(setpriv.display().to_string());
-                full.extend(
-                    [
-                        format!("--reuid={NOBODY}"),
-                        format!("--regid={NOBODY}"),
-                        "--clear-groups".into(),
-                        "--inh-caps=-all".into(),
-                        "--bounding-set=-all".into(),
-                    ]
-                    .into_iter(),
-                );
+                full.extend([
+                    format!("--reuid={NOBODY}"),
+                    format!("--regid={NOBODY}"),
+                    "--clear-groups".into(),
+                    "--inh-caps=-all".into(),
+                    "--bounding-set=-all".into(),
+                ]);
             }
             full.push(sb.bwrap.display().to_string());
             full.extend(self.bwrap_args());

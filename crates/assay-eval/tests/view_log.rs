@@ -69,7 +69,7 @@ fn a_large_log_is_summarised_line_by_line() {
                 self.buf = format!(
                     r#"{{"type":"sample","suite":"big","task_id":"t{}","category":"offensive","tag":"t","correct":{},"transcript":[{{"role":"tool","content":"{filler}"}}]}}"#,
                     self.i,
-                    self.i % 4 == 0
+                    self.i.is_multiple_of(4)
                 )
                 .into_bytes();
                 self.buf.push(b'\n');
