@@ -34,3 +34,11 @@ fi
 if ! command -v chromium >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 fi
+
+# --- evaluations (assay-eval): bubblewrap is the default sandbox; the security tests
+# (crates/assay-eval/tests/sandbox_security.rs) and the end-to-end test
+# (crates/assay-cli/tests/eval_cli.rs) run real `bwrap`. `setpriv` (util-linux) drops the
+# sandbox to `nobody` when assay runs as root.
+if ! command -v bwrap >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap
+fi

@@ -1,6 +1,7 @@
 //! One module per command group. Each exposes its clap types and a `run`.
 
 mod assess;
+mod eval;
 mod evidence;
 mod init;
 mod keys;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Rule packs and the obligations that apply to a product or model per market.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Frontier-model cyber evaluations: task suites, sandboxed runs, scores with confidence.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
@@ -58,5 +62,6 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
         Command::Pad(c) => pad::run(ctx, c),
         Command::Vuln(c) => vuln::run(ctx, c),
         Command::Rules(c) => rules::run(ctx, c),
+        Command::Eval(c) => eval::run_cmd(ctx, c),
     }
 }

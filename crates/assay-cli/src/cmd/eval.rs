@@ -1,0 +1,343 @@
+//! `assay eval ...`: frontier-model cyber evaluations (assay-eval). Import task suites, check
+//! that their reference solutions pass in the sandbox, run a model on a suite in the
+//! bubblewrap sandbox, and summarise the log.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use assay_eval::agent::{self, AgentLimits, Gate};
+use assay_eval::provider::{OpenAi, OpenAiConfig, Provider, Replay};
+use assay_eval::run::{RunOptions, run};
+use assay_eval::sandbox::Sandbox;
+use assay_eval::suite::Suite;
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::context::{Ctx, Format, Outcome};
+use crate::output::print_json;
+use crate::progress::Bar;
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Import a task data set as a suite (TOML). Tasks that need the internet are left out
+    /// and listed with the reason.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Run every task's reference solution in the sandbox (the solvability gate).
+    /// Exit 1 when one fails.
+    CheckSuite(CheckSuiteArgs),
+    /// Run a model on a suite, appending each finished sample to a JSON-lines log.
+    Run(RunArgs),
+    /// Summarise a log: accuracy per suite and category with 95% intervals.
+    View(ViewArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// InterCode-CTF: a folder holding ic_ctf.json and task_assets/.
+    Intercode(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The InterCode-CTF folder.
+    pub dir: PathBuf,
+    /// Where to write the suite (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Import only these task ids (comma-separated), e.g. 4,5,22.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub only: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxKind {
+    /// bubblewrap: namespaces, read-only system, private work folder, no network.
+    Bwrap,
+    /// Commands run on this machine as you, with no isolation. Needs --unsafe-local-sandbox.
+    Local,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Sandbox backend.
+    #[arg(long, value_enum, default_value_t = SandboxKind::Bwrap)]
+    pub sandbox: SandboxKind,
+    /// Allow --sandbox local: the model's commands run unisolated on this machine.
+    #[arg(long)]
+    pub unsafe_local_sandbox: bool,
+    /// Folder for per-sample work folders (default: the system temp folder's assay-eval).
+    #[arg(long, value_name = "DIR")]
+    pub sandbox_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckSuiteArgs {
+    pub suite: PathBuf,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The suite (TOML).
+    pub suite: PathBuf,
+    /// The model: replay:FILE (scripted turns) or openai:MODEL.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub model: String,
+    /// The log to append to (JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub log: PathBuf,
+    /// Samples per task.
+    #[arg(long, default_value_t = 1)]
+    pub epochs: u32,
+    /// Samples run at once.
+    #[arg(long, default_value_t = 4)]
+    pub max_connections: usize,
+    /// Run only these tasks (repeatable).
+    #[arg(long = "task", value_name = "ID")]
+    pub tasks: Vec<String>,
+    /// Run the solvability gate first and leave out (loudly) tasks whose reference solution fails.
+    #[arg(long)]
+    pub gate: bool,
+    /// Most model turns per sample.
+    #[arg(long, default_value_t = 30)]
+    pub max_turns: u32,
+    /// Most tokens (input + output) per sample.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_tokens: u64,
+    /// Most wall-clock seconds per sample.
+    #[arg(long, default_value_t = 1800)]
+    pub max_seconds: u64,
+    /// OpenAI-compatible endpoint.
+    #[arg(long, default_value = "https://api.openai.com/v1")]
+    pub base_url: String,
+    /// Environment variable holding the API key (never logged).
+    #[arg(long, default_value = "OPENAI_API_KEY")]
+    pub api_key_env: String,
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Seconds before one model call times out.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// Retries of a model call after 429/5xx.
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    pub log: PathBuf,
+}
+
+/// Notes (retries, exclusions) are shown even without a terminal: a waiting run must never
+/// look stuck, and an excluded task must never go unnoticed.
+struct Notes<'a> {
+    bar: Bar,
+    ctx: &'a Ctx,
+}
+
+impl assay_core::Reporter for Notes<'_> {
+    fn start(&self, what: &str, total: Option<u64>) {
+        assay_core::Reporter::start(&self.bar, what, total)
+    }
+    fn advance(&self, n: u64) {
+        assay_core::Reporter::advance(&self.bar, n)
+    }
+    fn finish(&self) {
+        assay_core::Reporter::finish(&self.bar)
+    }
+    fn note(&self, message: &str) {
+        if self.ctx.progress {
+            assay_core::Reporter::note(&self.bar, message)
+        } else if !self.ctx.quiet {
+            eprintln!("{}", assay_core::quote(message, 400));
+        }
+    }
+}
+
+pub fn run_cmd(ctx: &Ctx, command: EvalCommand) -> anyhow::Result<Outcome> {
+    match command {
+        EvalCommand::Import(ImportCommand::Intercode(a)) => import(ctx, a),
+        EvalCommand::CheckSuite(a) => check_suite(ctx, a),
+        EvalCommand::Run(a) => run_eval(ctx, a),
+        EvalCommand::View(a) => view(ctx, a),
+    }
+}
+
+fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("eval import", &[Format::Text, Format::Json])?;
+    let only = (!a.only.is_empty()).then_some(a.only.as_slice());
+    let imp = assay_eval::intercode::import(&a.dir, only)?;
+    let tmp = a.out.with_extension("toml.tmp");
+    std::fs::write(&tmp, &imp.suite_toml).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+    if ctx.format == Format::Json {
+        print_json(
+            &serde_json::json!({"suite": a.out, "included": imp.included, "excluded": imp.excluded}),
+        )?;
+    } else if !ctx.quiet {
+        println!(
+            "{} tasks written to {}",
+            imp.included.len(),
+            a.out.display()
+        );
+        println!("{} left out of the offline suite:", imp.excluded.len());
+        for x in &imp.excluded {
+            println!("  task {}: {}", x.task_id, x.reason);
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn make_sandbox(s: &SandboxArgs) -> anyhow::Result<Sandbox> {
+    let root = s
+        .sandbox_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("assay-eval"));
+    if !root.exists() {
+        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+    }
+    match s.sandbox {
+        SandboxKind::Bwrap => Ok(Sandbox::bwrap(&root)?),
+        SandboxKind::Local if s.unsafe_local_sandbox => Ok(Sandbox::local_unsafe(&root)?),
+        SandboxKind::Local => anyhow::bail!(
+            "--sandbox local runs the model's commands on this machine with no isolation; \
+             add --unsafe-local-sandbox if that is really what you want"
+        ),
+    }
+}
+
+fn check_suite(ctx: &Ctx, a: CheckSuiteArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("eval check-suite", &[Format::Text, Format::Json])?;
+    let suite = Suite::load(&a.suite)?;
+    let sandbox = make_sandbox(&a.sandbox)?;
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for t in &suite.tasks {
+        let g = agent::check_solution(&sandbox, &suite, t);
+        if matches!(g, Gate::Failed { .. }) {
+            failed += 1;
+        }
+        rows.push((t.id.clone(), g));
+    }
+    if ctx.format == Format::Json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(id, g)| serde_json::json!({"task_id": id, "gate": g}))
+            .collect();
+        print_json(&v)?;
+    } else {
+        let passed = rows.iter().filter(|(_, g)| *g == Gate::Passed).count();
+        let none = rows.iter().filter(|(_, g)| *g == Gate::NoSolution).count();
+        for (id, g) in &rows {
+            if let Gate::Failed { reason } = g {
+                eprintln!("EXCLUDED {id}: reference solution fails in the sandbox: {reason}");
+            }
+        }
+        println!(
+            "{}: {passed} passed, {failed} failed (excluded from reports), {none} without a reference solution (unverified)",
+            suite.id
+        );
+    }
+    Ok(if failed > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn provider(a: &RunArgs) -> anyhow::Result<Box<dyn Provider>> {
+    let (kind, rest) = a
+        .model
+        .split_once(':')
+        .with_context(|| format!("--model {}: write replay:FILE or openai:MODEL", a.model))?;
+    match kind {
+        "replay" => Ok(Box::new(Replay::load(Path::new(rest))?)),
+        "openai" => {
+            let mut cfg = OpenAiConfig::from_env(&a.base_url, rest, &a.api_key_env)?;
+            cfg.temperature = a.temperature;
+            cfg.seed = a.seed;
+            cfg.timeout = Duration::from_secs(a.timeout);
+            cfg.retries = a.retries;
+            Ok(Box::new(OpenAi::new(cfg)))
+        }
+        other => {
+            anyhow::bail!("--model: unknown provider {other:?}; use replay:FILE or openai:MODEL")
+        }
+    }
+}
+
+fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("eval run", &[Format::Text, Format::Json])?;
+    let suite = Suite::load(&a.suite)?;
+    let provider = provider(&a)?;
+    let sandbox = make_sandbox(&a.sandbox)?;
+    let notes = Notes {
+        bar: Bar::new(ctx),
+        ctx,
+    };
+    let swept = sandbox.swept();
+    if !swept.folders.is_empty() || !swept.cgroups.is_empty() {
+        assay_core::Reporter::note(
+            &notes,
+            &format!(
+                "swept {} sample folders and {} cgroups left by an earlier run",
+                swept.folders.len(),
+                swept.cgroups.len()
+            ),
+        );
+    }
+    let limits = sandbox.limits();
+    if !limits.pids {
+        assay_core::Reporter::note(
+            &notes,
+            "warning: no pids cgroup here; the process limit is not enforced (memory via ulimit -v)",
+        );
+    }
+    let opts = RunOptions {
+        epochs: a.epochs.max(1),
+        max_connections: a.max_connections.max(1),
+        limits: AgentLimits {
+            max_turns: a.max_turns,
+            max_tokens: a.max_tokens,
+            max_wall: Duration::from_secs(a.max_seconds),
+            ..AgentLimits::default()
+        },
+        gate: a.gate,
+        tasks: a.tasks.clone(),
+    };
+    let summary = run(&suite, provider.as_ref(), &sandbox, &a.log, &opts, &notes)?;
+    if ctx.format == Format::Json {
+        print_json(&summary)?;
+    } else if !ctx.quiet {
+        println!(
+            "{} samples, {} correct, {} errored; log: {}",
+            summary.samples,
+            summary.correct,
+            summary.errors,
+            a.log.display()
+        );
+        for (id, reason) in &summary.excluded {
+            println!("EXCLUDED {id}: {reason}");
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn view(ctx: &Ctx, a: ViewArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("eval view", &[Format::Text, Format::Json])?;
+    let s = assay_eval::view::summarize(&a.log)?;
+    if ctx.format == Format::Json {
+        print_json(&s)?;
+    } else {
+        print!("{}", assay_eval::view::render_text(&s));
+    }
+    Ok(Outcome::Ok)
+}

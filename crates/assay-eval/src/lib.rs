@@ -1,0 +1,23 @@
+//! `assay-eval`: frontier-model cyber evaluations.
+//!
+//! Design, in the order a run goes through it:
+//! - [`suite`]: task suites as data (TOML), validated with named errors and limits;
+//!   [`intercode`] imports InterCode-CTF, leaving out (and listing) tasks that need the
+//!   internet.
+//! - [`sandbox`]: where commands run. bubblewrap by default, one fresh namespace set per
+//!   command, a private work folder per sample, limits through cgroups where the machine
+//!   allows; a `local` backend without isolation exists only for callers that ask for it
+//!   explicitly.
+//!
+//! Libraries never print: long work reports through [`assay_core::Reporter`].
+
+pub mod error;
+pub mod intercode;
+pub mod sandbox;
+pub mod suite;
+
+pub use error::{EvalError, Result};
+pub mod agent;
+pub mod provider;
+pub mod run;
+pub mod view;
