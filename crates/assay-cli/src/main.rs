@@ -6,6 +6,8 @@
 //!
 //! Exit codes: 0 ok; 1 a verdict or a verification failed; 2 usage or input error.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod cmd;
 mod context;
 mod output;
