@@ -164,7 +164,9 @@ fn list(root: &Path, rel: &str) -> Result<Listing, AssessError> {
         if name.starts_with('.') {
             continue;
         }
-        let ft = e.file_type().map_err(|e| AssessError::io(e_path(&dir, &name), e))?;
+        let ft = e
+            .file_type()
+            .map_err(|e| AssessError::io(e_path(&dir, &name), e))?;
         entries.push((name, ft));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -222,11 +224,12 @@ pub(crate) fn read_case_file(root: &Path, rel: &str, limit: u64) -> Result<Vec<u
         return Err(SPECIAL.into());
     }
     // A symlinked folder on the way would resolve elsewhere.
-    let resolved = path.canonicalize().map_err(|e| format!("cannot read: {e}"))?;
+    let resolved = path
+        .canonicalize()
+        .map_err(|e| format!("cannot read: {e}"))?;
     if !resolved.starts_with(root) {
         return Err(
-            "refused: resolves outside the case folder (through a symbolic link on the way)"
-                .into(),
+            "refused: resolves outside the case folder (through a symbolic link on the way)".into(),
         );
     }
     let file = fs::OpenOptions::new()
@@ -263,8 +266,7 @@ impl CaseInputs {
         if !dir.is_dir() {
             return Err(invalid(
                 dir.to_path_buf(),
-                "not a case folder: give a folder holding subject.toml (see docs/assess.md)"
-                    .into(),
+                "not a case folder: give a folder holding subject.toml (see docs/assess.md)".into(),
             ));
         }
         let root = dir.canonicalize().map_err(|e| AssessError::io(dir, e))?;

@@ -61,7 +61,11 @@ pub trait Evaluator: Send + Sync {
     ) -> EvaluatorOutput;
 }
 
-pub(crate) fn failed(path: impl Into<String>, role: &str, problem: impl std::fmt::Display) -> InputRow {
+pub(crate) fn failed(
+    path: impl Into<String>,
+    role: &str,
+    problem: impl std::fmt::Display,
+) -> InputRow {
     InputRow {
         path: path.into(),
         role: role.to_string(),
@@ -276,7 +280,8 @@ impl Evaluator for PadEvaluator {
                         let digest = Sha256Digest::of(&b);
                         let text = String::from_utf8(b)
                             .map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())?;
-                        let m = assay_pad::Manifest::parse(&text, path).map_err(|e| e.to_string())?;
+                        let m =
+                            assay_pad::Manifest::parse(&text, path).map_err(|e| e.to_string())?;
                         Ok((m, digest))
                     });
                     match parsed {
@@ -329,7 +334,8 @@ impl Evaluator for PadEvaluator {
                     continue;
                 }
             };
-            out.inputs.push(read_ok(rel.clone(), "PAD campaign", &digest));
+            out.inputs
+                .push(read_ok(rel.clone(), "PAD campaign", &digest));
             if let (Some(path), Some(d)) = (&input.manifest, &manifest_digest) {
                 out.inputs
                     .push(read_ok(path.clone(), "PAD campaign manifest", d));
@@ -397,7 +403,8 @@ pub fn import_advisories(
         let path = case.resolve(src);
         let shown = src.display().to_string();
         if !path.exists() {
-            out.problems.push(failed(shown, "advisory source", "not found"));
+            out.problems
+                .push(failed(shown, "advisory source", "not found"));
             continue;
         }
         match index.import(std::slice::from_ref(&path), &mut assay_vuln::index::Silent) {
@@ -528,8 +535,7 @@ impl Evaluator for VulnEvaluator {
             },
         };
         reporter.start("scanning components", None);
-        let scan_date = match chrono::NaiveDate::parse_from_str(&ctx.date.to_string(), "%Y-%m-%d")
-        {
+        let scan_date = match chrono::NaiveDate::parse_from_str(&ctx.date.to_string(), "%Y-%m-%d") {
             Ok(d) => d,
             Err(e) => {
                 out.inputs.push(failed("--date", "scan date", e));

@@ -107,7 +107,10 @@ fn read_tree(
         if ft.is_dir() {
             read_tree(root, &path, package, total)?;
         } else if ft.is_file() {
-            let len = e.metadata().map_err(|err| AssessError::io(&path, err))?.len();
+            let len = e
+                .metadata()
+                .map_err(|err| AssessError::io(&path, err))?
+                .len();
             *total += len;
             if len > MAX_PACKAGE_FILE || *total > MAX_PACKAGE_TOTAL {
                 return Err(AssessError::Package(format!(
@@ -234,10 +237,7 @@ pub fn build_package(assessed: &Assessed, ledger: &Ledger) -> Result<Package, As
 }
 
 /// The ledger entry attesting this very dossier with the same facts, if an earlier run made it.
-fn existing_attestation(
-    ledger: &Ledger,
-    item: &EvidenceInput,
-) -> Result<Option<u64>, AssessError> {
+fn existing_attestation(ledger: &Ledger, item: &EvidenceInput) -> Result<Option<u64>, AssessError> {
     for index in ledger.entries_for_blob(&Sha256Digest::of(&item.bytes))? {
         let entry = ledger.entry(index)?;
         if entry.kind == item.kind.as_str()

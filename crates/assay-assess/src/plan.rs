@@ -7,11 +7,9 @@ use chrono::NaiveDate;
 use crate::{AssessError, AssessOptions};
 
 fn day(d: &Day) -> Result<NaiveDate, AssessError> {
-    NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").map_err(|e| {
-        AssessError::InvalidOption {
-            what: format!("date {d}"),
-            problem: e.to_string(),
-        }
+    NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").map_err(|e| AssessError::InvalidOption {
+        what: format!("date {d}"),
+        problem: e.to_string(),
     })
 }
 

@@ -12,8 +12,8 @@ use assay_rules::{Day, EvalContext, Status, SubjectManifest};
 use crate::AssessError;
 use crate::case::{CaseInputs, limits};
 use crate::evaluator::{
-    AdvisoryImport, DescriptionEvaluator, EvalCtx, Evaluator, PadEvaluator, Section,
-    VulnEvaluator, failed, file_name, read_ok, record,
+    AdvisoryImport, DescriptionEvaluator, EvalCtx, Evaluator, PadEvaluator, Section, VulnEvaluator,
+    failed, file_name, read_ok, record,
 };
 
 /// What the caller may set; everything else comes from the case (see [`AssessOptions::resolve`]).
@@ -192,8 +192,7 @@ pub fn assess_with(
             digest: None,
             status: InputStatus::Skipped,
             problem: Some(
-                "matches no case convention (pad/, sbom/, vex/, docs/, evidence/); not used"
-                    .into(),
+                "matches no case convention (pad/, sbom/, vex/, docs/, evidence/); not used".into(),
             ),
         });
     }
@@ -385,7 +384,11 @@ fn read_evidence_files(
         };
         match case.read(&rel, limits::DOCUMENT_LARGE) {
             Ok(bytes) => {
-                inputs.push(read_ok(rel.clone(), kind.as_str(), &Sha256Digest::of(&bytes)));
+                inputs.push(read_ok(
+                    rel.clone(),
+                    kind.as_str(),
+                    &Sha256Digest::of(&bytes),
+                ));
                 items.push(EvidenceInput {
                     kind,
                     subject: manifest.id.clone(),

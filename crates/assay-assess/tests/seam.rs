@@ -62,7 +62,10 @@ fn a_new_evaluator_plugs_in_and_is_recorded_once() {
         .collect();
     assert_eq!(harness.len(), 1, "the harness's evidence is shown");
     assert_eq!(harness[0].kind, "eval-report");
-    assert!(first.newly_recorded >= 2, "technical file and harness report");
+    assert!(
+        first.newly_recorded >= 2,
+        "technical file and harness report"
+    );
     let entries = ledger.len().unwrap();
 
     let second = assay_assess::assess_with(&case, &options, &ledger, &evaluators, &Silent).unwrap();

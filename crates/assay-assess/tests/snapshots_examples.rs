@@ -40,9 +40,12 @@ fn assessment_of(example: &str) -> Value {
         date: assay_core::Day::parse("2026-11-22"),
         ..Default::default()
     };
-    let mut options =
-        AssessOptions::resolve(&overrides, &case, assay_core::Day::parse("2000-01-01").unwrap())
-            .unwrap();
+    let mut options = AssessOptions::resolve(
+        &overrides,
+        &case,
+        assay_core::Day::parse("2000-01-01").unwrap(),
+    )
+    .unwrap();
     options.advisories = assay_assess::import_advisories(&case, &ledger, &Silent);
     let assessed = assay_assess::assess(&case, &options, &ledger, &Silent).unwrap();
     // The package builds and checks in process too.
@@ -58,11 +61,7 @@ fn assessment_of(example: &str) -> Value {
         .map(|k| k.key_id.clone())
         .unwrap_or_default();
     let mut v = serde_json::to_value(&assessed.assessment).unwrap();
-    redact(
-        &mut v,
-        &ledger.dir().to_string_lossy(),
-        &key_id,
-    );
+    redact(&mut v, &ledger.dir().to_string_lossy(), &key_id);
     v
 }
 

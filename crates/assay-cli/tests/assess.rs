@@ -394,7 +394,10 @@ fn rerun_from_another_folder_gives_the_same_package() {
         assert!(b[path] == *bytes, "{path} differs between the two runs");
     }
     // The filing holds the case's evidence on both runs: campaign, SBOM, VEX, descriptions.
-    let evidence: Vec<&String> = b.keys().filter(|k| k.starts_with("filing/evidence/")).collect();
+    let evidence: Vec<&String> = b
+        .keys()
+        .filter(|k| k.starts_with("filing/evidence/"))
+        .collect();
     for name in [
         "campaign.csv",
         "firmware-2.1.0.cdx.json",
@@ -409,7 +412,8 @@ fn rerun_from_another_folder_gives_the_same_package() {
     }
     let scan = String::from_utf8_lossy(&b["assessment.json"]).into_owned();
     assert!(
-        !scan.contains(&tmp.path().to_string_lossy().into_owned()) && !scan.contains("repo/examples"),
+        !scan.contains(&tmp.path().to_string_lossy().into_owned())
+            && !scan.contains("repo/examples"),
         "assessment.json embeds the path assess was given"
     );
 }
@@ -424,12 +428,22 @@ fn links_and_special_files_in_a_case_are_named_and_never_recorded() {
     copy_dir(&repo().join("examples/iris-lock-non-autonomous"), &case);
     let outside = tmp.path().join("outside");
     std::fs::create_dir_all(outside.join("reports")).unwrap();
-    std::fs::write(outside.join("secret.md"), "SECRET-OUTSIDE-THE-CASE technical file\n").unwrap();
-    std::fs::write(outside.join("reports/report.json"), "{\"SECRET-OUTSIDE-THE-CASE\": 1}\n")
-        .unwrap();
+    std::fs::write(
+        outside.join("secret.md"),
+        "SECRET-OUTSIDE-THE-CASE technical file\n",
+    )
+    .unwrap();
+    std::fs::write(
+        outside.join("reports/report.json"),
+        "{\"SECRET-OUTSIDE-THE-CASE\": 1}\n",
+    )
+    .unwrap();
     std::fs::remove_file(case.join("docs/technical-file.md")).unwrap();
-    std::os::unix::fs::symlink(outside.join("secret.md"), case.join("docs/technical-file.md"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("secret.md"),
+        case.join("docs/technical-file.md"),
+    )
+    .unwrap();
     std::fs::create_dir_all(case.join("evidence")).unwrap();
     std::os::unix::fs::symlink(
         outside.join("reports"),
@@ -447,7 +461,13 @@ fn links_and_special_files_in_a_case_are_named_and_never_recorded() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
         .arg("--workspace")
         .arg(&ws)
-        .args(["assess", case.to_str().unwrap(), "--date", "2026-11-22", "--out"])
+        .args([
+            "assess",
+            case.to_str().unwrap(),
+            "--date",
+            "2026-11-22",
+            "--out",
+        ])
         .arg(&out)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

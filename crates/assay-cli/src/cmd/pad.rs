@@ -313,17 +313,16 @@ fn record_report(
         None => manifest.device.name.clone(),
     };
     // The same evidence builder and recording function as `assay assess`.
-    let items = assay_assess::pad_evidence(
-        &subject,
-        &file_name,
-        campaign_bytes,
-        report,
-        Some(manifest),
-    );
+    let items =
+        assay_assess::pad_evidence(&subject, &file_name, campaign_bytes, report, Some(manifest));
     let recorded = record(ctx, &items)?;
     if !ctx.quiet {
         for r in &recorded {
-            let how = if r.new { "recorded" } else { "already recorded" };
+            let how = if r.new {
+                "recorded"
+            } else {
+                "already recorded"
+            };
             eprintln!("{how} #{} sha256:{}", r.index, r.blob_digest.to_hex());
         }
     }

@@ -469,7 +469,11 @@ fn record_scan(
     let recorded = record(ctx, &items)?;
     if !ctx.quiet {
         for r in &recorded {
-            let how = if r.new { "recorded" } else { "already recorded" };
+            let how = if r.new {
+                "recorded"
+            } else {
+                "already recorded"
+            };
             eprintln!("{how} evidence #{} ({})", r.index, r.blob_digest.short());
         }
     }

@@ -62,8 +62,16 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
         .context("the system clock gives no valid date")?;
     let overrides = Overrides {
         markets: args.markets.clone(),
-        date: args.date.as_deref().map(|d| parse_day(d, "--date")).transpose()?,
-        start: args.start.as_deref().map(|d| parse_day(d, "--start")).transpose()?,
+        date: args
+            .date
+            .as_deref()
+            .map(|d| parse_day(d, "--date"))
+            .transpose()?,
+        start: args
+            .start
+            .as_deref()
+            .map(|d| parse_day(d, "--start"))
+            .transpose()?,
         packs: args.packs.clone(),
     };
     let case = CaseInputs::discover(&args.case)?;
@@ -86,17 +94,14 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     let package = assay_assess::build_package(&assessed, &ledger)?;
     let assessment = &assessed.assessment;
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| {
-            let name = case
-                .root
-                .file_name()
-                .map(|n| n.to_os_string())
-                .unwrap_or_else(|| "case".into());
-            PathBuf::from("out").join(name)
-        });
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = case
+            .root
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "case".into());
+        PathBuf::from("out").join(name)
+    });
     assay_core::Reporter::start(&progress, "writing the dossier", None);
     write_folder(&out, &package)?;
     if args.pdf {
@@ -114,6 +119,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             "blocking": assessment.evaluation.summary.blocking,
             "problems": assessment.inputs.iter().filter(|i| i.problem.is_some()).count(),
             "dossier_entry": package.attestation_index,
+            "recorded_new": assessed.newly_recorded,
         }))?;
     } else if !ctx.quiet {
         println!(
@@ -229,4 +235,3 @@ fn open_or_init(ctx: &Ctx) -> anyhow::Result<Ledger> {
     }
     Ok(ledger)
 }
-
