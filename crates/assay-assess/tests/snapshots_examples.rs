@@ -22,9 +22,10 @@ fn redact(v: &mut Value, ws: &str, key_id: &str) {
             }
         }
         Value::Array(xs) => xs.iter_mut().for_each(|x| redact(x, ws, key_id)),
-        Value::String(s) => {
-            if s.contains(ws) || (!key_id.is_empty() && s.contains(key_id)) {
-                *s = s.replace(ws, "[workspace]").replace(key_id, "[key-id]");
+        Value::String(s) if s.contains(ws) || (!key_id.is_empty() && s.contains(key_id)) => {
+            *s = s.replace(ws, "[workspace]");
+            if !key_id.is_empty() {
+                *s = s.replace(key_id, "[key-id]");
             }
         }
         _ => {}
