@@ -229,15 +229,6 @@ pub fn scan_evidence(
     }
 }
 
-/// The engines' step reporter, drawn through the one reporter trait.
-struct Steps<'a>(&'a dyn Reporter);
-
-impl assay_pad::Reporter for Steps<'_> {
-    fn step(&self, name: &str) {
-        self.0.start(name, None);
-    }
-}
-
 /// PAD: each campaign (with its manifest) judged against the case's schemes.
 #[derive(Debug, Default)]
 pub struct PadEvaluator;
@@ -326,7 +317,7 @@ impl Evaluator for PadEvaluator {
                 manifest.as_ref(),
                 &schemes,
                 &options,
-                &Steps(reporter),
+                reporter,
             ) {
                 Ok(r) => r,
                 Err(e) => {
@@ -407,7 +398,7 @@ pub fn import_advisories(
                 .push(failed(shown, "advisory source", "not found"));
             continue;
         }
-        match index.import(std::slice::from_ref(&path), &mut assay_vuln::index::Silent) {
+        match index.import(std::slice::from_ref(&path), reporter) {
             Ok(r) => {
                 out.advisories += r.advisories_imported + r.kev_entries_imported;
                 out.sources.push(shown);
@@ -543,12 +534,7 @@ impl Evaluator for VulnEvaluator {
             }
         };
         let options = assay_vuln::scan::ScanOptions { scan_date, policy };
-        let mut result = match assay_vuln::scan::scan(
-            &index,
-            &components,
-            &options,
-            &mut assay_vuln::index::Silent,
-        ) {
+        let mut result = match assay_vuln::scan::scan(&index, &components, &options, reporter) {
             Ok(r) => r,
             Err(e) => {
                 out.inputs.push(failed(

@@ -17,40 +17,16 @@ impl Bar {
     }
 }
 
-impl assay_ledger::Progress for Bar {
-    fn start(&self, total: u64, what: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.set_length(total);
-            bar.set_style(
-                ProgressStyle::with_template("{msg:>20} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
-                    .expect("valid template")
-                    .progress_chars("=> "),
-            );
-            bar.set_message(what.to_string());
-        }
-    }
-    fn advance(&self, n: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(n);
-        }
-    }
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// The one reporter trait of the workspace (`assay_core::Reporter`): a counted bar when the
 /// step has a total, a spinner naming the step when it has none, notes printed above the bar.
 impl assay_core::Reporter for Bar {
     fn start(&self, what: &str, total: Option<u64>) {
         if let Some(bar) = &self.bar {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            // A bar finished by the previous step draws nothing until it is reset.
+            bar.reset();
             match total {
                 Some(total) => {
-                    bar.reset();
                     bar.set_length(total);
                     bar.set_style(
                         ProgressStyle::with_template(

@@ -446,8 +446,49 @@ fn lab_bundle_imports_only_from_trusted_issuers() {
         &["evidence", "import", bundle.to_str().unwrap()],
     ));
     assert!(stdout(&out).starts_with("2\t"), "{}", stdout(&out));
+    // The same envelope again (assess re-reading a case folder): nothing is appended.
+    let again = ok(assay(
+        &f.ws,
+        &["evidence", "import", bundle.to_str().unwrap()],
+    ));
+    assert!(
+        stdout(&again).starts_with("2\t") && stdout(&again).contains("nothing appended"),
+        "{}",
+        stdout(&again)
+    );
+    // An edited unsigned copy in bundle.json: verify-bundle says INVALID and names the field;
+    // import refuses it.
+    let manifest = std::fs::read_to_string(bundle.join("bundle.json")).unwrap();
+    std::fs::write(
+        bundle.join("bundle.json"),
+        manifest.replace("\"terminal-x\"", "\"terminal-y\""),
+    )
+    .unwrap();
+    let v = assay(
+        &f.ws,
+        &[
+            "verify-bundle",
+            bundle.to_str().unwrap(),
+            "--pubkey",
+            lab_key.trim(),
+        ],
+    );
+    assert_eq!(v.status.code(), Some(1));
+    assert!(
+        stdout(&v).contains("INVALID: bundle.json: bundle.json says subject")
+            && !stdout(&v).contains("VALID: entry"),
+        "{}",
+        stdout(&v)
+    );
+    fails(
+        &assay(&f.ws, &["evidence", "import", bundle.to_str().unwrap()]),
+        2,
+        "says subject",
+    );
+    std::fs::write(bundle.join("bundle.json"), &manifest).unwrap();
     let list = ok(assay(&f.ws, &["--format", "json", "evidence", "list"]));
     let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3, "two imports, one entry");
     assert_eq!(rows[2]["signer_name"], "acme-lab");
     assert_eq!(rows[2]["signer_role"], "lab");
     ok(assay(&f.ws, &["log", "verify"]));

@@ -404,3 +404,88 @@ fn bad_input_is_an_error_naming_the_file() {
     );
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+/// `vuln db import` in a fresh workspace; returns the output.
+fn import_fresh(ws: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["vuln", "db", "import"];
+    all.extend_from_slice(args);
+    assay(ws, &all)
+}
+
+#[test]
+fn import_refuses_hostile_sources_with_a_named_error_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = dir.path().join("ws");
+    ok(&assay(&ws, &["init"]));
+
+    // 200 KB of YAML nested 100,000 deep: refused before parsing, in well under a second.
+    let deep = dir.path().join("deep.yaml");
+    std::fs::write(
+        &deep,
+        format!(
+            "id: X-1\naffected: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let out = import_fresh(&ws, &[deep.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nested more than 128 levels deep") && stderr.contains("--max-depth"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // A file over --max-entry-bytes.
+    let kev = data("kev/known_exploited_vulnerabilities.json");
+    let out = import_fresh(
+        &ws,
+        &["--max-entry-bytes", "1000", kev.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--max-entry-bytes"), "{stderr}");
+}
+
+#[test]
+fn a_truncated_kev_catalog_is_refused_and_keeps_the_deadlines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = dir.path().join("ws");
+    ok(&assay(&ws, &["init"]));
+    let feed = dir.path().join("kev.json");
+    std::fs::copy(data("kev/known_exploited_vulnerabilities.json"), &feed).expect("copy");
+    let feed_arg = feed.to_str().expect("utf-8");
+    let report: Value = serde_json::from_str(&ok(&assay(
+        &ws,
+        &["--format", "json", "vuln", "db", "import", feed_arg],
+    )))
+    .expect("json");
+    assert_eq!(report["kev_entries_imported"], 1404);
+
+    let bytes = std::fs::read(&feed).expect("read");
+    std::fs::write(&feed, &bytes[..bytes.len() / 2]).expect("truncate");
+    let out = import_fresh(&ws, &[feed_arg]);
+    assert_eq!(out.status.code(), Some(2), "refused, not exit 0");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("held 1404 records, now 0") && stderr.contains("--allow-shrink"),
+        "{stderr}"
+    );
+    let stats: Value = serde_json::from_str(&ok(&assay(
+        &ws,
+        &["--format", "json", "vuln", "db", "stats"],
+    )))
+    .expect("json");
+    assert_eq!(stats["kev_entries"], 1404, "deadlines kept");
+
+    ok(&import_fresh(&ws, &["--allow-shrink", feed_arg]));
+    let stats: Value = serde_json::from_str(&ok(&assay(
+        &ws,
+        &["--format", "json", "vuln", "db", "stats"],
+    )))
+    .expect("json");
+    assert_eq!(stats["kev_entries"], 0, "accepted deliberately");
+}

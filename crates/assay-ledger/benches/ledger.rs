@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use assay_core::EvidenceKind;
-use assay_ledger::{EvidenceInput, Ledger, NoProgress, merkle};
+use assay_ledger::{EvidenceInput, Ledger, Silent, merkle};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const ENTRIES: u64 = 100_000;
@@ -61,7 +61,7 @@ fn bench(c: &mut Criterion) {
     fill(&ledger);
     group.bench_function("verify_100k", |b| {
         b.iter(|| {
-            let report = ledger.verify(&NoProgress).unwrap();
+            let report = ledger.verify(&Silent).unwrap();
             assert!(report.is_intact());
             black_box(report)
         })

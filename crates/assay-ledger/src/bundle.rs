@@ -1,33 +1,55 @@
 //! Evidence bundles: one entry exported with everything needed to check it offline.
 //!
 //! ```text
-//! DIR/bundle.json            what is in the bundle (format, index, file name, digests)
+//! DIR/bundle.json            what is in the bundle (format, index, file name, digests): UNSIGNED
 //! DIR/<file name>            the evidence blob, byte for byte
 //! DIR/envelope.dsse.json     the signed in-toto statement, exactly as hashed into the log
 //! DIR/inclusion-proof.json   RFC 6962 audit path from the envelope's leaf to the root
 //! DIR/checkpoint.txt         the signed checkpoint (C2SP signed note) holding that root
 //! ```
 //! A verifier needs only the bundle and the public keys of the evidence signer and the log.
+//!
+//! `bundle.json` is a convenience copy: nothing in it is signed. [`verify_bundle`] and
+//! [`Ledger::import`] therefore report only facts from the signed statement (kind, subject,
+//! digest, file name, metadata) and from the signed checkpoint reached by a verified inclusion
+//! proof (log, index, tree size); a copy in `bundle.json` that disagrees with them makes the
+//! bundle invalid, naming the field. Both run the same checks ([`check_bundle`]).
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::io::Read as _;
 use std::path::Path;
 
-use assay_core::Sha256Digest;
+use assay_core::text::quote_short;
+use assay_core::{Sha256Digest, safe_file_name};
 use assay_store::{LedgerStore, NewEntry};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ed25519_dalek::Verifier;
 use serde::{Deserialize, Serialize};
 
-use crate::dsse::pae;
-use crate::keys::{PublicKeyText, key_id, note_key_hash};
-use crate::ledger::{InclusionProof, decode_envelope, now_rfc3339};
+use crate::dsse::{EnvelopeError, MAX_ENVELOPE_BYTES, verify_envelope};
+use crate::keys::{PublicKeyText, note_key_hash};
+use crate::ledger::{InclusionProof, now_rfc3339};
 use crate::merkle;
 use crate::note::{Checkpoint, open_checkpoint, signer_names};
 use crate::{Appended, Ledger, LedgerError, Result, io_err};
 
 pub const BUNDLE_FORMAT: &str = "assay-evidence-bundle/v1";
 
+const MANIFEST: &str = "bundle.json";
+const ENVELOPE: &str = "envelope.dsse.json";
+const PROOF: &str = "inclusion-proof.json";
+const CHECKPOINT: &str = "checkpoint.txt";
+const RESERVED: [&str; 4] = [MANIFEST, ENVELOPE, PROOF, CHECKPOINT];
+
+/// Limits on what a bundle reader accepts.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024;
+const MAX_PROOF_BYTES: u64 = 64 * 1024;
+const MAX_CHECKPOINT_BYTES: u64 = 16 * 1024;
+/// The largest evidence file a bundle may carry.
+pub const MAX_BUNDLE_BLOB_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// `bundle.json`. Every field is an unsigned copy or a file name inside the bundle.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BundleManifest {
     pub format: String,
@@ -38,7 +60,11 @@ pub struct BundleManifest {
     pub file: String,
     pub blob_sha256: Sha256Digest,
     pub envelope: String,
+    /// Empty when the bundle carries no inclusion proof.
+    #[serde(default)]
     pub inclusion_proof: String,
+    /// Empty when the bundle carries no checkpoint.
+    #[serde(default)]
     pub checkpoint: String,
 }
 
@@ -50,35 +76,88 @@ pub struct BundleCheck {
     pub detail: String,
 }
 
+/// Where the signed checkpoint puts the entry: proven by the inclusion proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogPosition {
+    pub log_origin: String,
+    pub index: u64,
+    pub tree_size: u64,
+    pub root: String,
+}
+
+/// What a bundle proves: only facts covered by a verified signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignedFacts {
+    pub kind: String,
+    pub subject: String,
+    pub blob_digest: Sha256Digest,
+    pub file_name: String,
+    pub size: u64,
+    pub recorded_at: String,
+    pub meta: BTreeMap<String, String>,
+    pub signer_key_id: String,
+    /// The name the verifier key carried (or the trusted issuer's name on import).
+    pub signer_name: Option<String>,
+    /// `None` unless the inclusion proof verified against a validly signed checkpoint.
+    pub log: Option<LogPosition>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct BundleReport {
+    /// `bundle.json` as found: unsigned, never to be shown as verified.
     pub manifest: BundleManifest,
+    /// The signed facts; `None` when the envelope signature did not verify.
+    pub signed: Option<SignedFacts>,
     pub checks: Vec<BundleCheck>,
 }
 
 impl BundleReport {
     pub fn is_valid(&self) -> bool {
-        self.checks.iter().all(|c| c.ok)
+        self.checks.iter().all(|c| c.ok) && self.signed.as_ref().is_some_and(|s| s.log.is_some())
+    }
+
+    /// The first failing check.
+    pub fn first_failure(&self) -> Option<&BundleCheck> {
+        self.checks.iter().find(|c| !c.ok)
+    }
+}
+
+/// The outcome of [`Ledger::import`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Imported {
+    pub appended: Appended,
+    /// Name of the trusted key that signed the envelope.
+    pub issuer: String,
+    /// False when this exact envelope was already in the log: nothing was appended and
+    /// `appended` names the existing entry.
+    pub newly_appended: bool,
+    /// The entry's place in the issuer's log, from the verified proof and checkpoint.
+    pub issuer_log: LogPosition,
+    pub signed: SignedFacts,
+}
+
+/// The name under which an export writes the evidence file: the signed `fileName` reduced
+/// by [`safe_file_name`], never one of the bundle's own file names.
+pub fn export_file_name(signed_name: &str, digest: &Sha256Digest) -> String {
+    let name = safe_file_name(signed_name);
+    if RESERVED.contains(&name.as_str()) {
+        format!("evidence-{}", digest.short())
+    } else {
+        name
     }
 }
 
 impl<S: LedgerStore> Ledger<S> {
-    /// Writes entry `index` as a bundle into `out` (created if missing).
+    /// Writes entry `index` as a bundle into `out` (created if missing). Every file is a safe
+    /// base name joined to `out`; an existing symlink at one of those names is refused.
     pub fn export(&self, index: u64, out: &Path) -> Result<BundleManifest> {
         let entry = self.entry(index)?;
         let blob = self.blob(&entry.blob_digest)?;
-        let proof = self.prove(index)?;
+        // One checkpoint for both the proof and checkpoint.txt, even if others append.
         let checkpoint = self.checkpoint()?;
+        let proof = self.prove_against(index, &checkpoint)?;
         fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
-        let mut file = entry.statement.predicate.file_name.clone();
-        if file.is_empty()
-            || matches!(
-                file.as_str(),
-                "bundle.json" | "envelope.dsse.json" | "inclusion-proof.json" | "checkpoint.txt"
-            )
-        {
-            file = format!("evidence-{}", entry.blob_digest.short());
-        }
+        let file = export_file_name(&entry.statement.predicate.file_name, &entry.blob_digest);
         let manifest = BundleManifest {
             format: BUNDLE_FORMAT.into(),
             log_origin: self.origin().to_string(),
@@ -87,223 +166,458 @@ impl<S: LedgerStore> Ledger<S> {
             subject: entry.subject.clone(),
             file: file.clone(),
             blob_sha256: entry.blob_digest,
-            envelope: "envelope.dsse.json".into(),
-            inclusion_proof: "inclusion-proof.json".into(),
-            checkpoint: "checkpoint.txt".into(),
+            envelope: ENVELOPE.into(),
+            inclusion_proof: PROOF.into(),
+            checkpoint: CHECKPOINT.into(),
         };
-        let write = |name: &str, bytes: &[u8]| {
-            let p = out.join(name);
-            fs::write(&p, bytes).map_err(|e| io_err(&p, e))
-        };
-        write(&file, &blob)?;
-        write(&manifest.envelope, &entry.envelope_bytes)?;
-        write(
-            &manifest.inclusion_proof,
+        write_in(out, &file, &blob)?;
+        write_in(out, ENVELOPE, &entry.envelope_bytes)?;
+        write_in(
+            out,
+            PROOF,
             &serde_json::to_vec_pretty(&proof).expect("proofs serialise"),
         )?;
-        write(&manifest.checkpoint, checkpoint.note.as_bytes())?;
-        write(
-            "bundle.json",
+        write_in(out, CHECKPOINT, checkpoint.note.as_bytes())?;
+        write_in(
+            out,
+            MANIFEST,
             &serde_json::to_vec_pretty(&manifest).expect("manifests serialise"),
         )?;
         Ok(manifest)
     }
 
-    /// Imports a bundle signed elsewhere (a lab's report, say). The envelope signer must be a
-    /// trusted issuer of this workspace; the entry keeps its original signature and is appended
-    /// to this log.
+    /// Imports a bundle signed elsewhere (a lab's report, say); see [`Ledger::import`].
+    /// Returns the entry and the issuer's name (the existing entry when already imported).
     pub fn import_bundle(&self, dir: &Path) -> Result<(Appended, String)> {
+        let imported = self.import(dir)?;
+        Ok((imported.appended, imported.issuer))
+    }
+
+    /// Imports a bundle signed elsewhere. Everything [`verify_bundle`] checks must hold, with
+    /// the keys this workspace knows (own keys and trusted issuers): the envelope signature,
+    /// the blob digest, the inclusion proof, and a checkpoint signed by a known key that
+    /// holds the proof's root. A bundle without an inclusion proof or checkpoint is refused.
+    /// The entry keeps its original signature. Importing an envelope already in the log
+    /// appends nothing and returns the existing entry.
+    pub fn import(&self, dir: &Path) -> Result<Imported> {
         let files = read_bundle(dir)?;
-        let (statement, env) = decode_envelope(&files.envelope).map_err(|e| {
-            LedgerError::Input(format!(
-                "{}: {e}",
-                dir.join(&files.manifest.envelope).display()
-            ))
-        })?;
-        let (kid, sig) = env.first_signature().map_err(LedgerError::Input)?;
-        let keys = self.verifying_keys()?;
-        let (rec, vk) = keys.get(kid).ok_or_else(|| {
-            LedgerError::UntrustedIssuer(format!(
+        let keys: Vec<PublicKeyText> = self
+            .verifying_keys()?
+            .into_values()
+            .map(|(rec, key)| PublicKeyText {
+                name: Some(rec.name),
+                key,
+            })
+            .collect();
+        let report = check_bundle(&files, &keys);
+        if let Some(EnvelopeError::UnknownKey(kid)) = &report.envelope_error {
+            return Err(LedgerError::UntrustedIssuer(format!(
                 "{} is signed by key id {kid}, which is not trusted here; add the issuer's key with `assay trust add NAME PUBKEY --role ROLE`",
                 dir.display()
-            ))
-        })?;
-        let payload = env.payload_bytes().map_err(LedgerError::Input)?;
-        if vk.verify(&pae(&env.payload_type, &payload), &sig).is_err() {
-            return Err(LedgerError::Input(format!(
-                "{}: the envelope signature by `{}` does not verify; the bundle was altered",
-                dir.display(),
-                rec.name
             )));
         }
-        let (subject, digest) = statement.subject_and_digest().map_err(LedgerError::Input)?;
-        if Sha256Digest::of(&files.blob) != digest {
+        if let Some(bad) = report.report.first_failure() {
             return Err(LedgerError::Input(format!(
-                "{}: the evidence file does not match the digest its statement signs",
-                dir.join(&files.manifest.file).display()
+                "{}: {}: {}; the bundle was not imported",
+                dir.display(),
+                bad.check,
+                bad.detail
             )));
+        }
+        let signed = report
+            .report
+            .signed
+            .expect("a valid bundle has signed facts");
+        let issuer_log = signed
+            .log
+            .clone()
+            .expect("a valid bundle has a log position");
+        let issuer = signed
+            .signer_name
+            .clone()
+            .unwrap_or_else(|| signed.signer_key_id.clone());
+        let leaf_hash = merkle::leaf_hash(&files.envelope);
+        if let Some(&index) = self.store().find_by_leaf_hash(&leaf_hash)?.first() {
+            return Ok(Imported {
+                appended: Appended {
+                    index,
+                    blob_digest: signed.blob_digest,
+                    leaf_hash,
+                },
+                issuer,
+                newly_appended: false,
+                issuer_log,
+                signed,
+            });
         }
         let entry = NewEntry {
-            kind: statement.predicate.kind.to_string(),
-            subject: subject.to_string(),
-            blob_digest: digest,
-            leaf_hash: merkle::leaf_hash(&files.envelope),
+            kind: signed.kind.clone(),
+            subject: signed.subject.clone(),
+            blob_digest: signed.blob_digest,
+            leaf_hash,
             envelope: files.envelope,
-            signer: kid.to_string(),
+            signer: signed.signer_key_id.clone(),
             recorded_at: now_rfc3339(),
         };
         let appended = self.append_foreign(entry, &files.blob)?;
-        Ok((appended, rec.name.clone()))
+        Ok(Imported {
+            appended,
+            issuer,
+            newly_appended: true,
+            issuer_log,
+            signed,
+        })
     }
+}
+
+/// Writes `bytes` to `dir/name`; `name` must already be a safe base name.
+fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    debug_assert_eq!(name, safe_file_name(name));
+    let p = dir.join(name);
+    if fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(LedgerError::Input(format!(
+            "{} is a symbolic link; assay does not write through links: choose an empty --out folder",
+            p.display()
+        )));
+    }
+    fs::write(&p, bytes).map_err(|e| io_err(&p, e))
 }
 
 struct BundleFiles {
     manifest: BundleManifest,
     blob: Vec<u8>,
     envelope: Vec<u8>,
-    proof: Vec<u8>,
-    checkpoint: String,
+    /// `None`: the bundle names no inclusion proof or the file is absent.
+    proof: Option<Vec<u8>>,
+    checkpoint: Option<String>,
+}
+
+/// Reads `dir/name`: a plain name inside `dir`, a regular file (no symlink), at most `limit`
+/// bytes. `Ok(None)` when it does not exist.
+fn read_in(dir: &Path, name: &str, limit: u64) -> Result<Option<Vec<u8>>> {
+    let plain = !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0']);
+    if !plain {
+        return Err(LedgerError::Input(format!(
+            "{}: bundle.json names {}, which is not a plain file name inside the bundle",
+            dir.display(),
+            quote_short(name)
+        )));
+    }
+    let p = dir.join(name);
+    let meta = match fs::symlink_metadata(&p) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(&p, e)),
+    };
+    if !meta.is_file() {
+        return Err(LedgerError::Input(format!(
+            "{} is not a regular file (a link or a folder); a bundle holds plain files only",
+            p.display()
+        )));
+    }
+    if meta.len() > limit {
+        return Err(LedgerError::Input(format!(
+            "{} is {} bytes, more than the {limit}-byte limit for this part of a bundle",
+            p.display(),
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    fs::File::open(&p)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| io_err(&p, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(LedgerError::Input(format!(
+            "{} grew past the {limit}-byte limit while being read",
+            p.display()
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 fn read_bundle(dir: &Path) -> Result<BundleFiles> {
-    let read = |name: &str| {
-        if name.contains('/') || name.contains('\\') || name == ".." {
-            return Err(LedgerError::Input(format!(
-                "{}: bundle.json names `{name}`, which is not a plain file name",
-                dir.display()
-            )));
-        }
-        let p = dir.join(name);
-        fs::read(&p).map_err(|e| io_err(&p, e))
+    let manifest_path = dir.join(MANIFEST);
+    let required = |name: &str, limit: u64| {
+        read_in(dir, name, limit)?.ok_or_else(|| {
+            LedgerError::Input(format!(
+                "{}: {} is missing; export the bundle again with `assay evidence export`",
+                dir.display(),
+                quote_short(name)
+            ))
+        })
     };
-    let manifest_path = dir.join("bundle.json");
-    let manifest: BundleManifest = serde_json::from_slice(&read("bundle.json")?).map_err(|e| {
-        LedgerError::Input(format!(
-            "{}: not an assay bundle manifest ({e})",
-            manifest_path.display()
-        ))
-    })?;
+    let manifest: BundleManifest = serde_json::from_slice(&required(MANIFEST, MAX_MANIFEST_BYTES)?)
+        .map_err(|e| {
+            LedgerError::Input(format!(
+                "{}: not an assay bundle manifest ({e})",
+                manifest_path.display()
+            ))
+        })?;
     if manifest.format != BUNDLE_FORMAT {
         return Err(LedgerError::Input(format!(
-            "{}: format `{}` is not `{BUNDLE_FORMAT}`",
+            "{}: format {} is not `{BUNDLE_FORMAT}`",
             manifest_path.display(),
-            manifest.format
+            quote_short(&manifest.format)
         )));
     }
+    let optional = |name: &str, limit: u64| {
+        if name.is_empty() {
+            Ok(None)
+        } else {
+            read_in(dir, name, limit)
+        }
+    };
     Ok(BundleFiles {
-        blob: read(&manifest.file)?,
-        envelope: read(&manifest.envelope)?,
-        proof: read(&manifest.inclusion_proof)?,
-        checkpoint: String::from_utf8_lossy(&read(&manifest.checkpoint)?).into_owned(),
+        blob: required(&manifest.file, MAX_BUNDLE_BLOB_BYTES)?,
+        envelope: required(&manifest.envelope, MAX_ENVELOPE_BYTES as u64)?,
+        proof: optional(&manifest.inclusion_proof, MAX_PROOF_BYTES)?,
+        checkpoint: optional(&manifest.checkpoint, MAX_CHECKPOINT_BYTES)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
         manifest,
     })
 }
 
 /// Checks a bundle offline with the given public keys (the evidence signer's and the log's;
-/// one key when the same workspace signed both).
+/// one key when the same workspace signed both). The report's verdict rests on signed facts
+/// only; see the module documentation.
 pub fn verify_bundle(dir: &Path, keys: &[PublicKeyText]) -> Result<BundleReport> {
     let files = read_bundle(dir)?;
+    Ok(check_bundle(&files, keys).report)
+}
+
+struct Checked {
+    report: BundleReport,
+    envelope_error: Option<EnvelopeError>,
+}
+
+/// The one set of bundle checks, shared by [`verify_bundle`] and [`Ledger::import`].
+fn check_bundle(files: &BundleFiles, keys: &[PublicKeyText]) -> Checked {
+    let m = &files.manifest;
     let mut checks = Vec::new();
     let mut check = |check: &'static str, ok: bool, detail: String| {
         checks.push(BundleCheck { check, ok, detail })
     };
+    let disagree = |field: &str, unsigned: &str, signed: &str| {
+        format!(
+            "bundle.json says {field} {} but the signed {} says {}: the unsigned copy was edited",
+            quote_short(unsigned),
+            if field == "index" || field == "log_origin" {
+                "checkpoint"
+            } else {
+                "statement"
+            },
+            quote_short(signed)
+        )
+    };
 
+    // 1. The envelope: its signature decides whether anything else is worth showing.
+    let vks: Vec<_> = keys.iter().map(|k| k.key).collect();
+    let (mut signed, envelope_error) = match verify_envelope(&files.envelope, &vks) {
+        Ok(v) => {
+            check(
+                "envelope signature",
+                true,
+                format!("Ed25519 signature by key id {}", v.key_id),
+            );
+            let p = &v.statement.predicate;
+            let signer_name = keys
+                .iter()
+                .find(|k| k.key == v.key)
+                .and_then(|k| k.name.clone());
+            (
+                Some(SignedFacts {
+                    kind: p.kind.to_string(),
+                    subject: v.subject.clone(),
+                    blob_digest: v.digest,
+                    file_name: p.file_name.clone(),
+                    size: p.size,
+                    recorded_at: p.recorded_at.clone(),
+                    meta: p.meta.clone(),
+                    signer_key_id: v.key_id.clone(),
+                    signer_name,
+                    log: None,
+                }),
+                None,
+            )
+        }
+        Err(e) => {
+            check("envelope signature", false, e.to_string());
+            (None, Some(e))
+        }
+    };
+
+    // 2. The blob and the unsigned copies, against the signed statement.
     let blob_digest = Sha256Digest::of(&files.blob);
-    check(
-        "blob digest",
-        blob_digest == files.manifest.blob_sha256,
-        format!("{} hashes to {}", files.manifest.file, blob_digest),
-    );
-
-    match decode_envelope(&files.envelope) {
-        Err(why) => check("envelope", false, why),
-        Ok((statement, env)) => {
-            match statement.subject_and_digest() {
-                Ok((subject, digest)) => check(
-                    "statement subject",
-                    digest == blob_digest,
-                    format!(
-                        "statement signs {} `{subject}` {digest}",
-                        statement.predicate.kind
-                    ),
-                ),
-                Err(why) => check("statement subject", false, why),
+    if let Some(s) = &signed {
+        check(
+            "blob digest",
+            blob_digest == s.blob_digest,
+            if blob_digest == s.blob_digest {
+                format!(
+                    "{} hashes to the signed digest {blob_digest}",
+                    quote_short(&m.file)
+                )
+            } else {
+                format!(
+                    "{} hashes to {blob_digest}, but the statement signs {}: the file was altered",
+                    quote_short(&m.file),
+                    s.blob_digest
+                )
+            },
+        );
+        let copies = [
+            ("kind", m.kind.clone(), s.kind.clone()),
+            ("subject", m.subject.clone(), s.subject.clone()),
+            (
+                "blob_sha256",
+                m.blob_sha256.to_string(),
+                s.blob_digest.to_string(),
+            ),
+        ];
+        for (field, unsigned, signed) in copies {
+            if unsigned != signed {
+                check("bundle.json", false, disagree(field, &unsigned, &signed));
             }
-            match env.first_signature() {
-                Err(why) => check("envelope signature", false, why),
-                Ok((kid, sig)) => {
-                    let signer = keys.iter().find(|k| key_id(&k.key) == kid);
-                    let payload = env.payload_bytes().unwrap_or_default();
-                    match signer {
-                        None => check(
-                            "envelope signature",
-                            false,
-                            format!(
-                                "signed by key id {kid}; none of the given public keys is that key (untrusted issuer)"
-                            ),
-                        ),
-                        Some(k) => check(
-                            "envelope signature",
-                            k.key
-                                .verify(&pae(&env.payload_type, &payload), &sig)
-                                .is_ok(),
-                            format!("Ed25519 signature by key id {kid}"),
-                        ),
-                    }
-                }
-            }
+        }
+        let want = export_file_name(&s.file_name, &s.blob_digest);
+        if m.file != want && m.file != s.file_name {
+            check("bundle.json", false, disagree("file", &m.file, &want));
         }
     }
 
+    // 3. The inclusion proof and the checkpoint holding its root.
     let leaf = merkle::leaf_hash(&files.envelope);
-    match serde_json::from_slice::<InclusionProof>(&files.proof) {
-        Err(e) => check(
-            "inclusion proof",
-            false,
-            format!("{}: {e}", files.manifest.inclusion_proof),
-        ),
-        Ok(proof) => {
+    let proof = match &files.proof {
+        None => {
             check(
                 "inclusion proof",
-                proof.leaf_hash == leaf && proof.verify(),
-                format!(
-                    "entry {} of {} hashes to root {}",
-                    proof.index,
-                    proof.tree_size,
-                    hex::encode(proof.root)
-                ),
+                false,
+                "the bundle carries no inclusion proof, so nothing shows the entry is in a signed log"
+                    .into(),
             );
-            let opened = keys.iter().find_map(|k| {
-                let name = signer_names(&files.checkpoint).into_iter().find(|n| {
-                    files.checkpoint.contains(&format!(" {n} "))
-                        && note_signed_by(&files.checkpoint, n, k)
-                })?;
-                open_checkpoint(&files.checkpoint, &name, &k.key).ok()
-            });
-            match opened {
-                None => check(
-                    "checkpoint signature",
+            None
+        }
+        Some(bytes) => match serde_json::from_slice::<InclusionProof>(bytes) {
+            Err(e) => {
+                check(
+                    "inclusion proof",
                     false,
-                    "no valid checkpoint signature by any of the given public keys".into(),
-                ),
-                Some(Checkpoint { origin, size, root }) => {
-                    check(
-                        "checkpoint signature",
-                        true,
-                        format!("signed checkpoint of `{origin}` at size {size}"),
-                    );
-                    check(
-                        "checkpoint covers proof",
-                        size == proof.tree_size && root == proof.root && origin == proof.log_origin,
-                        format!("checkpoint root {} at size {size}", hex::encode(root)),
-                    );
-                }
+                    format!(
+                        "{} is not an RFC 6962 inclusion proof ({e})",
+                        quote_short(&m.inclusion_proof)
+                    ),
+                );
+                None
+            }
+            Ok(p) => {
+                let ok = p.leaf_hash == leaf && p.verify();
+                check(
+                    "inclusion proof",
+                    ok,
+                    if p.leaf_hash != leaf {
+                        "the proof is for another envelope (its leaf hash is not this envelope's)"
+                            .into()
+                    } else {
+                        format!(
+                            "entry {} of {} hashes to root {}{}",
+                            p.index,
+                            p.tree_size,
+                            hex::encode(p.root),
+                            if ok {
+                                ""
+                            } else {
+                                ": the audit path does NOT lead there"
+                            }
+                        )
+                    },
+                );
+                ok.then_some(p)
+            }
+        },
+    };
+    let opened = match &files.checkpoint {
+        None => {
+            check(
+                "checkpoint signature",
+                false,
+                "the bundle carries no checkpoint".into(),
+            );
+            None
+        }
+        Some(note) => {
+            let opened = open_with_any(note, keys);
+            check(
+                "checkpoint signature",
+                opened.is_some(),
+                match &opened {
+                    Some(cp) => format!(
+                        "signed checkpoint of {} at size {}",
+                        quote_short(&cp.origin),
+                        cp.size
+                    ),
+                    None => "no valid checkpoint signature by any of the given public keys".into(),
+                },
+            );
+            opened
+        }
+    };
+    if let (Some(p), Some(cp)) = (&proof, &opened) {
+        let covers = cp.size == p.tree_size && cp.root == p.root && cp.origin == p.log_origin;
+        check(
+            "checkpoint covers proof",
+            covers,
+            format!(
+                "checkpoint root {} at size {}",
+                hex::encode(cp.root),
+                cp.size
+            ),
+        );
+        if covers {
+            if m.index != p.index {
+                check(
+                    "bundle.json",
+                    false,
+                    disagree("index", &m.index.to_string(), &p.index.to_string()),
+                );
+            }
+            if m.log_origin != cp.origin {
+                check(
+                    "bundle.json",
+                    false,
+                    disagree("log_origin", &m.log_origin, &cp.origin),
+                );
+            }
+            if let Some(s) = &mut signed {
+                s.log = Some(LogPosition {
+                    log_origin: cp.origin.clone(),
+                    index: p.index,
+                    tree_size: cp.size,
+                    root: hex::encode(cp.root),
+                });
             }
         }
     }
-    Ok(BundleReport {
-        manifest: files.manifest,
-        checks,
+    Checked {
+        report: BundleReport {
+            manifest: files.manifest.clone(),
+            signed,
+            checks,
+        },
+        envelope_error,
+    }
+}
+
+/// Opens a checkpoint signed by any of `keys`, under whatever key name its signature line
+/// carries (the issuer's own name for its key, unknown to us).
+fn open_with_any(note: &str, keys: &[PublicKeyText]) -> Option<Checkpoint> {
+    let names = signer_names(note);
+    keys.iter().find_map(|k| {
+        let name = names.iter().find(|n| note_signed_by(note, n, k))?;
+        open_checkpoint(note, name, &k.key).ok()
     })
 }
 

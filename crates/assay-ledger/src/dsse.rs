@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use assay_core::{EvidenceKind, Sha256Digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ed25519_dalek::{Signature, Signer, SigningKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The largest envelope assay reads (a statement with its metadata is a few KiB).
+pub const MAX_ENVELOPE_BYTES: usize = 16 * 1024 * 1024;
 
 /// DSSE pre-authentication encoding.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
@@ -53,6 +55,19 @@ impl Envelope {
             payload: B64.encode(payload),
             signatures: vec![EnvelopeSignature {
                 keyid: key_id.to_string(),
+                sig: B64.encode(sig.to_bytes()),
+            }],
+        }
+    }
+
+    /// Signs with any [`crate::Signer`] (a file key, or a key held outside the workspace).
+    pub fn sign_with(payload_type: &str, payload: &[u8], signer: &dyn crate::Signer) -> Self {
+        let sig = signer.sign(&pae(payload_type, payload));
+        Self {
+            payload_type: payload_type.to_string(),
+            payload: B64.encode(payload),
+            signatures: vec![EnvelopeSignature {
+                keyid: signer.key_id(),
                 sig: B64.encode(sig.to_bytes()),
             }],
         }
@@ -150,6 +165,106 @@ impl Statement {
     }
 }
 
+/// Why an envelope is not a verified assay statement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("the envelope is {0} bytes, more than the {MAX_ENVELOPE_BYTES}-byte limit")]
+    TooLarge(usize),
+    #[error("the envelope is not valid DSSE JSON ({0})")]
+    NotDsse(String),
+    #[error("the envelope payloadType is `{0}`, not `{IN_TOTO_PAYLOAD_TYPE}`")]
+    PayloadType(String),
+    /// The payload, a signature or the statement inside is malformed.
+    #[error("{0}")]
+    Malformed(String),
+    #[error(
+        "signed by key id {0}, which is none of the trusted keys (untrusted issuer: add its key with `assay trust add NAME PUBKEY --role ROLE`)"
+    )]
+    UnknownKey(String),
+    #[error(
+        "the envelope signature by key id {0} does not verify: the statement or the signature was altered"
+    )]
+    BadSignature(String),
+}
+
+/// A statement whose envelope signature verified, with the key that signed it.
+#[derive(Clone, Debug)]
+pub struct VerifiedStatement {
+    pub statement: Statement,
+    /// The single subject's name, as signed.
+    pub subject: String,
+    /// The evidence blob's digest, as signed.
+    pub digest: Sha256Digest,
+    pub key_id: String,
+    pub key: VerifyingKey,
+}
+
+/// Parses envelope bytes into the statement and the envelope, without checking signatures.
+pub fn decode_envelope(bytes: &[u8]) -> Result<(Statement, Envelope), EnvelopeError> {
+    if bytes.len() > MAX_ENVELOPE_BYTES {
+        return Err(EnvelopeError::TooLarge(bytes.len()));
+    }
+    let env: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| EnvelopeError::NotDsse(e.to_string()))?;
+    if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(EnvelopeError::PayloadType(assay_core::text::quote_short(
+            &env.payload_type,
+        )));
+    }
+    let payload = env.payload_bytes().map_err(EnvelopeError::Malformed)?;
+    let st: Statement = serde_json::from_slice(&payload).map_err(|e| {
+        EnvelopeError::Malformed(format!("payload is not an assay in-toto statement ({e})"))
+    })?;
+    Ok((st, env))
+}
+
+/// THE envelope check (bundle verification, import, `assess --check`): the bytes are a DSSE
+/// envelope of an assay in-toto statement of the right shape, and one of its signatures
+/// verifies with one of `keys` (matched by key id). Only then is the statement returned.
+pub fn verify_envelope(
+    bytes: &[u8],
+    keys: &[VerifyingKey],
+) -> Result<VerifiedStatement, EnvelopeError> {
+    let (statement, env) = decode_envelope(bytes)?;
+    let (subject, digest) = statement
+        .subject_and_digest()
+        .map_err(EnvelopeError::Malformed)?;
+    let subject = subject.to_string();
+    if env.signatures.is_empty() {
+        return Err(EnvelopeError::Malformed(
+            "the envelope has no signature".into(),
+        ));
+    }
+    let payload = env.payload_bytes().map_err(EnvelopeError::Malformed)?;
+    let message = pae(&env.payload_type, &payload);
+    let mut bad = None;
+    for s in &env.signatures {
+        let Some(key) = keys.iter().find(|k| crate::keys::key_id(k) == s.keyid) else {
+            continue;
+        };
+        let sig = B64
+            .decode(&s.sig)
+            .ok()
+            .and_then(|raw| Signature::from_slice(&raw).ok());
+        match sig {
+            Some(sig) if key.verify(&message, &sig).is_ok() => {
+                return Ok(VerifiedStatement {
+                    statement,
+                    subject,
+                    digest,
+                    key_id: s.keyid.clone(),
+                    key: *key,
+                });
+            }
+            _ => bad = Some(s.keyid.clone()),
+        }
+    }
+    Err(match bad {
+        Some(kid) => EnvelopeError::BadSignature(assay_core::text::quote_short(&kid)),
+        None => EnvelopeError::UnknownKey(assay_core::text::quote_short(&env.signatures[0].keyid)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +288,61 @@ mod tests {
         let vk = key.verifying_key();
         assert!(vk.verify(&pae(IN_TOTO_PAYLOAD_TYPE, b"{}"), &sig).is_ok());
         assert!(vk.verify(&pae("text/plain", b"{}"), &sig).is_err());
+    }
+
+    fn statement_bytes() -> Vec<u8> {
+        let st = Statement::new(
+            "model-x",
+            &Sha256Digest::of(b"blob"),
+            EvidencePredicate {
+                kind: EvidenceKind::EvalRun,
+                file_name: "run.json".into(),
+                size: 4,
+                recorded_at: "2026-01-01T00:00:00Z".into(),
+                meta: BTreeMap::new(),
+            },
+        );
+        serde_json::to_vec(&st).unwrap()
+    }
+
+    #[test]
+    fn verify_envelope_checks_key_signature_and_shape() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let signer = crate::FileSigner::new("lab", key.clone());
+        let vk = key.verifying_key();
+        let env = Envelope::sign_with(IN_TOTO_PAYLOAD_TYPE, &statement_bytes(), &signer);
+        let bytes = serde_json::to_vec(&env).unwrap();
+        let ok = verify_envelope(&bytes, &[vk]).unwrap();
+        assert_eq!(ok.subject, "model-x");
+        assert_eq!(ok.digest, Sha256Digest::of(b"blob"));
+        assert_eq!(ok.key_id, crate::keys::key_id(&vk));
+
+        let other = SigningKey::from_bytes(&[6; 32]).verifying_key();
+        assert!(matches!(
+            verify_envelope(&bytes, &[other]),
+            Err(EnvelopeError::UnknownKey(_))
+        ));
+        // Same key id, altered payload: the signature no longer verifies.
+        let mut edited = env.clone();
+        edited.payload = B64.encode(
+            String::from_utf8(statement_bytes())
+                .unwrap()
+                .replace("model-x", "model-y"),
+        );
+        let edited = serde_json::to_vec(&edited).unwrap();
+        assert!(matches!(
+            verify_envelope(&edited, &[vk]),
+            Err(EnvelopeError::BadSignature(_))
+        ));
+        assert!(matches!(
+            verify_envelope(b"x", &[vk]),
+            Err(EnvelopeError::NotDsse(_))
+        ));
+        let unsigned = Envelope {
+            signatures: Vec::new(),
+            ..env
+        };
+        let unsigned = serde_json::to_vec(&unsigned).unwrap();
+        assert!(verify_envelope(&unsigned, &[vk]).is_err());
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assay_core::{IssuerRole, Sha256Digest};
 use assay_store::{KeyRecord, LedgerStore, NewEntry, SqliteStore, StoreError, StoredCheckpoint};
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -14,6 +14,7 @@ use crate::dsse::{Envelope, EvidencePredicate, IN_TOTO_PAYLOAD_TYPE, Statement};
 use crate::keys::{self, check_key_name};
 use crate::merkle::{self, Frontier, Hash};
 use crate::note::Checkpoint;
+use crate::signer::{FileSigner, Signer, check_registered};
 use crate::{Appended, DEFAULT_KEY, EvidenceInput, EvidenceSummary, LedgerError, Result, io_err};
 
 const META_ORIGIN: &str = "origin";
@@ -25,6 +26,8 @@ pub struct Ledger<S: LedgerStore = SqliteStore> {
     dir: PathBuf,
     store: S,
     origin: String,
+    /// Signs checkpoints; `None`: the `default` key file under `keys/`.
+    log_signer: Option<Box<dyn Signer>>,
 }
 
 impl<S: LedgerStore> std::fmt::Debug for Ledger<S> {
@@ -158,6 +161,7 @@ impl Ledger<SqliteStore> {
             dir: dir.to_path_buf(),
             store,
             origin,
+            log_signer: None,
         };
         ledger.new_key(DEFAULT_KEY)?;
         // Seal the empty log so that even a log with no evidence has a signed state.
@@ -185,7 +189,17 @@ impl<S: LedgerStore> Ledger<S> {
             dir: dir.to_path_buf(),
             store,
             origin,
+            log_signer: None,
         })
+    }
+
+    /// Signs checkpoints with `signer` instead of the `keys/default.key` file (a server keeps
+    /// its log key outside the workspace folder). Its public key must be the one registered
+    /// as `default`.
+    pub fn set_log_signer(&mut self, signer: Box<dyn Signer>) -> Result<()> {
+        check_registered(signer.as_ref(), &self.key_record(DEFAULT_KEY)?)?;
+        self.log_signer = Some(signer);
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -250,8 +264,9 @@ impl<S: LedgerStore> Ledger<S> {
         Ok(keys::verifier_key(&rec.name, &vk))
     }
 
-    /// Loads a private key and checks it is the one registered under `name`.
-    fn signing_key(&self, name: &str) -> Result<(KeyRecord, SigningKey)> {
+    /// Loads the private key file `keys/NAME.key` and checks it is the one registered under
+    /// `name`.
+    pub fn file_signer(&self, name: &str) -> Result<FileSigner> {
         check_key_name(name)?;
         let rec = self.key_record(name)?;
         if !rec.own {
@@ -259,13 +274,13 @@ impl<S: LedgerStore> Ledger<S> {
                 "`{name}` is a trusted issuer's public key; this workspace cannot sign with it"
             )));
         }
-        let key = keys::read_private_key(&keys::private_key_path(&self.keys_dir(), name), name)?;
-        if key.verifying_key().to_bytes() != rec.public_key {
+        let signer = FileSigner::load(&self.keys_dir(), name)?;
+        if signer.public_key().to_bytes() != rec.public_key {
             return Err(LedgerError::Input(format!(
                 "wrong key: keys/{name}.key does not match the public key registered as `{name}`; restore the original key file"
             )));
         }
-        Ok((rec, key))
+        Ok(signer)
     }
 
     /// Trusts `public_key` (verifier key line or base64) as issuer `name` with `role`.
@@ -313,14 +328,30 @@ impl<S: LedgerStore> Ledger<S> {
 
     // ---- appending ----
 
-    /// Signs `items` with key `key_name` and appends them as one batch: all or nothing.
+    /// Signs `items` with the key file `keys/KEY_NAME.key` and appends them as one batch: all
+    /// or nothing.
     pub fn add(&self, items: &[EvidenceInput], key_name: &str) -> Result<Vec<Appended>> {
-        let (rec, key) = self.signing_key(key_name)?;
+        let signer = self.file_signer(key_name)?;
+        self.add_signed(items, &signer)
+    }
+
+    /// Signs `items` with `signer` (registered as one of this workspace's own keys under its
+    /// name) and appends them as one batch: all or nothing.
+    ///
+    /// The file name recorded in each statement is [`assay_core::safe_file_name`] of the
+    /// input's base name: bounded and free of separators, control and bidi characters, so a
+    /// hostile or overlong name cannot reach any later reader of the statement.
+    pub fn add_signed(
+        &self,
+        items: &[EvidenceInput],
+        signer: &dyn Signer,
+    ) -> Result<Vec<Appended>> {
+        check_registered(signer, &self.key_record(signer.name())?)?;
         for item in items {
             if item.subject.trim().is_empty() {
                 return Err(LedgerError::Input(format!(
                     "{}: the subject is empty; name the product, model or SKU the evidence is about",
-                    item.file_name
+                    assay_core::text::quote_short(&item.file_name)
                 )));
             }
         }
@@ -335,6 +366,7 @@ impl<S: LedgerStore> Ledger<S> {
             .map(|(d, i)| (*d, i.bytes.as_slice()))
             .collect();
         self.store.put_blobs(&blobs)?;
+        let key_id = signer.key_id();
         // Signing is the expensive part: do it on every core.
         let entries: Vec<NewEntry> = items
             .par_iter()
@@ -345,14 +377,14 @@ impl<S: LedgerStore> Ledger<S> {
                     digest,
                     EvidencePredicate {
                         kind: item.kind,
-                        file_name: base_name(&item.file_name),
+                        file_name: recorded_file_name(&item.file_name),
                         size: item.bytes.len() as u64,
                         recorded_at: recorded_at.clone(),
                         meta: item.meta.clone(),
                     },
                 );
                 let payload = serde_json::to_vec(&statement).expect("statements always serialise");
-                let envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &payload, &rec.key_id, &key);
+                let envelope = Envelope::sign_with(IN_TOTO_PAYLOAD_TYPE, &payload, signer);
                 let envelope = serde_json::to_vec(&envelope).expect("envelopes always serialise");
                 NewEntry {
                     kind: item.kind.to_string(),
@@ -360,7 +392,7 @@ impl<S: LedgerStore> Ledger<S> {
                     blob_digest: *digest,
                     leaf_hash: merkle::leaf_hash(&envelope),
                     envelope,
-                    signer: rec.key_id.clone(),
+                    signer: key_id.clone(),
                     recorded_at: recorded_at.clone(),
                 }
             })
@@ -401,23 +433,33 @@ impl<S: LedgerStore> Ledger<S> {
     /// The frontier of the current tree, from the latest checkpoint when it covers the whole
     /// log (the normal case), else recomputed from the leaves.
     fn frontier(&self) -> Result<Frontier> {
-        let len = self.store.len()?;
-        if let Some(cp) = self.store.latest_checkpoint()?
-            && cp.size == len
-            && let Some(f) = Frontier::from_parts(cp.size, cp.frontier)
-        {
-            return Ok(f);
-        }
-        let mut f = Frontier::new();
-        for leaf in self.store.leaf_hashes(0, len)? {
-            f.push(leaf);
-        }
-        Ok(f)
+        // One snapshot: the size and the checkpoint must describe the same log.
+        self.store.snapshot(|| {
+            let len = self.store.len()?;
+            if let Some(cp) = self.store.latest_checkpoint()?
+                && cp.size == len
+                && let Some(f) = Frontier::from_parts(cp.size, cp.frontier)
+            {
+                return Ok(f);
+            }
+            let mut f = Frontier::new();
+            for leaf in self.store.leaf_hashes(0, len)? {
+                f.push(leaf);
+            }
+            Ok(f)
+        })
     }
 
     /// Signs a checkpoint for the tree described by `frontier` with the log key.
     fn seal(&self, frontier: &Frontier) -> Result<StoredCheckpoint> {
-        let (_, key) = self.signing_key(DEFAULT_KEY)?;
+        let file_signer;
+        let signer: &dyn Signer = match &self.log_signer {
+            Some(s) => s.as_ref(),
+            None => {
+                file_signer = self.file_signer(DEFAULT_KEY)?;
+                &file_signer
+            }
+        };
         let root = frontier.root();
         let cp = Checkpoint {
             origin: self.origin.clone(),
@@ -427,7 +469,7 @@ impl<S: LedgerStore> Ledger<S> {
         Ok(StoredCheckpoint {
             size: frontier.size(),
             root,
-            note: cp.sign(DEFAULT_KEY, &key),
+            note: cp.sign_with(DEFAULT_KEY, signer),
             frontier: frontier.roots().to_vec(),
         })
     }
@@ -533,38 +575,40 @@ impl<S: LedgerStore> Ledger<S> {
         while start < len {
             let end = (start + CHUNK).min(len);
             let entries = self.store.entries(start, end)?;
-            let decoded: Vec<Result<EvidenceSummary>> = entries
-                .par_iter()
-                .map(|e| {
-                    let (st, _) = decode_envelope(&e.entry.envelope).map_err(|why| {
-                        LedgerError::Corrupt(format!(
-                            "entry {}: {why}; run `assay log verify`",
-                            e.index
-                        ))
-                    })?;
-                    let key = keys.get(&e.entry.signer);
-                    let (subject, digest) = st
-                        .subject_and_digest()
-                        .map_err(|why| LedgerError::Corrupt(format!("entry {}: {why}", e.index)))?;
-                    Ok(EvidenceSummary {
-                        index: e.index,
-                        kind: st.predicate.kind,
-                        subject: subject.to_string(),
-                        blob_digest: digest,
-                        file_name: st.predicate.file_name.clone(),
-                        signer_name: key.map(|k| k.name.clone()),
-                        signer_key_id: e.entry.signer.clone(),
-                        signer_role: key.and_then(|k| k.role),
-                        signer_is_own: key.is_some_and(|k| k.own),
-                        recorded_at: st.predicate.recorded_at.clone(),
-                        meta: st.predicate.meta,
-                    })
-                })
-                .collect();
+            let decoded: Vec<Result<EvidenceSummary>> =
+                entries.par_iter().map(|e| summarize(e, &keys)).collect();
             for d in decoded {
                 out.push(d?);
             }
             start = end;
+        }
+        Ok(out)
+    }
+
+    /// The evidence about `subject` (exactly as signed), in log order: an index lookup that
+    /// decodes only that subject's envelopes, not the whole log.
+    ///
+    /// The lookup uses the database's subject column; each envelope found is decoded and its
+    /// signed subject must equal `subject`, else the row was edited and the answer is an
+    /// error pointing to `assay log verify` (which also finds rows moved *away* from a
+    /// subject).
+    pub fn evidence_for_subject(&self, subject: &str) -> Result<Vec<EvidenceSummary>> {
+        let keys = self.key_names()?;
+        let entries = self.store.entries_for_subject(subject)?;
+        let decoded: Vec<Result<EvidenceSummary>> =
+            entries.par_iter().map(|e| summarize(e, &keys)).collect();
+        let mut out = Vec::with_capacity(decoded.len());
+        for d in decoded {
+            let d = d?;
+            if d.subject != subject {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {}: the database row names subject {} but the signed statement names {}; run `assay log verify`",
+                    d.index,
+                    assay_core::text::quote_short(subject),
+                    assay_core::text::quote_short(&d.subject)
+                )));
+            }
+            out.push(d);
         }
         Ok(out)
     }
@@ -579,8 +623,10 @@ impl<S: LedgerStore> Ledger<S> {
 
     /// The latest signed checkpoint (text of the signed note) and its size.
     pub fn checkpoint(&self) -> Result<StoredCheckpoint> {
-        let len = self.len()?;
-        match self.store.latest_checkpoint()? {
+        let (len, latest) = self.store.snapshot(|| {
+            Ok::<_, StoreError>((self.store.len()?, self.store.latest_checkpoint()?))
+        })?;
+        match latest {
             Some(cp) if cp.size == len => Ok(cp),
             _ => {
                 // A log extended without a checkpoint (should not happen through this crate):
@@ -594,7 +640,11 @@ impl<S: LedgerStore> Ledger<S> {
 
     /// Inclusion proof for entry `index` against the latest checkpoint.
     pub fn prove(&self, index: u64) -> Result<InclusionProof> {
-        let cp = self.checkpoint()?;
+        self.prove_against(index, &self.checkpoint()?)
+    }
+
+    /// Inclusion proof for entry `index` against the checkpoint `cp` (one this log signed).
+    pub fn prove_against(&self, index: u64, cp: &StoredCheckpoint) -> Result<InclusionProof> {
         if index >= cp.size {
             return Err(LedgerError::NotFound(format!(
                 "no entry {index}: the log has {} entries",
@@ -661,24 +711,46 @@ pub(crate) fn verifying_key(rec: &KeyRecord) -> Result<VerifyingKey> {
     })
 }
 
-/// Parses envelope bytes into the statement and the envelope.
+/// Parses envelope bytes into the statement and the envelope (no signature check).
 pub(crate) fn decode_envelope(bytes: &[u8]) -> std::result::Result<(Statement, Envelope), String> {
-    let env: Envelope = serde_json::from_slice(bytes)
-        .map_err(|e| format!("envelope is not valid DSSE JSON ({e})"))?;
-    if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(format!("envelope payloadType is `{}`", env.payload_type));
-    }
-    let payload = env.payload_bytes()?;
-    let st: Statement = serde_json::from_slice(&payload)
-        .map_err(|e| format!("payload is not an assay in-toto statement ({e})"))?;
-    Ok((st, env))
+    crate::dsse::decode_envelope(bytes).map_err(|e| e.to_string())
 }
 
-fn base_name(name: &str) -> String {
-    Path::new(name)
+/// One stored entry as the rules engine sees it, decoded from its signed statement.
+fn summarize(
+    e: &assay_store::StoredEntry,
+    keys: &HashMap<String, KeyRecord>,
+) -> Result<EvidenceSummary> {
+    let (st, _) = decode_envelope(&e.entry.envelope).map_err(|why| {
+        LedgerError::Corrupt(format!("entry {}: {why}; run `assay log verify`", e.index))
+    })?;
+    let key = keys.get(&e.entry.signer);
+    let (subject, digest) = st
+        .subject_and_digest()
+        .map_err(|why| LedgerError::Corrupt(format!("entry {}: {why}", e.index)))?;
+    Ok(EvidenceSummary {
+        index: e.index,
+        kind: st.predicate.kind,
+        subject: subject.to_string(),
+        blob_digest: digest,
+        file_name: st.predicate.file_name.clone(),
+        signer_name: key.map(|k| k.name.clone()),
+        signer_key_id: e.entry.signer.clone(),
+        signer_role: key.and_then(|k| k.role),
+        signer_is_own: key.is_some_and(|k| k.own),
+        recorded_at: st.predicate.recorded_at.clone(),
+        meta: st.predicate.meta,
+    })
+}
+
+/// The file name a new statement records: the base name of the local path, reduced by
+/// [`assay_core::safe_file_name`] (a plain name like `report.pdf` passes unchanged).
+pub(crate) fn recorded_file_name(name: &str) -> String {
+    let base = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| name.to_string())
+        .unwrap_or_else(|| name.to_string());
+    assay_core::safe_file_name(&base)
 }
 
 pub(crate) fn now_rfc3339() -> String {

@@ -12,7 +12,10 @@
 //! anyone holding the public keys ([`verify_bundle`]).
 //!
 //! Storage is behind [`assay_store::LedgerStore`]; this crate holds the cryptography and the
-//! rules of the log, never SQL. It never prints: long operations take a [`Progress`].
+//! rules of the log, never SQL. It never prints: long operations take an
+//! [`assay_core::Reporter`]. Signing goes through the [`Signer`] trait ([`FileSigner`] for the
+//! key files under `keys/`), and every envelope from outside is checked by the one
+//! [`verify_envelope`].
 
 mod bundle;
 pub mod dsse;
@@ -20,16 +23,21 @@ pub mod keys;
 mod ledger;
 pub mod merkle;
 pub mod note;
+mod signer;
 mod verify;
 
 use std::collections::BTreeMap;
 
 use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
 
-pub use assay_core::EvidenceInput;
+pub use assay_core::{EvidenceInput, Reporter, Silent};
 pub use assay_store::{KeyRecord, StoreError};
-pub use bundle::{BundleReport, verify_bundle};
+pub use bundle::{
+    BundleCheck, BundleManifest, BundleReport, Imported, LogPosition, SignedFacts, verify_bundle,
+};
+pub use dsse::{EnvelopeError, VerifiedStatement, verify_envelope};
 pub use ledger::{ConsistencyProof, EntryView, InclusionProof, Ledger};
+pub use signer::{FileSigner, Signer};
 pub use verify::{Problem, ProblemKind, VerifyReport};
 
 /// Name of the key `assay init` creates; it signs evidence by default and signs checkpoints.
@@ -62,18 +70,6 @@ pub struct EvidenceSummary {
     pub recorded_at: String,
     pub meta: BTreeMap<String, String>,
 }
-
-/// Progress of a long operation; the CLI draws it, libraries only report.
-pub trait Progress: Sync {
-    fn start(&self, _total: u64, _what: &str) {}
-    fn advance(&self, _n: u64) {}
-    fn finish(&self) {}
-}
-
-/// A [`Progress`] that shows nothing.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoProgress;
-impl Progress for NoProgress {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -12,7 +12,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, SigningKey, Verifier, VerifyingKey};
 
 use crate::keys::note_key_hash;
 use crate::merkle::Hash;
@@ -38,9 +38,15 @@ impl Checkpoint {
 
     /// The signed note text.
     pub fn sign(&self, key_name: &str, key: &SigningKey) -> String {
+        self.sign_with(key_name, &crate::FileSigner::new(key_name, key.clone()))
+    }
+
+    /// The signed note text, signed by any [`crate::Signer`] under the note key name
+    /// `key_name`.
+    pub fn sign_with(&self, key_name: &str, signer: &dyn crate::Signer) -> String {
         let body = self.body();
-        let sig = key.sign(body.as_bytes());
-        let mut blob = note_key_hash(key_name, &key.verifying_key()).to_vec();
+        let sig = signer.sign(body.as_bytes());
+        let mut blob = note_key_hash(key_name, &signer.public_key()).to_vec();
         blob.extend_from_slice(&sig.to_bytes());
         format!("{body}\n{SIG_PREFIX}{key_name} {}\n", B64.encode(blob))
     }

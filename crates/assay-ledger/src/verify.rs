@@ -13,7 +13,7 @@ use crate::dsse::pae;
 use crate::ledger::decode_envelope;
 use crate::merkle::{self, Frontier, Hash};
 use crate::note::open_checkpoint;
-use crate::{DEFAULT_KEY, Ledger, Progress, Result};
+use crate::{DEFAULT_KEY, Ledger, Reporter, Result};
 
 /// What is wrong. Ordered from most to least specific, so for one entry the first problem
 /// listed is the one that explains the others.
@@ -105,7 +105,14 @@ const SIG_BATCH: usize = 256;
 
 impl<S: LedgerStore> Ledger<S> {
     /// Recomputes every blob hash, every signature, the Merkle tree and every checkpoint.
-    pub fn verify(&self, progress: &dyn Progress) -> Result<VerifyReport> {
+    ///
+    /// Everything is read in one snapshot of the store, so entries other writers append
+    /// meanwhile are neither half-seen nor reported as uncovered by a checkpoint.
+    pub fn verify(&self, progress: &dyn Reporter) -> Result<VerifyReport> {
+        self.store().snapshot(|| self.verify_in_snapshot(progress))
+    }
+
+    fn verify_in_snapshot(&self, progress: &dyn Reporter) -> Result<VerifyReport> {
         let keys = self.verifying_keys()?;
         let log_key = self.log_key()?;
         let mut problems = Vec::new();
@@ -145,7 +152,7 @@ impl<S: LedgerStore> Ledger<S> {
 
         let count = self.store().len()?;
         let end = count.max(signed_size);
-        progress.start(end, "verifying entries");
+        progress.start("verifying entries", Some(end));
         let mut frontier = Frontier::new();
         let mut next_cp = checkpoints.iter().peekable();
         while next_cp.peek().is_some_and(|c| c.size == 0) {

@@ -10,10 +10,14 @@ use assay_pad::{PadOptions, Reporter, pad_report, read};
 struct Timer(std::sync::Mutex<(Instant, String)>);
 
 impl Reporter for Timer {
-    fn step(&self, name: &str) {
+    fn start(&self, what: &str, _total: Option<u64>) {
         if let Ok(mut last) = self.0.lock() {
+            *last = (Instant::now(), what.to_string());
+        }
+    }
+    fn finish(&self) {
+        if let Ok(last) = self.0.lock() {
             eprintln!("  {:<20} {:>8.3} s", last.1, last.0.elapsed().as_secs_f64());
-            *last = (Instant::now(), name.to_string());
         }
     }
 }
@@ -39,7 +43,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..PadOptions::default()
     };
     let report = pad_report(&campaign, None, &[], &options, &timer)?;
-    timer.step("end");
     let t = Instant::now();
     let json = serde_json::to_string(&report)?;
     eprintln!(

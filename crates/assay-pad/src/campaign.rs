@@ -186,7 +186,7 @@ impl Campaign {
                     file: source.to_string(),
                     line,
                     first_line: first,
-                    id: row.presentation_id.clone(),
+                    id: assay_core::text::quote_short(&row.presentation_id),
                 });
             }
             check_species(row.kind, !row.species.is_empty()).map_err(|m| err("species", m))?;

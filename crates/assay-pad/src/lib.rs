@@ -3,7 +3,8 @@
 //! A lab's or a device maker's campaign log goes in; metrics with confidence bounds, scheme
 //! verdicts with their reasons, and a firmware binding come out, as one serialisable
 //! [`PadReport`]. The crate is pure: it reads the inputs it is given, never prints, and reports
-//! progress of long steps through [`Reporter`].
+//! progress of long steps through [`Reporter`] (the workspace's one reporter trait,
+//! `assay_core::Reporter`, re-exported).
 //!
 //! Design, in the order data flows:
 //! - [`read`]: readers for the campaign CSV (the hot path: block-wise, parallel, byte-level),

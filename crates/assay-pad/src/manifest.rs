@@ -140,8 +140,11 @@ fn date(value: &toml::Value, field: &str, file: &str) -> Result<String> {
         Ok(text)
     } else {
         Err(PadError::Manifest {
-            file: file.to_string(),
-            message: format!("dates.{field}: `{text}` is not a date; write YYYY-MM-DD"),
+            file: assay_core::quote(file, 400),
+            message: format!(
+                "dates.{field}: `{}` is not a date; write YYYY-MM-DD",
+                assay_core::text::quote_short(&text)
+            ),
         })
     }
 }
@@ -150,16 +153,16 @@ impl Manifest {
     /// Parses and checks a manifest; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self> {
         let raw: RawManifest = toml::from_str(text).map_err(|e| PadError::Manifest {
-            file: file.to_string(),
-            message: e.to_string(),
+            file: assay_core::quote(file, 400),
+            message: crate::error::toml_message(&e, text),
         })?;
         let mut device = raw.device;
         device.firmware_digest =
             normalise_digest(&device.firmware_digest).ok_or_else(|| PadError::Manifest {
-                file: file.to_string(),
+                file: assay_core::quote(file, 400),
                 message: format!(
                     "device.firmware_digest: `{}` is not a sha256 digest; write the 64 hex digits of `sha256sum FIRMWARE`",
-                    device.firmware_digest
+                    assay_core::text::quote_short(&device.firmware_digest)
                 ),
             })?;
         let dates = Dates {
@@ -168,7 +171,7 @@ impl Manifest {
         };
         if dates.end < dates.start {
             return Err(PadError::Manifest {
-                file: file.to_string(),
+                file: assay_core::quote(file, 400),
                 message: format!("dates: end {} is before start {}", dates.end, dates.start),
             });
         }

@@ -69,7 +69,7 @@ impl FromStr for Criterion {
     type Err = crate::PadError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || crate::PadError::Criterion(s.to_string());
+        let bad = || crate::PadError::Criterion(assay_core::text::quote_short(s));
         let lower = s.trim().to_ascii_lowercase();
         if let Some(n) = lower.strip_prefix("bpcer") {
             let n: u32 = n.parse().map_err(|_| bad())?;

@@ -217,6 +217,22 @@ pub fn text(report: &PadReport) -> String {
             let _ = writeln!(out, "  - {w}");
         }
     }
+    // Labels come from the campaign file: an escape sequence in a species name must reach
+    // the terminal as text, not as a command.
+    inert(&out)
+}
+
+/// `text` with control, bidirectional and invisible format characters written as `\u{..}`
+/// escapes (line breaks kept), so it can be printed on a terminal whatever the labels hold.
+fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c != '\n' && assay_core::text::is_unsafe_to_show(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 

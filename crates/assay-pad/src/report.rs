@@ -19,19 +19,10 @@ use crate::metrics::{
 };
 use crate::scheme::{Compare, Measure, Scheme, Status};
 
-/// Progress of the long steps (reading is the caller's; these are the engine's).
-pub trait Reporter: Sync {
-    /// A step begins (`"sorting scores"`, `"bootstrap"`...).
-    fn step(&self, name: &str);
-}
-
-/// A reporter that ignores progress.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn step(&self, _name: &str) {}
-}
+/// Progress of the long steps goes through the workspace's one reporter trait: each step of
+/// [`pad_report`] is a `start(step, None)` … `finish()` pair. Re-exported here (and at the crate
+/// root) so `assay_pad::Reporter` and `assay_pad::Silent` keep naming them.
+pub use assay_core::{Reporter, Silent};
 
 /// Bootstrap settings.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -268,17 +259,19 @@ pub fn pad_report(
     let mut warnings = Vec::new();
     let summary = summarise(campaign, manifest, options, &mut warnings);
 
-    reporter.step("decision metrics");
+    reporter.start("decision metrics", None);
     let decisions = decision_metrics(campaign, options.confidence);
+    reporter.finish();
     let mut scores = None;
     if campaign.has_scores() {
-        reporter.step("sorting scores");
+        reporter.start("sorting scores", None);
         let sets = ScoreSets::new(campaign, polarity, tie);
+        reporter.finish();
         let mut criteria = options.criteria.clone();
         if !criteria.contains(&verdict_criterion) {
             criteria.push(verdict_criterion);
         }
-        reporter.step("score metrics");
+        reporter.start("score metrics", None);
         scores = score_metrics(
             campaign,
             &sets,
@@ -290,6 +283,7 @@ pub fn pad_report(
                 det_points: options.det_points,
             },
         );
+        reporter.finish();
     }
     let verdict_point: Option<&OperatingPoint> = scores.as_ref().and_then(|s| {
         s.operating_points
@@ -334,8 +328,8 @@ pub fn pad_report(
 
     let bootstrap = match options.bootstrap {
         Some(b) if b.resamples > 0 => {
-            reporter.step("bootstrap");
-            bootstrap(
+            reporter.start("bootstrap", None);
+            let intervals = bootstrap(
                 campaign,
                 verdict_point,
                 polarity,
@@ -344,16 +338,19 @@ pub fn pad_report(
                 options.confidence,
                 &basis.name,
                 &mut warnings,
-            )
+            );
+            reporter.finish();
+            intervals
         }
         _ => None,
     };
 
-    reporter.step("verdicts");
+    reporter.start("verdicts", None);
     let verdicts = schemes
         .iter()
         .map(|s| judge(s, &summary, &basis, options.confidence))
         .collect();
+    reporter.finish();
     if campaign.has_decisions() && campaign.has_scores() {
         warnings.push(
             "the campaign has both decisions and scores: verdicts use the device's decisions; score metrics are shown alongside".into(),
@@ -851,7 +848,10 @@ pub struct Coverage {
 pub fn covers(report: &PadReport, shipped_digest: &str) -> Result<Coverage> {
     let shipped = normalise_digest(shipped_digest).ok_or_else(|| PadError::Option {
         name: "--firmware-digest".into(),
-        message: format!("`{shipped_digest}` is not a sha256 digest (64 hex digits)"),
+        message: format!(
+            "`{}` is not a sha256 digest (64 hex digits)",
+            assay_core::text::quote_short(shipped_digest)
+        ),
     })?;
     let tested = report.firmware_digest.clone();
     let (covered, explanation) = match &tested {

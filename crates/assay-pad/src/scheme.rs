@@ -5,6 +5,7 @@
 //! own with [`Scheme::parse`]. A scheme's digest (sha256 of its TOML text) goes into every
 //! verdict so a verdict can be traced to the exact scheme text it was judged against.
 
+use assay_core::text::quote_short;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PadError, Result};
@@ -187,10 +188,11 @@ impl Scheme {
     /// Parses and checks a scheme; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let err = |message: String| PadError::Scheme {
-            file: origin.to_string(),
+            file: assay_core::quote(origin, 400),
             message,
         };
-        let mut scheme: Scheme = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        let mut scheme: Scheme =
+            toml::from_str(text).map_err(|e| err(crate::error::toml_message(&e, text)))?;
         if scheme.id.is_empty() || scheme.criteria.is_empty() {
             return Err(err(
                 "a scheme needs an `id` and at least one [[criteria]]".into()
@@ -200,20 +202,22 @@ impl Scheme {
             if !scheme.sources.iter().any(|s| s.id == c.source) {
                 return Err(err(format!(
                     "criterion `{}` cites source `{}`, which is not in [[sources]]",
-                    c.id, c.source
+                    quote_short(&c.id),
+                    quote_short(&c.source)
                 )));
             }
             if c.measure == Measure::SpeciesGroups && c.groups.is_empty() {
                 return Err(err(format!(
                     "criterion `{}`: species-groups needs `groups`",
-                    c.id
+                    quote_short(&c.id)
                 )));
             }
             let is_rate = matches!(c.measure, Measure::Apcer | Measure::Iapar | Measure::Bpcer);
             if is_rate && !(0.0..=1.0).contains(&c.value) {
                 return Err(err(format!(
                     "criterion `{}`: {} is not a rate; write 0.01 for 1%",
-                    c.id, c.value
+                    quote_short(&c.id),
+                    c.value
                 )));
             }
         }
@@ -221,7 +225,7 @@ impl Scheme {
             if !scheme.sources.iter().any(|s| s.id == f.source) {
                 return Err(err(format!(
                     "a fact cites source `{}`, which is not in [[sources]]",
-                    f.source
+                    quote_short(&f.source)
                 )));
             }
         }
@@ -254,12 +258,15 @@ pub fn select(available: &[Scheme], names: &[String]) -> Result<Vec<Scheme>> {
                 .find(|s| s.id.eq_ignore_ascii_case(name))
                 .cloned()
                 .ok_or_else(|| PadError::UnknownScheme {
-                    name: name.clone(),
-                    known: available
-                        .iter()
-                        .map(|s| s.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    name: quote_short(name),
+                    known: assay_core::quote(
+                        &available
+                            .iter()
+                            .map(|s| s.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        600,
+                    ),
                 })
         })
         .collect()

@@ -84,6 +84,9 @@ pub enum StoreError {
         "the log has {actual} entries but this append expected {expected}; another writer appended first, retry"
     )]
     Conflict { expected: u64, actual: u64 },
+    /// The disk (or quota) holding the workspace is full: SQLITE_FULL or ENOSPC.
+    #[error("the disk holding {path} is full: free space and run the command again")]
+    DiskFull { path: String },
     #[error("{path} is not an assay workspace database: {detail}. Run `assay init` to create one")]
     NotAWorkspace { path: String, detail: String },
     #[error("workspace database {path} is corrupt: {detail}")]
@@ -139,6 +142,21 @@ pub trait LedgerStore {
     }
     /// Indexes of entries whose blob digest starts with `hex_prefix`.
     fn find_by_blob_prefix(&self, hex_prefix: &str) -> Result<Vec<u64>>;
+    /// Indexes of entries whose stored leaf hash is `leaf_hash` (an index lookup). The leaf
+    /// hash is SHA-256 over the envelope bytes, so this finds an envelope already in the log.
+    fn find_by_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Vec<u64>>;
+    /// Entries whose subject column is exactly `subject`, in order (an index lookup).
+    fn entries_for_subject(&self, subject: &str) -> Result<Vec<StoredEntry>>;
+
+    /// Runs `read` so that every read it makes through this store sees one consistent state
+    /// of the log (one read transaction): entries appended by other writers meanwhile are
+    /// invisible to it. Nested calls join the outer snapshot. `read` must not write.
+    fn snapshot<T, E: From<StoreError>>(
+        &self,
+        read: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        Self: Sized;
 
     /// The checkpoint with the largest size, if any.
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;

@@ -16,7 +16,8 @@ use crate::{KeyRecord, LedgerStore, NewEntry, Result, StoreError, StoredCheckpoi
 /// Blobs up to this size are stored inside the database.
 pub const INLINE_BLOB_LIMIT: usize = 64 * 1024;
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added the indexes by subject and by leaf hash (see [`MIGRATIONS`]).
+const SCHEMA_VERSION: i64 = 2;
 const DB_FILE: &str = "assay.db";
 
 const SCHEMA: &str = r#"
@@ -33,6 +34,8 @@ CREATE TABLE entries(
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX entries_by_blob ON entries(blob_digest);
+CREATE INDEX entries_by_subject ON entries(subject);
+CREATE INDEX entries_by_leaf ON entries(leaf_hash);
 CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, frontier BLOB NOT NULL);
 CREATE TABLE keys(name TEXT PRIMARY KEY, key_id TEXT NOT NULL, public_key BLOB NOT NULL, role TEXT, own INTEGER NOT NULL);
 -- The log is append-only: refuse edits through SQL. `assay log verify` still checks
@@ -40,6 +43,16 @@ CREATE TABLE keys(name TEXT PRIMARY KEY, key_id TEXT NOT NULL, public_key BLOB N
 CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END;
 "#;
+
+/// Steps from one schema version to the next: `MIGRATIONS[i]` takes version `i + 1` to
+/// `i + 2`. Each runs once, in the transaction that bumps `user_version`.
+const MIGRATIONS: &[&str] = &[
+    // 1 -> 2: evidence by subject (assess reads only its subject's envelopes) and envelopes
+    // by leaf hash (importing the same envelope twice appends nothing). The subject column
+    // already holds the signed statement's subject for every entry, so nothing to backfill.
+    "CREATE INDEX IF NOT EXISTS entries_by_subject ON entries(subject);
+     CREATE INDEX IF NOT EXISTS entries_by_leaf ON entries(leaf_hash);",
+];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -77,7 +90,8 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Opens the store in `dir`, checking that it is one of ours.
+    /// Opens the store in `dir`, checking that it is one of ours, and brings an older schema
+    /// up to date.
     pub fn open(dir: &Path) -> Result<Self> {
         let db_path = dir.join(DB_FILE);
         if !db_path.is_file() {
@@ -90,20 +104,42 @@ impl SqliteStore {
             &db_path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| sql(&db_path, e))?;
+        .map_err(|e| open_error(&db_path, e))?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| StoreError::NotAWorkspace {
-                path: db_path.display().to_string(),
-                detail: e.to_string(),
-            })?;
-        if version != SCHEMA_VERSION {
+            .map_err(|e| open_error(&db_path, e))?;
+        if !(1..=SCHEMA_VERSION).contains(&version) {
             return Err(StoreError::NotAWorkspace {
                 path: db_path.display().to_string(),
-                detail: format!("schema version {version}, this assay reads {SCHEMA_VERSION}"),
+                detail: format!("schema version {version}, this assay reads 1 to {SCHEMA_VERSION}"),
             });
         }
-        Self::configure(conn, dir, db_path)
+        let store = Self::configure(conn, dir, db_path)?;
+        if version < SCHEMA_VERSION {
+            store.migrate()?;
+        }
+        Ok(store)
+    }
+
+    /// Runs the pending [`MIGRATIONS`] in one write transaction (another process opening the
+    /// same workspace at the same time waits, then finds nothing left to do).
+    fn migrate(&self) -> Result<()> {
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(|e| sql(&self.db_path, e))?;
+        let mut version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&self.db_path, e))?;
+        while version < SCHEMA_VERSION {
+            tx.execute_batch(MIGRATIONS[(version - 1) as usize])
+                .map_err(|e| sql(&self.db_path, e))?;
+            version += 1;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))
+            .map_err(|e| sql(&self.db_path, e))?;
+        tx.commit().map_err(|e| sql(&self.db_path, e))
     }
 
     fn configure(conn: Connection, dir: &Path, db_path: PathBuf) -> Result<Self> {
@@ -189,6 +225,58 @@ impl SqliteStore {
             .collect()
     }
 
+    fn query_entries<P: rusqlite::Params>(
+        &self,
+        clause: &str,
+        params: P,
+    ) -> Result<Vec<StoredEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT idx, kind, subject, blob_digest, envelope, leaf_hash, signer, recorded_at
+                 FROM entries {clause} ORDER BY idx"
+            ))
+            .map_err(|e| sql(&self.db_path, e))?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .map_err(|e| sql(&self.db_path, e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (idx, kind, subject, blob, envelope, leaf, signer, recorded_at) =
+                row.map_err(|e| sql(&self.db_path, e))?;
+            let blob_digest = Sha256Digest(
+                hash32(blob, "blob digest")
+                    .map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?,
+            );
+            let leaf_hash =
+                hash32(leaf, "leaf hash").map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?;
+            out.push(StoredEntry {
+                index: idx as u64,
+                entry: NewEntry {
+                    kind,
+                    subject,
+                    blob_digest,
+                    envelope,
+                    leaf_hash,
+                    signer,
+                    recorded_at,
+                },
+            });
+        }
+        Ok(out)
+    }
+
     fn corrupt(&self, detail: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             path: self.db_path.display().to_string(),
@@ -197,17 +285,52 @@ impl SqliteStore {
     }
 }
 
-fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
+/// Maps a SQLite error; a full disk (SQLITE_FULL) becomes [`StoreError::DiskFull`].
+pub(crate) fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
+    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return disk_full(path);
+    }
     StoreError::Sqlite {
         path: path.display().to_string(),
         source,
     }
 }
 
-fn io(path: &Path, source: std::io::Error) -> StoreError {
+/// Maps an error met while opening a database: only "this file is not a database" means it
+/// is not a workspace; a full disk, a lock or a permission problem says so instead of
+/// advising `assay init`.
+fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+        return StoreError::NotAWorkspace {
+            path: path.display().to_string(),
+            detail: source.to_string(),
+        };
+    }
+    sql(path, source)
+}
+
+/// Maps an I/O error; ENOSPC and EDQUOT become [`StoreError::DiskFull`].
+pub(crate) fn io(path: &Path, source: std::io::Error) -> StoreError {
+    if matches!(
+        source.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) {
+        return disk_full(path);
+    }
     StoreError::Io {
         path: path.display().to_string(),
         source,
+    }
+}
+
+fn disk_full(path: &Path) -> StoreError {
+    // Name the workspace folder rather than a file inside it.
+    let folder = path
+        .ancestors()
+        .find(|p| p.join(DB_FILE).is_file())
+        .unwrap_or(path);
+    StoreError::DiskFull {
+        path: folder.display().to_string(),
     }
 }
 
@@ -319,54 +442,48 @@ impl LedgerStore for SqliteStore {
     }
 
     fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>> {
+        self.query_entries(
+            "WHERE idx >= ?1 AND idx < ?2",
+            params![start as i64, end.min(i64::MAX as u64) as i64],
+        )
+    }
+
+    fn entries_for_subject(&self, subject: &str) -> Result<Vec<StoredEntry>> {
+        self.query_entries("WHERE subject = ?1", params![subject])
+    }
+
+    fn find_by_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Vec<u64>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT idx, kind, subject, blob_digest, envelope, leaf_hash, signer, recorded_at
-                 FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
-            )
+            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1 ORDER BY idx")
             .map_err(|e| sql(&self.db_path, e))?;
-        let rows = stmt
-            .query_map(
-                params![start as i64, end.min(i64::MAX as u64) as i64],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Vec<u8>>(3)?,
-                        r.get::<_, Vec<u8>>(4)?,
-                        r.get::<_, Vec<u8>>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
-                },
-            )
-            .map_err(|e| sql(&self.db_path, e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (idx, kind, subject, blob, envelope, leaf, signer, recorded_at) =
-                row.map_err(|e| sql(&self.db_path, e))?;
-            let blob_digest = Sha256Digest(
-                hash32(blob, "blob digest")
-                    .map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?,
-            );
-            let leaf_hash =
-                hash32(leaf, "leaf hash").map_err(|d| self.corrupt(format!("entry {idx}: {d}")))?;
-            out.push(StoredEntry {
-                index: idx as u64,
-                entry: NewEntry {
-                    kind,
-                    subject,
-                    blob_digest,
-                    envelope,
-                    leaf_hash,
-                    signer,
-                    recorded_at,
-                },
-            });
+        stmt.query_map(params![&leaf_hash[..]], |r| r.get::<_, i64>(0))
+            .and_then(|rows| rows.map(|r| r.map(|i| i as u64)).collect())
+            .map_err(|e| sql(&self.db_path, e))
+    }
+
+    fn snapshot<T, E: From<StoreError>>(
+        &self,
+        read: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if !self.conn.is_autocommit() {
+            // Already inside a transaction: that one is the snapshot.
+            return read();
         }
-        Ok(out)
+        // DEFERRED: the first SELECT inside pins the WAL snapshot; writers carry on.
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(|e| E::from(sql(&self.db_path, e)))?;
+        let out = read();
+        // A read transaction: ending it either way loses nothing.
+        let end = self
+            .conn
+            .execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        match (out, end) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Ok(_), Err(e)) => Err(E::from(sql(&self.db_path, e))),
+            (Err(e), _) => Err(e),
+        }
     }
 
     fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>> {
@@ -659,5 +776,154 @@ mod tests {
         .unwrap();
         let err = SqliteStore::open(dir.path()).unwrap_err();
         assert!(matches!(err, StoreError::NotAWorkspace { .. }), "{err}");
+    }
+
+    #[test]
+    fn lookups_by_subject_and_leaf_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::create(dir.path()).unwrap();
+        store
+            .append(0, &[entry(0), entry(1), entry(0)], &cp(3))
+            .unwrap();
+        let s0: Vec<u64> = store
+            .entries_for_subject("s0")
+            .unwrap()
+            .iter()
+            .map(|e| e.index)
+            .collect();
+        assert_eq!(s0, vec![0, 2]);
+        assert!(store.entries_for_subject("s").unwrap().is_empty());
+        assert_eq!(store.find_by_leaf_hash(&[1; 32]).unwrap(), vec![1]);
+        assert!(store.find_by_leaf_hash(&[9; 32]).unwrap().is_empty());
+        // Both lookups use an index, not a scan of the log.
+        for (q, want) in [
+            (
+                "SELECT idx FROM entries WHERE subject = 'x'",
+                "entries_by_subject",
+            ),
+            (
+                "SELECT idx FROM entries WHERE leaf_hash = x'00'",
+                "entries_by_leaf",
+            ),
+        ] {
+            let plan: String = store
+                .conn
+                .query_row(&format!("EXPLAIN QUERY PLAN {q}"), [], |r| r.get(3))
+                .unwrap();
+            assert!(plan.contains(want), "{plan}");
+        }
+    }
+
+    #[test]
+    fn version_1_workspaces_are_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::create(dir.path()).unwrap();
+        store.append(0, &[entry(0), entry(1)], &cp(2)).unwrap();
+        // Make it look like a workspace written by the previous release.
+        store
+            .conn
+            .execute_batch(
+                "DROP INDEX entries_by_subject; DROP INDEX entries_by_leaf; PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        drop(store);
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let indexes: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('entries_by_subject', 'entries_by_leaf')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 2);
+        assert_eq!(store.entries_for_subject("s1").unwrap()[0].index, 1);
+        drop(store);
+        // A newer schema than this build knows is refused, not silently used.
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+        drop(conn);
+        let err = SqliteStore::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn a_snapshot_does_not_see_concurrent_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = SqliteStore::create(dir.path()).unwrap();
+        reader.append(0, &[entry(0)], &cp(1)).unwrap();
+        let writer = SqliteStore::open(dir.path()).unwrap();
+        let seen = reader
+            .snapshot(|| -> Result<_> {
+                let before = (reader.len()?, reader.latest_checkpoint()?.unwrap().size);
+                writer.append(1, &[entry(1)], &cp(2)).unwrap();
+                let after = (reader.len()?, reader.latest_checkpoint()?.unwrap().size);
+                // Nested snapshots join the outer one.
+                let nested = reader.snapshot(|| reader.len())?;
+                Ok((before, after, nested))
+            })
+            .unwrap();
+        assert_eq!(seen, ((1, 1), (1, 1), 1));
+        assert_eq!(
+            reader.len().unwrap(),
+            2,
+            "after the snapshot, the append shows"
+        );
+        // Without a snapshot the two reads straddle the append (the old race).
+        let len = reader.len().unwrap();
+        writer.append(2, &[entry(2)], &cp(3)).unwrap();
+        assert_ne!(len, reader.latest_checkpoint().unwrap().unwrap().size);
+    }
+
+    #[test]
+    fn a_full_disk_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::create(dir.path()).unwrap();
+        // SQLITE_FULL, as SQLite reports it when a write finds no space.
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let err = sql(store.db_path(), full);
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("is full: free space and run the command again")
+                && msg.contains(&dir.path().display().to_string())
+                && !msg.contains("assay init"),
+            "{msg}"
+        );
+        // ...also while opening: only "not a database" means "not a workspace".
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        assert!(matches!(
+            open_error(store.db_path(), full),
+            StoreError::DiskFull { .. }
+        ));
+        let notadb = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+            None,
+        );
+        assert!(matches!(
+            open_error(store.db_path(), notadb),
+            StoreError::NotAWorkspace { .. }
+        ));
+        // A real ENOSPC from the kernel: /dev/full refuses every write with it.
+        #[cfg(target_os = "linux")]
+        if let Ok(mut f) = fs::OpenOptions::new().write(true).open("/dev/full") {
+            let e = f
+                .write_all(&[0u8; 4096])
+                .and_then(|_| f.flush())
+                .unwrap_err();
+            let err = io(Path::new("/dev/full"), e);
+            assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+        }
     }
 }

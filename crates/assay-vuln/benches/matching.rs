@@ -23,7 +23,7 @@ fn bench(c: &mut Criterion) {
         data("advisories/go"),
         data("advisories/rustsec"),
     ];
-    index.import(&sources, &mut Silent).expect("import");
+    index.import(&sources, &Silent).expect("import");
     // Components: the package of every Go advisory at each version its events name.
     let mut components = Vec::new();
     for entry in std::fs::read_dir(data("advisories/go"))
@@ -58,10 +58,10 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("scan");
     group.sample_size(10);
     group.bench_function(format!("{} Go components", components.len()), |b| {
-        b.iter(|| scan(&index, &components, &options, &mut Silent).expect("scan"))
+        b.iter(|| scan(&index, &components, &options, &Silent).expect("scan"))
     });
     group.bench_function("re-import unchanged shared databases", |b| {
-        b.iter(|| index.import(&sources, &mut Silent).expect("import"))
+        b.iter(|| index.import(&sources, &Silent).expect("import"))
     });
     group.finish();
 }

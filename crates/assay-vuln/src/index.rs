@@ -10,6 +10,18 @@
 //! skipped without being read; one whose bytes hash to the stored SHA-256 only has its
 //! metadata refreshed; only changed files are parsed again, and their old rows replaced in
 //! the same transaction. Files that disappeared from an imported directory are dropped.
+//!
+//! Every source is read within [`ImportLimits`] (see [`crate::import`]). An import never
+//! replaces good data by less without saying so: when a file that held N records (advisories
+//! and KEV entries) now yields fewer than N/2 (a truncated download, a file that no longer
+//! parses), or a directory's files together do, the whole import is refused with
+//! [`IndexError::Shrunk`] naming both counts, and the index keeps what it had;
+//! [`ImportOptions::allow_shrink`] accepts it deliberately (and the report lists it).
+//!
+//! This module speaks SQL to its own SQLite file rather than going through `assay-store`: the
+//! index is a rebuildable cache of public advisory data keyed by `(ecosystem, package)`, read
+//! by prepared statements in the scan's inner loop, and holds no evidence; the store's trait
+//! is for the ledger's records. (Recorded in docs/architecture.md, Boundaries.)
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,7 +33,7 @@ use sha2::{Digest, Sha256};
 
 use crate::advisory::{Advisory, name_key, osv_ecosystem_base};
 use crate::finding::KevEntry;
-use crate::import::{self, FileFormat, ImportWarning, ParsedFile};
+use crate::import::{self, FileFormat, ImportLimits, ImportWarning, LimitError, ParsedFile};
 
 /// Index errors. Messages name the file and say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +53,9 @@ pub enum IndexError {
         source: std::io::Error,
     },
     #[error(
-        "advisory index {path}: stored record of {id} is unreadable ({message}); re-import its source"
+        "advisory index {path}: stored record of {} is unreadable ({}); re-import its source",
+        crate::q(id),
+        crate::qm(message)
     )]
     Record {
         path: PathBuf,
@@ -50,19 +64,61 @@ pub enum IndexError {
     },
     #[error("{path}: no such file or directory to import")]
     Missing { path: PathBuf },
+    /// A source exceeded an import limit; nothing of the import was written.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// Sources that now yield far fewer records than the index holds from them; nothing of
+    /// the import was written.
+    #[error(
+        "refusing to replace advisory data by less: {}; the index keeps its previous records \
+         (nothing of this import was written); check the source (a truncated download? a \
+         file that no longer parses?) or, if the drop is intended, import again with \
+         --allow-shrink",
+        shrinks.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Shrunk { shrinks: Vec<Shrink> },
 }
 
-/// Progress of long steps; the CLI draws it, the library never prints.
-pub trait Reporter {
-    fn start(&mut self, _step: &str, _total: u64) {}
-    fn advance(&mut self, _n: u64) {}
-    fn finish(&mut self) {}
+/// A source whose record count (advisories plus KEV entries) fell sharply on re-import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Shrink {
+    /// The file or imported directory.
+    pub source: String,
+    /// Records the index held from it before this import.
+    pub before: usize,
+    /// Records it yields now.
+    pub after: usize,
 }
 
-/// A reporter that reports nothing.
-#[derive(Debug, Default)]
-pub struct Silent;
-impl Reporter for Silent {}
+impl std::fmt::Display for Shrink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} held {} records, now {}",
+            import::shown(&self.source),
+            self.before,
+            self.after
+        )
+    }
+}
+
+/// Whether `after` records in place of `before` is a sharp shrink: fewer than half.
+fn is_sharp_shrink(before: usize, after: usize) -> bool {
+    before > 0 && after.saturating_mul(2) < before
+}
+
+/// How [`Index::import_with`] reads its sources.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    pub limits: ImportLimits,
+    /// Accept sources that now yield fewer than half the records they did (reported in
+    /// [`ImportReport::shrunk`]) instead of refusing the import.
+    pub allow_shrink: bool,
+}
+
+/// Progress of long steps is the workspace's one reporter trait; re-exported here so
+/// `assay_vuln::index::{Reporter, Silent}` keeps working.
+pub use assay_core::{Reporter, Silent};
 
 /// What an import did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -78,6 +134,9 @@ pub struct ImportReport {
     pub advisories_imported: usize,
     pub kev_entries_imported: usize,
     pub warnings: Vec<ImportWarning>,
+    /// Sources that shrank sharply and were accepted (`allow_shrink`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shrunk: Vec<Shrink>,
 }
 
 /// Counts for `assay vuln db stats`.
@@ -146,6 +205,8 @@ struct KnownFile {
     size: i64,
     mtime_ns: i64,
     digest: String,
+    /// Advisories plus KEV entries stored from this file.
+    records: usize,
 }
 
 enum Work {
@@ -154,6 +215,7 @@ enum Work {
     /// New or changed: replace rows.
     Replace {
         old_id: Option<i64>,
+        old_records: usize,
         path: String,
         size: i64,
         mtime_ns: i64,
@@ -170,7 +232,7 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
         .unwrap_or(0)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IndexError> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, max_files: u64) -> Result<(), IndexError> {
     let entries = std::fs::read_dir(dir).map_err(|source| IndexError::Read {
         path: dir.to_path_buf(),
         source,
@@ -182,9 +244,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IndexError> {
             continue;
         }
         match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out)?,
+            Ok(t) if t.is_dir() => walk(&path, out, max_files)?,
             Ok(t) if t.is_file() && import::is_candidate(&entry.file_name().to_string_lossy()) => {
                 out.push(path);
+                if out.len() as u64 > max_files {
+                    return Err(LimitError::TooManyEntries {
+                        file: import::shown(&dir.to_string_lossy()),
+                        entries: out.len() as u64,
+                        limit: max_files,
+                    }
+                    .into());
+                }
             }
             _ => {}
         }
@@ -231,12 +301,26 @@ impl Index {
         }
     }
 
-    /// Imports advisory files, directory trees and zip archives (incrementally).
+    /// Imports advisory files, directory trees and zip archives (incrementally), with the
+    /// default [`ImportOptions`]: default limits, sharp shrinks refused.
     pub fn import(
         &mut self,
         paths: &[PathBuf],
-        reporter: &mut dyn Reporter,
+        reporter: &dyn Reporter,
     ) -> Result<ImportReport, IndexError> {
+        self.import_with(paths, &ImportOptions::default(), reporter)
+    }
+
+    /// Imports advisory files, directory trees and zip archives (incrementally) within
+    /// `options.limits`. All or nothing: on any error (a limit, a refused shrink, the
+    /// database) the index keeps exactly what it had.
+    pub fn import_with(
+        &mut self,
+        paths: &[PathBuf],
+        options: &ImportOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<ImportReport, IndexError> {
+        let limits = options.limits;
         let mut report = ImportReport::default();
         let mut files = Vec::new();
         let mut roots = Vec::new();
@@ -244,7 +328,7 @@ impl Index {
             let canonical = std::fs::canonicalize(path)
                 .map_err(|_| IndexError::Missing { path: path.clone() })?;
             if canonical.is_dir() {
-                walk(&canonical, &mut files)?;
+                walk(&canonical, &mut files, limits.max_entries)?;
                 roots.push(canonical);
             } else {
                 files.push(canonical);
@@ -255,7 +339,7 @@ impl Index {
         report.files_seen = files.len();
 
         let known = self.known_files()?;
-        reporter.start("checking advisory files", files.len() as u64);
+        reporter.start("checking advisory files", Some(files.len() as u64));
         let mut to_read = Vec::new();
         for file in &files {
             let meta = std::fs::metadata(file).map_err(|source| IndexError::Read {
@@ -267,35 +351,30 @@ impl Index {
             let mtime = mtime_ns(&meta);
             match known.get(&key) {
                 Some(k) if k.size == size && k.mtime_ns == mtime => report.files_unchanged += 1,
-                other => to_read.push((key, size, mtime, other.map(|k| (k.id, k.digest.clone())))),
+                other => to_read.push((
+                    key,
+                    size,
+                    mtime,
+                    other.map(|k| (k.id, k.digest.clone(), k.records)),
+                )),
             }
             reporter.advance(1);
         }
         reporter.finish();
 
         // Reading, hashing and parsing are independent per file: done in parallel.
-        reporter.start("reading advisories", to_read.len() as u64);
+        reporter.start("reading advisories", Some(to_read.len() as u64));
         use rayon::prelude::*;
         let results: Vec<Result<Work, IndexError>> = to_read
             .into_par_iter()
             .map(|(path, size, mtime_ns, old)| {
-                let bytes = std::fs::read(&path).map_err(|source| IndexError::Read {
-                    path: PathBuf::from(&path),
-                    source,
-                })?;
-                let digest = hex::encode(Sha256::digest(&bytes));
-                if let Some((id, old_digest)) = &old
-                    && *old_digest == digest
-                {
-                    return Ok(Work::Touch {
-                        id: *id,
-                        size,
-                        mtime_ns,
-                    });
-                }
-                let parsed = import::parse_bytes(&path, &bytes);
+                let (digest, parsed) = match read_source(&path, size, old.as_ref(), &limits)? {
+                    SourceRead::Same(id) => return Ok(Work::Touch { id, size, mtime_ns }),
+                    SourceRead::Parsed { digest, parsed } => (digest, parsed),
+                };
                 Ok(Work::Replace {
-                    old_id: old.map(|(id, _)| id),
+                    old_id: old.as_ref().map(|(id, _, _)| *id),
+                    old_records: old.as_ref().map_or(0, |(_, _, records)| *records),
                     path,
                     size,
                     mtime_ns,
@@ -311,6 +390,14 @@ impl Index {
             .iter()
             .map(|f| f.to_string_lossy().into_owned())
             .collect();
+        let results: Vec<Work> = results.into_iter().collect::<Result<_, _>>()?;
+        let shrinks = shrinks(&known, &roots, &present, &results);
+        if !shrinks.is_empty() {
+            if !options.allow_shrink {
+                return Err(IndexError::Shrunk { shrinks });
+            }
+            report.shrunk = shrinks;
+        }
         let path = self.path.clone();
         let db = |source| IndexError::Database {
             path: path.clone(),
@@ -331,7 +418,7 @@ impl Index {
                 .prepare("INSERT INTO kev(file_id, cve, record) VALUES (?1, ?2, ?3)")
                 .map_err(&db)?;
             for result in results {
-                match result? {
+                match result {
                     Work::Touch { id, size, mtime_ns } => {
                         report.files_same_digest += 1;
                         tx.execute(
@@ -342,6 +429,7 @@ impl Index {
                     }
                     Work::Replace {
                         old_id,
+                        old_records: _,
                         path: file_path,
                         size,
                         mtime_ns,
@@ -426,7 +514,11 @@ impl Index {
         let db = self.db();
         let mut stmt = self
             .conn
-            .prepare("SELECT id, path, size, mtime_ns, digest FROM files")
+            .prepare(
+                "SELECT id, path, size, mtime_ns, digest, \
+                 (SELECT COUNT(*) FROM advisories a WHERE a.file_id = files.id) \
+                 + (SELECT COUNT(*) FROM kev k WHERE k.file_id = files.id) FROM files",
+            )
             .map_err(&db)?;
         let rows = stmt
             .query_map([], |row| {
@@ -437,6 +529,7 @@ impl Index {
                         size: row.get(2)?,
                         mtime_ns: row.get(3)?,
                         digest: row.get(4)?,
+                        records: row.get::<_, i64>(5)? as usize,
                     },
                 ))
             })
@@ -588,6 +681,165 @@ impl Index {
             .map(|o| o.is_some())
             .map_err(self.db())
     }
+}
+
+/// What reading one source found.
+enum SourceRead {
+    /// Its bytes hash to the digest stored for it (the file's row id).
+    Same(i64),
+    Parsed {
+        digest: String,
+        parsed: ParsedFile,
+    },
+}
+
+/// Reads, hashes and (when changed) parses one source within `limits`. A zip archive is
+/// hashed and read as a stream, never held whole; any other file is read through a reader
+/// that stops one byte past the limit, so a file that grew since `size` was taken is caught.
+fn read_source(
+    path: &str,
+    size: i64,
+    old: Option<&(i64, String, usize)>,
+    limits: &ImportLimits,
+) -> Result<SourceRead, IndexError> {
+    use std::io::{Read as _, Seek as _};
+    let read_err = |source| IndexError::Read {
+        path: PathBuf::from(path),
+        source,
+    };
+    let is_zip = path.to_ascii_lowercase().ends_with(".zip");
+    let limit = if is_zip {
+        limits.max_total_bytes
+    } else {
+        limits.max_entry_bytes
+    };
+    let too_large = |size: u64| -> IndexError {
+        if is_zip {
+            LimitError::ArchiveTooLarge {
+                file: import::shown(path),
+                declared: size,
+                limit,
+            }
+        } else {
+            LimitError::EntryTooLarge {
+                file: import::shown(path),
+                size,
+                limit,
+            }
+        }
+        .into()
+    };
+    if size as u64 > limit {
+        return Err(too_large(size as u64));
+    }
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let same = |digest: &str| {
+        old.filter(|(_, old_digest, _)| old_digest == digest)
+            .map(|(id, _, _)| SourceRead::Same(*id))
+    };
+    if is_zip {
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut hasher = Sha256::new();
+        let copied = std::io::copy(
+            &mut (&mut reader).take(limit + 1),
+            &mut HashWriter(&mut hasher),
+        )
+        .map_err(read_err)?;
+        if copied > limit {
+            return Err(too_large(copied));
+        }
+        let digest = hex::encode(hasher.finalize());
+        if let Some(same) = same(&digest) {
+            return Ok(same);
+        }
+        reader.rewind().map_err(read_err)?;
+        let parsed = import::parse_zip(path, reader, limits)?;
+        return Ok(SourceRead::Parsed { digest, parsed });
+    }
+    let mut bytes = Vec::with_capacity(size.max(0) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let digest = hex::encode(Sha256::digest(&bytes));
+    if let Some(same) = same(&digest) {
+        return Ok(same);
+    }
+    let parsed = import::parse_bytes_with(path, &bytes, limits)?;
+    Ok(SourceRead::Parsed { digest, parsed })
+}
+
+/// Feeds what is written into a SHA-256.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sources that would shrink sharply if `results` were applied: each re-parsed file against
+/// what the index holds from it, and each imported directory as a whole (files removed from
+/// it included).
+fn shrinks(
+    known: &HashMap<String, KnownFile>,
+    roots: &[PathBuf],
+    present: &HashSet<String>,
+    results: &[Work],
+) -> Vec<Shrink> {
+    let mut out = Vec::new();
+    // Records per file after the import, for the files the import changes.
+    let mut after: HashMap<&str, usize> = HashMap::new();
+    for work in results {
+        if let Work::Replace {
+            old_records,
+            path,
+            parsed,
+            ..
+        } = work
+        {
+            let now = parsed.advisories.len() + parsed.kev.len();
+            if is_sharp_shrink(*old_records, now) {
+                out.push(Shrink {
+                    source: path.clone(),
+                    before: *old_records,
+                    after: now,
+                });
+            }
+            after.insert(path, now);
+        }
+    }
+    for root in roots {
+        let mut before_total = 0usize;
+        let mut after_total = 0usize;
+        for (path, k) in known {
+            if Path::new(path).starts_with(root) {
+                before_total += k.records;
+                if present.contains(path) && !after.contains_key(path.as_str()) {
+                    after_total += k.records;
+                }
+            }
+        }
+        after_total += after
+            .iter()
+            .filter(|(path, _)| Path::new(path).starts_with(root))
+            .map(|(_, n)| n)
+            .sum::<usize>();
+        if is_sharp_shrink(before_total, after_total) {
+            out.push(Shrink {
+                source: root.to_string_lossy().into_owned(),
+                before: before_total,
+                after: after_total,
+            });
+        }
+    }
+    out
 }
 
 fn delete_file_rows(tx: &rusqlite::Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {

@@ -42,8 +42,24 @@ pub use finding::{
     AffectedRange, DueDateSource, Finding, KevEntry, ScanResult, ScanSummary, Severity,
     SeverityLevel, VexDecision, VexStatus,
 };
-pub use index::{Index, IndexError, Reporter, Silent};
+pub use import::{ImportLimits, LimitError};
+pub use index::{ImportOptions, Index, IndexError, Reporter, Shrink, Silent};
 pub use policy::DeadlinePolicy;
 pub use scan::{ScanOptions, scan};
 
 pub use evidence::evidence_meta;
+
+/// Input quoted in a message: a name, location or value from a file (bounded, escaped).
+pub(crate) fn q(input: &str) -> String {
+    assay_core::quote(input, 240)
+}
+
+/// A message that may embed input (a parser's error, a field's value): bounded, escaped.
+pub(crate) fn qm(message: &str) -> String {
+    assay_core::quote(message, 400)
+}
+
+/// A path in a message.
+pub(crate) fn qp(path: &std::path::Path) -> String {
+    q(&path.to_string_lossy())
+}

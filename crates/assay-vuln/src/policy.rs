@@ -62,13 +62,17 @@ pub struct DeadlinePolicy {
 /// Policy file errors.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("deadline policy {path}: cannot read: {source}")]
+    #[error("deadline policy {}: cannot read: {source}", crate::q(path))]
     Read {
         path: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("deadline policy {path}: {message}; see the format in `assay vuln scan --help`")]
+    #[error(
+        "deadline policy {}: {}; see the format in `assay vuln scan --help`",
+        crate::q(path),
+        crate::qm(message)
+    )]
     Parse { path: String, message: String },
 }
 

@@ -69,7 +69,7 @@ pub fn scan(
     index: &Index,
     components: &[Component],
     options: &ScanOptions,
-    reporter: &mut dyn Reporter,
+    reporter: &dyn Reporter,
 ) -> Result<ScanResult, IndexError> {
     let kev = index.kev_entries()?;
     let mut lookup = index.lookup()?;
@@ -84,7 +84,7 @@ pub fn scan(
     // Parsed, sorted forms of each advisory's entries, per version scheme, built once.
     let mut prepared: HashMap<(i64, Scheme), Arc<Vec<PreparedEntry>>> = HashMap::new();
     let mut warned = HashSet::new();
-    reporter.start("matching components", components.len() as u64);
+    reporter.start("matching components", Some(components.len() as u64));
     for component in components {
         reporter.advance(1);
         let (ecosystem, name) = lookup_key(component);
@@ -125,12 +125,12 @@ pub fn scan(
                 for problem in &evaluation.problems {
                     let warning = format!(
                         "{} {}@{}: {} {}: {}",
-                        advisory.id,
-                        component.name,
-                        component.version,
-                        advisory.source,
-                        problem.field,
-                        problem.error
+                        crate::q(&advisory.id),
+                        crate::q(&component.name),
+                        crate::q(&component.version),
+                        crate::q(&advisory.source),
+                        crate::q(&problem.field),
+                        crate::qm(&problem.error.to_string())
                     );
                     if warned.insert(warning.clone()) {
                         result.warnings.push(warning);

@@ -107,7 +107,7 @@ impl Scheme {
 
 /// A version that cannot be read under its ecosystem's rules.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a valid {} version: {reason}", scheme.name())]
+#[error("`{}` is not a valid {} version: {}", crate::q(input), scheme.name(), crate::qm(reason))]
 pub struct VersionError {
     pub scheme: Scheme,
     pub input: String,

@@ -30,7 +30,7 @@ fn shared_index() -> &'static Path {
                     data("kev/known_exploited_vulnerabilities.json"),
                     data("csaf/csaf"),
                 ],
-                &mut Silent,
+                &Silent,
             )
             .expect("import");
         assert!(report.advisories_imported > 8_000, "{report:?}");
@@ -59,7 +59,7 @@ fn options() -> ScanOptions {
 
 fn scan_one(c: Component) -> assay_vuln::ScanResult {
     let index = Index::open(&shared_index().join("index.sqlite")).expect("open");
-    scan(&index, &[c], &options(), &mut Silent).expect("scan")
+    scan(&index, &[c], &options(), &Silent).expect("scan")
 }
 
 fn ids(result: &assay_vuln::ScanResult) -> Vec<String> {
@@ -239,7 +239,7 @@ fn aliases_from_two_sources_are_one_finding_and_withdrawn_never_match() {
     std::fs::write(feed.join("broken.yaml"), "id: [").expect("write");
     let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
     let report = index
-        .import(std::slice::from_ref(&feed), &mut Silent)
+        .import(std::slice::from_ref(&feed), &Silent)
         .expect("import");
     assert_eq!(report.files_parsed, 5);
     assert_eq!(
@@ -267,7 +267,7 @@ fn aliases_from_two_sources_are_one_finding_and_withdrawn_never_match() {
         &index,
         &[component(Ecosystem::PyPI, "demo.pkg", "1.5")],
         &options(),
-        &mut Silent,
+        &Silent,
     )
     .expect("scan");
     assert_eq!(result.findings.len(), 1, "{:?}", result.findings);
@@ -286,7 +286,7 @@ fn aliases_from_two_sources_are_one_finding_and_withdrawn_never_match() {
 
     // Re-import: nothing changed, nothing parsed.
     let again = index
-        .import(std::slice::from_ref(&feed), &mut Silent)
+        .import(std::slice::from_ref(&feed), &Silent)
         .expect("import");
     assert_eq!((again.files_unchanged, again.files_parsed), (5, 0));
     // Touch one file with identical bytes (new mtime), change another, delete a third.
@@ -296,7 +296,7 @@ fn aliases_from_two_sources_are_one_finding_and_withdrawn_never_match() {
     std::fs::write(feed.join("GHSA-aaaa.json"), r#"{"id":"GHSA-aaaa-bbbb-cccc","aliases":["CVE-2099-0001"],"affected":[{"package":{"ecosystem":"PyPI","name":"demo-pkg"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2"}]}]}]}"#).expect("write");
     std::fs::remove_file(feed.join("W.json")).expect("rm");
     let third = index
-        .import(std::slice::from_ref(&feed), &mut Silent)
+        .import(std::slice::from_ref(&feed), &Silent)
         .expect("import");
     assert_eq!(
         (
@@ -311,7 +311,7 @@ fn aliases_from_two_sources_are_one_finding_and_withdrawn_never_match() {
         &index,
         &[component(Ecosystem::PyPI, "demo-pkg", "1.5")],
         &options(),
-        &mut Silent,
+        &Silent,
     )
     .expect("scan");
     assert_eq!(result.findings.len(), 1);
@@ -373,7 +373,7 @@ fn zip_archives_are_read_like_an_ecosystem_all_zip() {
 
     let mut index = Index::open(&dir.path().join("i.sqlite")).expect("open");
     let report = index
-        .import(std::slice::from_ref(&path), &mut Silent)
+        .import(std::slice::from_ref(&path), &Silent)
         .expect("import");
     assert_eq!(report.advisories_imported, 3);
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
@@ -383,7 +383,7 @@ fn zip_archives_are_read_like_an_ecosystem_all_zip() {
         component(Ecosystem::PyPI, "zipped", "1.0"),
         component(Ecosystem::Go, "golang.org/x/image", "v0.9.0"),
     ];
-    let result = scan(&index, &components, &options(), &mut Silent).expect("scan");
+    let result = scan(&index, &components, &options(), &Silent).expect("scan");
     let hits: Vec<(String, String)> = result
         .findings
         .iter()
@@ -414,7 +414,7 @@ fn a_deadline_policy_file_sets_due_dates() {
         &index,
         &[component(Ecosystem::CratesIo, "smallvec", "1.6.0")],
         &options,
-        &mut Silent,
+        &Silent,
     )
     .expect("scan");
     let f = &result.findings[0];

@@ -713,3 +713,39 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn errors_quote_hostile_input_escaped_and_briefly() {
+    // An escape sequence in a go.mod would retitle the terminal if printed raw.
+    let gomod = "module example.com/x\n\ngo 1.22\n\n\u{1b}]0;pwned\u{7} v1\n";
+    let err = assay_vuln::sbom::read_bytes(Path::new("go.mod"), gomod.as_bytes())
+        .expect_err("unknown directive");
+    let message = err.to_string();
+    assert!(message.contains("\\u{1b}]0;pwned\\u{7}"), "{message}");
+    assert!(
+        !message.contains('\u{1b}') && !message.contains('\u{7}'),
+        "{message}"
+    );
+
+    // A 10 MB line quoted in an error gives a short message.
+    let long = format!("module example.com/x\n\n{} v1\n", "a".repeat(10 << 20));
+    let err = assay_vuln::sbom::read_bytes(Path::new("go.mod"), long.as_bytes())
+        .expect_err("unknown directive");
+    let message = err.to_string();
+    assert!(
+        message.len() < 500,
+        "{} bytes: {}",
+        message.len(),
+        &message[..200]
+    );
+
+    // Warnings too: a 10 MB requirement line, an escape in a purl.
+    let reqs = format!("{}>=1\nflask==\u{1b}[2J1.0\n", "b".repeat(10 << 20));
+    let read =
+        assay_vuln::sbom::read_bytes(Path::new("requirements.txt"), reqs.as_bytes()).expect("read");
+    for w in &read.warnings {
+        let shown = w.to_string();
+        assert!(shown.len() < 700, "{} bytes", shown.len());
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+    }
+}

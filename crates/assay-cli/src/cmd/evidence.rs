@@ -10,6 +10,9 @@ use serde_json::json;
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
 
+/// The output format named in an exported bundle folder's `.assay-output` marker.
+const BUNDLE_OUTPUT: &str = "assay-evidence-bundle/v1";
+
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
     /// Store files as signed evidence (one batch: all are appended, or none).
@@ -19,6 +22,7 @@ pub enum EvidenceCommand {
     /// Show one entry: its statement, signer and digests. ID is an index or a digest prefix.
     Show { id: String },
     /// Export one entry as a bundle (blob, envelope, inclusion proof, checkpoint) to check offline.
+    /// OUT must be a new or empty folder, or a bundle exported earlier (which is replaced).
     Export {
         id: String,
         #[arg(long)]
@@ -75,7 +79,12 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
         EvidenceCommand::Show { id } => show(ctx, &ledger, &id),
         EvidenceCommand::Export { id, out } => {
             let index = ledger.resolve(&id)?;
-            let manifest = ledger.export(index, &out)?;
+            // Only a new, empty or earlier bundle folder is (re)placed, never the workspace
+            // or a folder assay did not write; the bundle is staged next to it and swapped in.
+            let target = assay_fs::OutputTarget::check(&out, BUNDLE_OUTPUT, &[&ctx.workspace])?;
+            let staging = target.stage()?;
+            let manifest = ledger.export(index, staging.path())?;
+            staging.commit(&manifest.blob_sha256.to_string())?;
             if ctx.format == Format::Json {
                 print_json(&manifest)?;
             } else if !ctx.quiet {
@@ -89,15 +98,31 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         EvidenceCommand::Import { dir } => {
-            let (appended, issuer) = ledger.import_bundle(&dir)?;
+            let imported = ledger.import(&dir)?;
+            let a = &imported.appended;
             if ctx.format == Format::Json {
-                print_json(
-                    &json!({"index": appended.index, "digest": appended.blob_digest, "issuer": issuer}),
-                )?;
+                print_json(&json!({
+                    "index": a.index,
+                    "digest": a.blob_digest,
+                    "issuer": imported.issuer,
+                    "new": imported.newly_appended,
+                    "issuer_log": imported.issuer_log,
+                }))?;
             } else {
+                let pos = &imported.issuer_log;
                 println!(
-                    "{}\t{}\timported from trusted issuer `{issuer}`",
-                    appended.index, appended.blob_digest
+                    "{}\t{}\t{} from trusted issuer {} (entry {} of {} in its log {}, proof verified)",
+                    a.index,
+                    a.blob_digest,
+                    if imported.newly_appended {
+                        "imported"
+                    } else {
+                        "already in the log, nothing appended:"
+                    },
+                    assay_core::text::quote_short(&imported.issuer),
+                    pos.index,
+                    pos.tree_size,
+                    assay_core::text::quote_short(&pos.log_origin)
                 );
             }
             Ok(Outcome::Ok)
@@ -156,8 +181,8 @@ fn list(ctx: &Ctx, ledger: &Ledger) -> anyhow::Result<Outcome> {
             r.index,
             r.blob_digest.short(),
             r.kind.as_str(),
-            r.subject,
-            r.file_name,
+            assay_core::text::quote_short(&r.subject),
+            assay_core::text::quote_short(&r.file_name),
             signer
         );
     }
@@ -174,8 +199,13 @@ fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
     let p = &e.statement.predicate;
     println!("entry        {}", e.index);
     println!("kind         {}", e.kind);
-    println!("subject      {}", e.subject);
-    println!("file         {} ({} bytes)", p.file_name, p.size);
+    // Signed, but chosen by whoever signed: quoted so control and bidi characters show.
+    println!("subject      {}", assay_core::text::quote_short(&e.subject));
+    println!(
+        "file         {} ({} bytes)",
+        assay_core::text::quote_short(&p.file_name),
+        p.size
+    );
     println!("sha256       {}", e.blob_digest);
     println!("leaf hash    {}", hex::encode(e.leaf_hash));
     println!(
@@ -186,7 +216,11 @@ fn show(ctx: &Ctx, ledger: &Ledger, id: &str) -> anyhow::Result<Outcome> {
     println!("recorded at  {}", e.recorded_at);
     println!("predicate    {}", e.statement.predicate_type);
     for (k, v) in &p.meta {
-        println!("meta         {k} = {v}");
+        println!(
+            "meta         {} = {}",
+            assay_core::text::quote_short(k),
+            assay_core::text::quote_short(v)
+        );
     }
     Ok(Outcome::Ok)
 }
@@ -215,18 +249,34 @@ pub fn verify_bundle(ctx: &Ctx, args: VerifyBundleArgs) -> anyhow::Result<Outcom
                 c.detail
             );
         }
-        println!(
-            "{}: entry {} ({} `{}`, {})",
-            if report.is_valid() {
-                "VALID"
-            } else {
-                "INVALID"
-            },
-            report.manifest.index,
-            report.manifest.kind,
-            report.manifest.subject,
-            report.manifest.file
-        );
+        // Only signed facts are shown; bundle.json's unsigned copies never are.
+        let q = assay_core::text::quote_short;
+        match (report.is_valid(), &report.signed) {
+            (true, Some(s)) => {
+                let log = s.log.as_ref().expect("a valid bundle has a log position");
+                println!(
+                    "VALID: entry {} of {} in log {}: {} {} {} ({}), signed by {}",
+                    log.index,
+                    log.tree_size,
+                    q(&log.log_origin),
+                    s.kind,
+                    q(&s.subject),
+                    q(&s.file_name),
+                    s.blob_digest,
+                    s.signer_name
+                        .as_deref()
+                        .map(q)
+                        .unwrap_or_else(|| format!("key id {}", s.signer_key_id))
+                );
+            }
+            _ => {
+                let why = report
+                    .first_failure()
+                    .map(|c| format!("{}: {}", c.check, c.detail))
+                    .unwrap_or_else(|| "the bundle proves nothing".into());
+                println!("INVALID: {why}");
+            }
+        }
     }
     Ok(if report.is_valid() {
         Outcome::Ok

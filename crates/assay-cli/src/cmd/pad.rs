@@ -12,6 +12,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
+use crate::progress::Bar;
 use crate::record::record;
 
 #[derive(Debug, Subcommand)]
@@ -155,37 +156,6 @@ fn load_schemes(ctx: &Ctx, source: &SchemeSource) -> anyhow::Result<Vec<Scheme>>
     Ok(schemes)
 }
 
-/// A spinner on stderr naming the engine's current step.
-struct Steps {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Steps {
-    fn new(ctx: &Ctx) -> Self {
-        Self {
-            bar: ctx.progress.then(|| {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                bar
-            }),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl assay_pad::Reporter for Steps {
-    fn step(&self, name: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(name.to_string());
-        }
-    }
-}
-
 fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format("pad report", &[Format::Text, Format::Json, Format::Html])?;
     let manifest = match &args.manifest {
@@ -238,9 +208,10 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    let steps = Steps::new(ctx);
-    steps.step_reading(&args.campaign);
-    let campaign = assay_pad::read::read_path(&args.campaign)?;
+    // One bar for the whole command: a counted step while the campaign is read, then a spinner
+    // naming each step of the engine.
+    let progress = Bar::new(ctx);
+    let campaign = assay_pad::read::read_path_with(&args.campaign, &progress)?;
     // With --record the report binds the campaign blob's digest (also the recorded blob's).
     // Without, hashing a multi-gigabyte log would cost more than the metrics themselves.
     let digest = if args.record {
@@ -250,8 +221,8 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         String::new()
     };
-    let report = assay_pad::pad_report(&campaign, manifest.as_ref(), &schemes, &options, &steps)?;
-    steps.finish();
+    let report =
+        assay_pad::pad_report(&campaign, manifest.as_ref(), &schemes, &options, &progress)?;
     drop(campaign);
 
     if args.record {
@@ -277,14 +248,6 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Failed
     })
-}
-
-impl Steps {
-    fn step_reading(&self, path: &Path) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(format!("reading {}", path.display()));
-        }
-    }
 }
 
 /// Stores the campaign and the report in one signed batch, with the meta keys rule packs judge.

@@ -7,17 +7,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use assay_vuln::finding::{VexDecision, VexStatus};
-use assay_vuln::index::{Index, Reporter};
+use assay_vuln::import::ImportLimits;
+use assay_vuln::index::{ImportOptions, Index};
 use assay_vuln::output::openvex::OpenVexOptions;
 use assay_vuln::policy::DeadlinePolicy;
 use assay_vuln::scan::{ScanOptions, scan};
 use assay_vuln::{Component, ScanResult, SeverityLevel};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
+use crate::progress::Bar;
 use crate::record::record;
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +47,11 @@ pub enum DbCommand {
     /// Import advisories: OSV JSON/YAML files, directory trees or zip archives, RustSec
     /// database folders, CSAF 2.0 documents, the CISA KEV catalog. Re-importing unchanged
     /// files is nearly free (size, modification time and SHA-256 are remembered).
+    ///
+    /// Every source is read within limits (a larger or deeper input is refused, exit 2, and
+    /// nothing is written). A source that now yields fewer than half the records the index
+    /// holds from it (a truncated download, a file that no longer parses) is refused too,
+    /// keeping the previous records, unless --allow-shrink.
     Import {
         /// Files or directories to import.
         #[arg(required = true)]
@@ -53,9 +59,42 @@ pub enum DbCommand {
         /// Print every import warning (by default: a count and the first few).
         #[arg(long)]
         all_warnings: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// Accept sources that now yield fewer than half the records they did.
+        #[arg(long)]
+        allow_shrink: bool,
     },
     /// Counts of files, advisories, packages and KEV entries in the index.
     Stats,
+}
+
+/// Limits on what `vuln db import` reads.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest file, or zip entry once uncompressed, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = assay_vuln::import::DEFAULT_MAX_ENTRY_BYTES)]
+    pub max_entry_bytes: u64,
+    /// Most bytes one zip archive may expand to (all entries), and its largest file size.
+    #[arg(long, value_name = "BYTES", default_value_t = assay_vuln::import::DEFAULT_MAX_TOTAL_BYTES)]
+    pub max_total_bytes: u64,
+    /// Most entries in one zip archive or files under one imported directory.
+    #[arg(long, value_name = "N", default_value_t = assay_vuln::import::DEFAULT_MAX_ENTRIES)]
+    pub max_entries: u64,
+    /// Deepest nesting of one JSON, YAML or TOML document (JSON stops at 128 whatever this says).
+    #[arg(long, value_name = "LEVELS", default_value_t = assay_vuln::import::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> ImportLimits {
+        ImportLimits {
+            max_entry_bytes: self.max_entry_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_entries: self.max_entries,
+            max_depth: self.max_depth,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -115,39 +154,18 @@ pub fn run(ctx: &Ctx, command: VulnCommand) -> anyhow::Result<Outcome> {
         VulnCommand::Db(DbCommand::Import {
             paths,
             all_warnings,
-        }) => import(ctx, &paths, all_warnings),
+            limits,
+            allow_shrink,
+        }) => {
+            let options = ImportOptions {
+                limits: limits.limits(),
+                allow_shrink,
+            };
+            import(ctx, &paths, &options, all_warnings)
+        }
         VulnCommand::Db(DbCommand::Stats) => stats(ctx),
         VulnCommand::Scan(args) => scan_command(ctx, args),
         VulnCommand::Vex(args) => vex_command(ctx, args),
-    }
-}
-
-/// Draws a bar on stderr for long library steps, only when `ctx.progress`.
-struct Bar {
-    enabled: bool,
-    bar: Option<ProgressBar>,
-}
-
-impl Reporter for Bar {
-    fn start(&mut self, step: &str, total: u64) {
-        if self.enabled {
-            let bar = ProgressBar::new(total);
-            if let Ok(style) = ProgressStyle::with_template("{msg:28} [{bar:30}] {pos}/{len}") {
-                bar.set_style(style);
-            }
-            bar.set_message(step.to_string());
-            self.bar = Some(bar);
-        }
-    }
-    fn advance(&mut self, n: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(n);
-        }
-    }
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
     }
 }
 
@@ -173,15 +191,20 @@ fn open_index(ctx: &Ctx, must_exist: bool) -> anyhow::Result<Index> {
     Ok(Index::open(&path)?)
 }
 
-fn import(ctx: &Ctx, paths: &[PathBuf], all_warnings: bool) -> anyhow::Result<Outcome> {
+fn import(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    all_warnings: bool,
+) -> anyhow::Result<Outcome> {
     ctx.require_format("vuln db import", &[Format::Text, Format::Json])?;
     let mut index = open_index(ctx, false)?;
     let started = std::time::Instant::now();
-    let mut bar = Bar {
-        enabled: ctx.progress,
-        bar: None,
-    };
-    let report = index.import(paths, &mut bar)?;
+    let bar = Bar::new(ctx);
+    let report = index.import_with(paths, options, &bar)?;
+    for shrink in &report.shrunk {
+        eprintln!("warning: accepted with --allow-shrink: {shrink}");
+    }
     let elapsed = started.elapsed();
     if ctx.format == Format::Json {
         print_json(&report)?;
@@ -297,11 +320,8 @@ fn run_scan(
     };
     let scan_date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let options = ScanOptions { scan_date, policy };
-    let mut bar = Bar {
-        enabled: ctx.progress,
-        bar: None,
-    };
-    let mut result = scan(&index, &components, &options, &mut bar)?;
+    let bar = Bar::new(ctx);
+    let mut result = scan(&index, &components, &options, &bar)?;
     result.warnings.extend(sbom_warnings);
     let mut statements = Vec::new();
     for path in vex {
@@ -373,10 +393,13 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
     let s = &result.summary;
     if !ctx.quiet {
         for f in &result.findings {
+            // Ids, names, versions and summaries come from SBOMs and advisories: quoted
+            // (bounded, control characters escaped) before they reach the terminal.
+            let q = assay_core::text::quote_short;
             let vex = f.vex.as_ref().map(|v| {
                 let mut text = v.status.as_str().to_string();
                 if let Some(j) = &v.justification {
-                    text.push_str(&format!(" ({j})"));
+                    text.push_str(&format!(" ({})", q(j)));
                 }
                 text
             });
@@ -388,22 +411,22 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
             let fixed = if f.fixed_versions.is_empty() {
                 "no fix listed".to_string()
             } else {
-                format!("fixed in {}", f.fixed_versions.join(", "))
+                format!("fixed in {}", q(&f.fixed_versions.join(", ")))
             };
             let _ = writeln!(
                 out,
                 "{:<8} {:<22} {}@{}  {}{}  {}{}",
                 f.severity.level.as_str(),
-                f.advisory_id,
-                f.component.name,
-                f.component.version,
+                q(&f.advisory_id),
+                q(&f.component.name),
+                q(&f.component.version),
                 fixed,
                 if f.kev { "  KEV" } else { "" },
                 due,
                 vex.map(|v| format!("  vex: {v}")).unwrap_or_default()
             );
             if ctx.verbose > 0 && !f.summary.is_empty() {
-                let _ = writeln!(out, "         {}", f.summary);
+                let _ = writeln!(out, "         {}", assay_core::quote(&f.summary, 400));
             }
         }
     }
@@ -482,8 +505,9 @@ fn record_scan(
 
 /// Parses `ID=STATUS[:JUSTIFICATION]`.
 fn parse_decision(text: &str) -> anyhow::Result<(String, VexStatus, Option<String>)> {
+    let shown = assay_core::text::quote_short(text);
     let Some((id, rest)) = text.split_once('=') else {
-        bail!("--set `{text}`: expected ID=STATUS[:JUSTIFICATION]");
+        bail!("--set `{shown}`: expected ID=STATUS[:JUSTIFICATION]");
     };
     let (status, justification) = match rest.split_once(':') {
         Some((s, j)) => (s, Some(j.to_string())),
@@ -495,12 +519,14 @@ fn parse_decision(text: &str) -> anyhow::Result<(String, VexStatus, Option<Strin
         "fixed" => VexStatus::Fixed,
         "under_investigation" => VexStatus::UnderInvestigation,
         other => bail!(
-            "--set `{text}`: unknown status `{other}`; use not_affected, affected, fixed or under_investigation"
+            "--set `{shown}`: unknown status `{}`; use not_affected, affected, fixed or under_investigation",
+            assay_core::text::quote_short(other)
         ),
     };
     if status == VexStatus::NotAffected && justification.is_none() {
         bail!(
-            "--set `{text}`: not_affected needs a justification, e.g. {id}=not_affected:vulnerable_code_not_in_execute_path"
+            "--set `{shown}`: not_affected needs a justification, e.g. {}=not_affected:vulnerable_code_not_in_execute_path",
+            assay_core::text::quote_short(id)
         );
     }
     Ok((id.to_string(), status, justification))
@@ -530,7 +556,10 @@ fn vex_command(ctx: &Ctx, args: VexArgs) -> anyhow::Result<Outcome> {
         }
     }
     for id in unused {
-        eprintln!("warning: --set {id}: no finding of this scan has that id");
+        eprintln!(
+            "warning: --set {}: no finding of this scan has that id",
+            assay_core::text::quote_short(id)
+        );
     }
     result.recompute_summary();
     let options = OpenVexOptions {

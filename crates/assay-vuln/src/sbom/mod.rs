@@ -78,25 +78,30 @@ impl fmt::Display for SbomFormat {
 /// An SBOM or lockfile that cannot be read. Every variant names the file and where in it.
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
-    #[error("cannot read {}: {source}; check that the path exists and is readable", path.display())]
+    #[error(
+        "cannot read {}: {source}; check that the path exists and is readable",
+        crate::qp(path)
+    )]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "{}: not a recognised SBOM or lockfile ({reason}); assay reads CycloneDX JSON, SPDX 2.2/2.3 (JSON, tag-value), SPDX 3.0 JSON-LD, Cargo.lock, package-lock.json, requirements.txt, poetry.lock, go.mod and go.sum",
-        path.display()
+        "{}: not a recognised SBOM or lockfile ({}); assay reads CycloneDX JSON, SPDX 2.2/2.3 (JSON, tag-value), SPDX 3.0 JSON-LD, Cargo.lock, package-lock.json, requirements.txt, poetry.lock, go.mod and go.sum",
+        crate::qp(path),
+        crate::qm(reason)
     )]
     UnknownFormat { path: PathBuf, reason: String },
-    #[error("{}: {what} is not supported; {hint}", path.display())]
+    #[error("{}: {} is not supported; {hint}", crate::qp(path), crate::qm(what))]
     Unsupported {
         path: PathBuf,
         what: String,
         hint: String,
     },
     #[error(
-        "{}:{line}:{column}: invalid JSON ({message}); the file is damaged or truncated: regenerate it",
-        path.display()
+        "{}:{line}:{column}: invalid JSON ({}); the file is damaged or truncated: regenerate it",
+        crate::qp(path),
+        crate::qm(message)
     )]
     Json {
         path: PathBuf,
@@ -104,21 +109,30 @@ pub enum SbomError {
         column: usize,
         message: String,
     },
-    #[error("{}:{line}: invalid TOML ({message}); the file is damaged or truncated: regenerate it", path.display())]
+    #[error(
+        "{}:{line}: invalid TOML ({}); the file is damaged or truncated: regenerate it",
+        crate::qp(path),
+        crate::qm(message)
+    )]
     Toml {
         path: PathBuf,
         line: usize,
         message: String,
     },
     /// A JSON field of the wrong shape; `pointer` is an RFC 6901 JSON pointer.
-    #[error("{}: at {pointer}: {message}", path.display())]
+    #[error(
+        "{}: at {}: {}",
+        crate::qp(path),
+        crate::q(pointer),
+        crate::qm(message)
+    )]
     Field {
         path: PathBuf,
         pointer: String,
         message: String,
     },
     /// A line-oriented file (tag-value, go.mod, requirements) with a broken line.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}: {}", crate::qp(path), crate::qm(message))]
     Line {
         path: PathBuf,
         line: usize,
@@ -136,7 +150,12 @@ pub struct SbomWarning {
 
 impl fmt::Display for SbomWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
+        write!(
+            f,
+            "{}: {}",
+            crate::q(&self.location),
+            crate::qm(&self.message)
+        )
     }
 }
 

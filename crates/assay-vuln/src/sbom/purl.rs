@@ -32,13 +32,13 @@ pub enum PurlError {
     Scheme,
     #[error("has no package type (expected pkg:TYPE/NAME)")]
     MissingType,
-    #[error("package type `{0}` has characters other than letters, digits, `.`, `+`, `-`")]
+    #[error("package type `{}` has characters other than letters, digits, `.`, `+`, `-`", crate::q(.0))]
     BadType(String),
     #[error("has no package name")]
     MissingName,
     #[error("has a malformed percent-escape")]
     BadEscape,
-    #[error("has a qualifier without `=`: `{0}`")]
+    #[error("has a qualifier without `=`: `{}`", crate::q(.0))]
     BadQualifier(String),
 }
 

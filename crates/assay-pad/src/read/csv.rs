@@ -1,180 +1,19 @@
-//! Readers: the campaign CSV and JSON Lines, bob.pad.base score CSV, bob.measure score files.
-//!
-//! The campaign CSV reader is the hot path (ten million rows in the benchmark). It reads the
-//! file in large blocks, cuts each block at line ends into one part per core, parses the parts
-//! in parallel from bytes (no `String` per row), and appends them in order. Labels are looked up
-//! in the shared interners, read-only during the parallel phase; labels a part meets for the
-//! first time get a provisional index that the in-order merge resolves. Presentation ids are
-//! hashed (128-bit XXH3) and checked for duplicates once at the end; only when a duplicate is
-//! found is the input scanned again to name both lines.
+//! The campaign CSV: the hot path (block-wise, parallel, byte-level; see the module above).
 
 use std::borrow::Cow;
-use std::io::Read;
-use std::path::Path;
 
+use assay_core::{Reporter, Silent};
 use rayon::prelude::*;
 
+use super::input::{BLOCK, Input};
+use super::row::{
+    ABSENT, parse_decision, parse_kind, parse_score, quote_bytes, split_quoted, trim,
+};
 use crate::campaign::{Campaign, Decision, InputFormat, Interner, Kind, NONE, check_species};
 use crate::error::{PadError, Result};
 
-/// Bytes read per block; big enough that per-block overhead vanishes, small enough to keep the
-/// peak memory far below the file size.
-const BLOCK: usize = 32 << 20;
 /// Marks an index that a part assigned provisionally to a label unknown to the shared interner.
 const LOCAL: u32 = 1 << 31;
-
-/// Where input bytes come from. A path is read block by block; bytes are used in place.
-#[derive(Clone, Copy, Debug)]
-pub enum Input<'a> {
-    Path(&'a Path),
-    Bytes { bytes: &'a [u8], name: &'a str },
-}
-
-impl Input<'_> {
-    fn name(&self) -> String {
-        match self {
-            Input::Path(p) => p.display().to_string(),
-            Input::Bytes { name, .. } => (*name).to_string(),
-        }
-    }
-
-    /// Calls `f` with consecutive chunks that each end at a line end (the last may not).
-    fn for_each_block(&self, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        self.for_each_block_sized(BLOCK, f)
-    }
-
-    fn for_each_block_sized(
-        &self,
-        block_size: usize,
-        mut f: impl FnMut(&[u8]) -> Result<()>,
-    ) -> Result<()> {
-        match self {
-            Input::Bytes { bytes, .. } => f(bytes),
-            Input::Path(path) => {
-                let io = |source| PadError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                };
-                let mut file = std::fs::File::open(path).map_err(io)?;
-                let mut buf: Vec<u8> = Vec::with_capacity(block_size + 4096);
-                loop {
-                    let start = buf.len();
-                    buf.resize(start + block_size, 0);
-                    let mut filled = start;
-                    while filled < buf.len() {
-                        let n = file.read(&mut buf[filled..]).map_err(io)?;
-                        if n == 0 {
-                            break;
-                        }
-                        filled += n;
-                    }
-                    buf.truncate(filled);
-                    let at_end = filled < start + block_size;
-                    if at_end {
-                        if !buf.is_empty() {
-                            f(&buf)?;
-                        }
-                        return Ok(());
-                    }
-                    // Hand over whole lines only; keep the tail for the next block.
-                    match memchr::memrchr(b'\n', &buf) {
-                        Some(cut) => {
-                            f(&buf[..=cut])?;
-                            buf.drain(..=cut);
-                        }
-                        None => continue,
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Reads a campaign file, choosing the reader from the extension and the first line:
-/// `.jsonl`/`.ndjson` → campaign JSON Lines; a `claimed_id,...` header → bob.pad.base;
-/// `label score` lines → bob.measure; anything else → campaign CSV.
-pub fn read_path(path: &Path) -> Result<Campaign> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let input = Input::Path(path);
-    if ext == "jsonl" || ext == "ndjson" {
-        return read_campaign_jsonl(input);
-    }
-    let mut head = [0u8; 4096];
-    let n = {
-        let mut file = std::fs::File::open(path).map_err(|source| PadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut n = 0;
-        while n < head.len() {
-            let r = file.read(&mut head[n..]).map_err(|source| PadError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            if r == 0 {
-                break;
-            }
-            n += r;
-        }
-        n
-    };
-    read_detected(input, &head[..n])
-}
-
-/// Like [`read_path`] for bytes already in memory.
-pub fn read_bytes(bytes: &[u8], name: &str) -> Result<Campaign> {
-    let input = Input::Bytes { bytes, name };
-    if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
-        return read_campaign_jsonl(input);
-    }
-    read_detected(input, &bytes[..bytes.len().min(4096)])
-}
-
-fn read_detected(input: Input<'_>, head: &[u8]) -> Result<Campaign> {
-    let first = head.split(|&b| b == b'\n').next().unwrap_or(b"");
-    let first = trim(first);
-    if first.starts_with(b"{") {
-        read_campaign_jsonl(input)
-    } else if first.starts_with(b"claimed_id,") {
-        read_bob_pad_csv(input)
-    } else if looks_like_bob_measure(first) {
-        read_bob_measure(input)
-    } else {
-        read_campaign_csv(input)
-    }
-}
-
-fn looks_like_bob_measure(line: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(line);
-    let mut parts = text.split_ascii_whitespace();
-    matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(label), Some(score), None)
-            if label.parse::<f64>().is_ok() && score.parse::<f64>().is_ok()
-    )
-}
-
-fn trim(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if first.is_ascii_whitespace() {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    while let [rest @ .., last] = s {
-        if last.is_ascii_whitespace() {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    s
-}
 
 /// The columns of the campaign CSV, in the documented order.
 pub const CAMPAIGN_COLUMNS: [&str; 9] = [
@@ -201,8 +40,6 @@ struct Layout {
     decision: usize,
     score: usize,
 }
-
-const ABSENT: usize = usize::MAX;
 
 fn layout(header: &[u8], file: &str) -> Result<Layout> {
     let header = String::from_utf8_lossy(header);
@@ -245,50 +82,6 @@ fn layout(header: &[u8], file: &str) -> Result<Layout> {
     Ok(layout)
 }
 
-/// Splits a CSV line that may contain RFC 4180 quoted fields.
-fn split_quoted(line: &[u8]) -> Vec<Cow<'_, [u8]>> {
-    let mut fields = Vec::new();
-    let mut i = 0;
-    loop {
-        if i < line.len() && line[i] == b'"' {
-            let mut value = Vec::new();
-            i += 1;
-            while i < line.len() {
-                if line[i] == b'"' {
-                    if line.get(i + 1) == Some(&b'"') {
-                        value.push(b'"');
-                        i += 2;
-                    } else {
-                        i += 1;
-                        break;
-                    }
-                } else {
-                    value.push(line[i]);
-                    i += 1;
-                }
-            }
-            // Skip to the next comma (anything after the closing quote is ignored).
-            while i < line.len() && line[i] != b',' {
-                i += 1;
-            }
-            fields.push(Cow::Owned(value));
-        } else {
-            let end = memchr::memchr(b',', &line[i..]).map_or(line.len(), |p| i + p);
-            fields.push(Cow::Borrowed(&line[i..end]));
-            i = end;
-        }
-        if i >= line.len() {
-            break;
-        }
-        i += 1; // the comma
-        if i == line.len() {
-            fields.push(Cow::Borrowed(&line[i..]));
-            break;
-        }
-    }
-    fields
-}
-
 /// A row error inside a part: line relative to the part's first line.
 struct PartError {
     rel_line: u64,
@@ -326,46 +119,6 @@ fn lookup(shared: &Interner, local: &mut Interner, key: &[u8]) -> u32 {
     match shared.lookup(key) {
         Some(i) => i,
         None => local.get_or_insert(key) | LOCAL,
-    }
-}
-
-fn parse_kind(v: &[u8]) -> Option<Kind> {
-    match v {
-        b"bona_fide" | b"bonafide" | b"bona-fide" | b"BONA_FIDE" | b"bona fide" => {
-            Some(Kind::BonaFide)
-        }
-        b"attack" | b"ATTACK" | b"Attack" => Some(Kind::Attack),
-        _ => None,
-    }
-}
-
-fn parse_decision(v: &[u8]) -> Option<Decision> {
-    match v {
-        b"" => Some(Decision::None),
-        b"accept" | b"ACCEPT" | b"Accept" | b"accepted" => Some(Decision::Accept),
-        b"reject" | b"REJECT" | b"Reject" | b"rejected" => Some(Decision::Reject),
-        b"no_response" | b"no-response" | b"NO_RESPONSE" | b"noresponse" => {
-            Some(Decision::NoResponse)
-        }
-        _ => None,
-    }
-}
-
-/// Parses a score; `Ok(NaN)` for empty or `nan`, `Err` for anything not a finite number.
-fn parse_score(v: &[u8]) -> Result<f64, String> {
-    if v.is_empty() {
-        return Ok(f64::NAN);
-    }
-    let text = std::str::from_utf8(v).map_err(|_| "the score is not UTF-8 text".to_string())?;
-    match text.parse::<f64>() {
-        Ok(x) if x.is_nan() => Ok(f64::NAN),
-        Ok(x) if x.is_finite() => Ok(x),
-        Ok(_) => Err(format!(
-            "`{text}` is infinite; scores must be finite numbers (or nan for a failure to acquire)"
-        )),
-        Err(_) => Err(format!(
-            "`{text}` is not a number; write a decimal such as 0.73, or leave it empty"
-        )),
     }
 }
 
@@ -454,7 +207,7 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
                 "kind",
                 format!(
                     "`{}` is not a kind; use bona_fide or attack",
-                    String::from_utf8_lossy(kind_text)
+                    quote_bytes(kind_text)
                 ),
             )
         })?;
@@ -466,7 +219,7 @@ fn parse_part(chunk: &[u8], layout: &Layout, shared: &Shared<'_>) -> Result<Part
                 "decision",
                 format!(
                     "`{}` is not a decision; use accept, reject, no_response, or leave it empty",
-                    String::from_utf8_lossy(decision_text)
+                    quote_bytes(decision_text)
                 ),
             )
         })?;
@@ -576,7 +329,12 @@ fn resolve(values: &mut [u32], map: &[u32]) {
 /// Reads the assay campaign CSV (header `presentation_id,subject,session,kind,species,
 /// attack_potential,instrument,decision,score`, columns in any order, extra columns ignored).
 pub fn read_campaign_csv(input: Input<'_>) -> Result<Campaign> {
-    read_campaign_csv_tuned(input, BLOCK, 1 << 20)
+    read_campaign_csv_tuned(input, BLOCK, 1 << 20, &Silent)
+}
+
+/// [`read_campaign_csv`], advancing `progress` by the bytes read.
+pub(super) fn read_reporting(input: Input<'_>, progress: &dyn Reporter) -> Result<Campaign> {
+    read_campaign_csv_tuned(input, BLOCK, 1 << 20, progress)
 }
 
 /// [`read_campaign_csv`] with explicit block size and the smallest block split across cores
@@ -585,6 +343,7 @@ fn read_campaign_csv_tuned(
     input: Input<'_>,
     block_size: usize,
     split_min: usize,
+    progress: &dyn Reporter,
 ) -> Result<Campaign> {
     let file = input.name();
     let mut campaign = Campaign {
@@ -600,11 +359,8 @@ fn read_campaign_csv_tuned(
     // Line number (1-based) of the first line of the next chunk.
     let mut next_line: u64 = 1;
     let threads = rayon::current_num_threads().max(1);
-    let total_bytes = match input {
-        Input::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-        Input::Bytes { bytes, .. } => Some(bytes.len() as u64),
-    };
-    input.for_each_block_sized(block_size, |mut block| {
+    let total_bytes = input.len();
+    input.for_each_block_sized(block_size, progress, |mut block| {
         if layout.is_none() {
             let end = memchr::memchr(b'\n', block).unwrap_or(block.len());
             let mut header = &block[..end];
@@ -754,7 +510,7 @@ fn locate_duplicate(
     let mut seen: std::collections::HashMap<Vec<u8>, u64> = std::collections::HashMap::new();
     let mut found: Option<PadError> = None;
     let mut line_no = 0u64;
-    let scan = input.for_each_block(|block| {
+    let scan = input.for_each_block(&Silent, |block| {
         for line in block.split(|&b| b == b'\n') {
             line_no += 1;
             if line_no == 1 || found.is_some() {
@@ -772,7 +528,7 @@ fn locate_duplicate(
                             file: file.to_string(),
                             line: line_no,
                             first_line: first,
-                            id: String::from_utf8_lossy(id).into_owned(),
+                            id: quote_bytes(id),
                         });
                     } else {
                         seen.insert(id.to_vec(), line_no);
@@ -789,282 +545,6 @@ fn locate_duplicate(
         Err(e) => Some(e),
         Ok(()) => found,
     }
-}
-
-#[derive(serde::Deserialize)]
-struct JsonRow<'a> {
-    #[serde(borrow, default)]
-    presentation_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    subject: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    species: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    attack_potential: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    decision: Option<Cow<'a, str>>,
-    #[serde(default)]
-    score: Option<serde_json::Value>,
-}
-
-/// Reads the campaign as JSON Lines: one object per line with the CSV's field names;
-/// `score` may be a number, a numeric string, `"nan"` or null.
-pub fn read_campaign_jsonl(input: Input<'_>) -> Result<Campaign> {
-    let file = input.name();
-    let mut campaign = Campaign {
-        source: file.clone(),
-        format: Some(InputFormat::CampaignJsonl),
-        ..Default::default()
-    };
-    let mut species = Interner::default();
-    let mut levels = Interner::default();
-    let mut subjects = Interner::default();
-    let mut ids: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    let mut line_no = 0u64;
-    input.for_each_block(|block| {
-        let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
-        if block.ends_with(b"\n") {
-            pieces.pop();
-        }
-        for line in pieces {
-            line_no += 1;
-            let line = trim(line);
-            if line.is_empty() {
-                continue;
-            }
-            let err = |field: &str, message: String| PadError::Row {
-                file: file.clone(),
-                line: line_no,
-                field: field.to_string(),
-                message,
-            };
-            let row: JsonRow<'_> = serde_json::from_slice(line)
-                .map_err(|e| err("(json)", format!("not a JSON object with the campaign fields: {e}")))?;
-            let id = row.presentation_id.as_deref().unwrap_or("");
-            if id.is_empty() {
-                return Err(err("presentation_id", "missing; every presentation needs an id".into()));
-            }
-            if let Some(first) = ids.insert(id.to_string(), line_no) {
-                return Err(PadError::DuplicateId {
-                    file: file.clone(),
-                    line: line_no,
-                    first_line: first,
-                    id: id.to_string(),
-                });
-            }
-            let kind_text = row.kind.as_deref().unwrap_or("");
-            let kind = parse_kind(kind_text.as_bytes()).ok_or_else(|| {
-                err("kind", format!("`{kind_text}` is not a kind; use bona_fide or attack"))
-            })?;
-            let species_text = row.species.as_deref().unwrap_or("").trim();
-            check_species(kind, !species_text.is_empty()).map_err(|m| err("species", m))?;
-            let decision_text = row.decision.as_deref().unwrap_or("");
-            let decision = parse_decision(decision_text.as_bytes()).ok_or_else(|| {
-                err(
-                    "decision",
-                    format!("`{decision_text}` is not a decision; use accept, reject, no_response, or leave it out"),
-                )
-            })?;
-            let (score, score_given) = match &row.score {
-                None | Some(serde_json::Value::Null) => (f64::NAN, false),
-                Some(serde_json::Value::Number(n)) => (n.as_f64().unwrap_or(f64::NAN), true),
-                Some(serde_json::Value::String(s)) => {
-                    (parse_score(s.trim().as_bytes()).map_err(|m| err("score", m))?, !s.trim().is_empty())
-                }
-                Some(other) => {
-                    return Err(err("score", format!("`{other}` is not a number")));
-                }
-            };
-            if decision == Decision::None && !score_given {
-                return Err(err(
-                    "decision",
-                    "the row has neither a decision nor a score; give one (no_response for a failure to acquire)".into(),
-                ));
-            }
-            campaign.kind.push(kind);
-            campaign.species.push(species.get_or_insert(species_text.as_bytes()));
-            campaign.level.push(levels.get_or_insert(
-                row.attack_potential.as_deref().unwrap_or("").trim().as_bytes(),
-            ));
-            campaign
-                .subject
-                .push(subjects.get_or_insert(row.subject.as_deref().unwrap_or("").trim().as_bytes()));
-            campaign.decision.push(decision);
-            campaign.score.push(score);
-        }
-        Ok(())
-    })?;
-    campaign.species_names = species.into_names();
-    campaign.level_names = levels.into_names();
-    campaign.subject_names = subjects.into_names();
-    campaign.canonicalize();
-    Ok(campaign)
-}
-
-/// Reads a bob.pad.base score CSV as it is: `claimed_id` becomes the subject, `is_bonafide`
-/// the kind, `attack_type` the species; `nan` scores are non-responses.
-pub fn read_bob_pad_csv(input: Input<'_>) -> Result<Campaign> {
-    let file = input.name();
-    let mut campaign = Campaign {
-        source: file.clone(),
-        format: Some(InputFormat::BobPadCsv),
-        ..Default::default()
-    };
-    let mut species = Interner::default();
-    let mut subjects = Interner::default();
-    let mut columns: Option<(usize, usize, usize, usize, usize)> = None;
-    let mut line_no = 0u64;
-    input.for_each_block(|block| {
-        let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
-        if block.ends_with(b"\n") {
-            pieces.pop();
-        }
-        for line in pieces {
-            line_no += 1;
-            let line = trim(line);
-            let fields = split_quoted(line);
-            let Some((subject_col, bona_col, species_col, score_col, count)) = columns else {
-                let names: Vec<String> = fields
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(trim(f)).to_string())
-                    .collect();
-                let find = |n: &str| names.iter().position(|x| x == n);
-                match (find("is_bonafide"), find("score")) {
-                    (Some(b), Some(s)) => {
-                        columns = Some((
-                            find("claimed_id").unwrap_or(ABSENT),
-                            b,
-                            find("attack_type").unwrap_or(ABSENT),
-                            s,
-                            names.len(),
-                        ));
-                    }
-                    _ => {
-                        return Err(PadError::Header {
-                            file: file.clone(),
-                            message: "a bob.pad.base score CSV needs `is_bonafide` and `score` columns (claimed_id,test_label,is_bonafide,attack_type,score)".into(),
-                        });
-                    }
-                }
-                continue;
-            };
-            if line.is_empty() {
-                continue;
-            }
-            let err = |field: &str, message: String| PadError::Row {
-                file: file.clone(),
-                line: line_no,
-                field: field.to_string(),
-                message,
-            };
-            if fields.len() != count {
-                return Err(err("(row)", format!("{} fields where the header has {count}", fields.len())));
-            }
-            let get = |i: usize| if i == ABSENT { &b""[..] } else { trim(&fields[i]) };
-            let kind = match get(bona_col) {
-                b"True" | b"true" | b"1" => Kind::BonaFide,
-                b"False" | b"false" | b"0" => Kind::Attack,
-                other => {
-                    return Err(err(
-                        "is_bonafide",
-                        format!("`{}` is not True or False", String::from_utf8_lossy(other)),
-                    ));
-                }
-            };
-            let species_text = if kind == Kind::Attack { get(species_col) } else { b"" };
-            check_species(kind, !species_text.is_empty()).map_err(|m| err("attack_type", m))?;
-            let score = parse_score(get(score_col)).map_err(|m| err("score", m))?;
-            campaign.kind.push(kind);
-            campaign.species.push(species.get_or_insert(species_text));
-            campaign.level.push(NONE);
-            campaign.subject.push(subjects.get_or_insert(get(subject_col)));
-            campaign.decision.push(Decision::None);
-            campaign.score.push(score);
-        }
-        Ok(())
-    })?;
-    campaign.species_names = species.into_names();
-    campaign.subject_names = subjects.into_names();
-    campaign.canonicalize();
-    Ok(campaign)
-}
-
-/// Species name given to the attacks of a bob.measure file, which names none.
-pub const BOB_MEASURE_SPECIES: &str = "attack";
-
-/// Reads a bob.measure `label score` file: label `1` is bona fide (positive), `-1` or `0` an
-/// attack (negative); `nan` scores are failures to acquire.
-pub fn read_bob_measure(input: Input<'_>) -> Result<Campaign> {
-    let file = input.name();
-    let mut campaign = Campaign {
-        source: file.clone(),
-        format: Some(InputFormat::BobMeasure),
-        species_names: vec![BOB_MEASURE_SPECIES.to_string()],
-        ..Default::default()
-    };
-    let mut line_no = 0u64;
-    input.for_each_block(|block| {
-        let mut pieces: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
-        if block.ends_with(b"\n") {
-            pieces.pop();
-        }
-        for line in pieces {
-            line_no += 1;
-            let text = String::from_utf8_lossy(trim(line));
-            if text.is_empty() {
-                continue;
-            }
-            let err = |field: &str, message: String| PadError::Row {
-                file: file.clone(),
-                line: line_no,
-                field: field.to_string(),
-                message,
-            };
-            let mut parts = text.split_ascii_whitespace();
-            let (Some(label), Some(score), None) = (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(err("(row)", "expected two fields: `label score`".into()));
-            };
-            let kind = match label.parse::<f64>() {
-                Ok(l) if l > 0.0 => Kind::BonaFide,
-                Ok(l) if l <= 0.0 => Kind::Attack,
-                _ => return Err(err("label", format!("`{label}` is not 1, 0 or -1"))),
-            };
-            let score = parse_score(score.as_bytes()).map_err(|m| err("score", m))?;
-            campaign.kind.push(kind);
-            campaign
-                .species
-                .push(if kind == Kind::Attack { 0 } else { NONE });
-            campaign.level.push(NONE);
-            campaign.subject.push(NONE);
-            campaign.decision.push(Decision::None);
-            campaign.score.push(score);
-        }
-        Ok(())
-    })?;
-    Ok(campaign)
-}
-
-/// sha256 (lowercase hex) of a file, streamed: binds the campaign blob into the report.
-pub fn file_digest(path: &Path) -> Result<String> {
-    use sha2::{Digest as _, Sha256};
-    let io = |source| PadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -1148,7 +628,8 @@ mod tests {
             assert_eq!(actual, *expected, "row {row}");
         }
         for (block, split) in [(300, 64), (4096, 512), (1 << 16, 1)] {
-            let tuned = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap();
+            let tuned =
+                read_campaign_csv_tuned(Input::Path(file.path()), block, split, &Silent).unwrap();
             assert_eq!(tuned.len(), whole.len());
             assert_eq!(tuned.species_names, whole.species_names);
             assert_eq!(tuned.subject_names, whole.subject_names);
@@ -1171,7 +652,8 @@ mod tests {
             "blank and extra lines shift it: {expected_line}"
         );
         for (block, split) in [(300, 64), (4096, 512), (BLOCK, 1 << 20)] {
-            let e = read_campaign_csv_tuned(Input::Path(file.path()), block, split).unwrap_err();
+            let e = read_campaign_csv_tuned(Input::Path(file.path()), block, split, &Silent)
+                .unwrap_err();
             assert_eq!(
                 e.to_string(),
                 format!(
@@ -1186,7 +668,7 @@ mod tests {
     fn duplicate_across_blocks_is_found_with_both_lines() {
         let text = csv(3000, Some((2800, "p5,s1,1,attack,species-1,,,,0.5")));
         let file = write(&text);
-        let e = read_campaign_csv_tuned(Input::Path(file.path()), 300, 64).unwrap_err();
+        let e = read_campaign_csv_tuned(Input::Path(file.path()), 300, 64, &Silent).unwrap_err();
         let first = text.lines().position(|l| l.starts_with("p5,")).unwrap() + 1;
         let second = text
             .lines()
