@@ -7,6 +7,8 @@
 //! Exit codes: 0 ok (also when stdout is closed early, as in `assay evidence list | head -1`);
 //! 1 a verdict or a verification failed; 2 usage or input error.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is what prints
+
 // First, so its `print!`/`println!`/`eprint!`/`eprintln!` (which never panic on a closed
 // pipe) shadow std's in every module below.
 #[macro_use]

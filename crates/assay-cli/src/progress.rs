@@ -37,6 +37,8 @@ impl assay_core::Reporter for Bar {
                     );
                 }
                 None => {
+                    // A step after a finished one: the bar draws again only once reset.
+                    bar.reset();
                     bar.set_style(ProgressStyle::default_spinner());
                     bar.enable_steady_tick(std::time::Duration::from_millis(120));
                 }

@@ -182,11 +182,12 @@ fn face_terminal_case_end_to_end() {
     assert!(c.status.success(), "{}", text(&c));
     assert!(text(&c).contains("VALID"));
 
-    // Re-running records nothing twice: only a new dossier attestation.
+    // Re-running records nothing twice, not even the dossier attestation: the dossier is the
+    // same, so its attestation is the one already in the ledger.
     let before = json_list(&ws).len();
     let out2 = tmp.path().join("out2");
     assert_eq!(assess(&ws, &case, &out2).status.code(), Some(1));
-    assert_eq!(json_list(&ws).len(), before + 1);
+    assert_eq!(json_list(&ws).len(), before);
     let v = assay(&ws, &["log", "verify"]);
     assert!(v.status.success(), "{}", text(&v));
 }
@@ -338,4 +339,190 @@ fn every_example_runs() {
         );
         assert!(c.status.success(), "{}: {}", case.display(), text(&c));
     }
+}
+
+/// Every file under `dir`, relative path to bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Issue #10 point 6: the same case and workspace give the same package, file by file, even
+/// when assess is started from two different folders (the VEX/SBOM `source` used to embed the
+/// case path as typed, and a second run dropped the SBOM, VEX, campaign and descriptions from
+/// `filing/evidence/`). The attestation is the same too: the unchanged dossier's attestation
+/// is the one the first run recorded.
+#[test]
+fn rerun_from_another_folder_gives_the_same_package() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = example_copy(tmp.path(), "face-terminal-cn-us");
+    let ws = tmp.path().join("ws");
+    let run = |cwd: &Path, case_arg: &str, out: &Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .current_dir(cwd)
+            .arg("--workspace")
+            .arg(&ws)
+            .args(["assess", case_arg, "--date", "2026-11-22", "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    };
+    let out1 = tmp.path().join("out1");
+    let out2 = tmp.path().join("out2");
+    run(tmp.path(), "repo/examples/face-terminal-cn-us", &out1);
+    run(&case, ".", &out2);
+    let (a, b) = (tree(&out1), tree(&out2));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the two runs wrote different files"
+    );
+    for (path, bytes) in &a {
+        assert!(b[path] == *bytes, "{path} differs between the two runs");
+    }
+    // The filing holds the case's evidence on both runs: campaign, SBOM, VEX, descriptions.
+    let evidence: Vec<&String> = b
+        .keys()
+        .filter(|k| k.starts_with("filing/evidence/"))
+        .collect();
+    for name in [
+        "campaign.csv",
+        "firmware-2.1.0.cdx.json",
+        "firmware-2.1.0.openvex.json",
+        "technical-file.md",
+        "vuln-scan.json",
+    ] {
+        assert!(
+            evidence.iter().any(|e| e.ends_with(name)),
+            "{name} missing from the second run's filing: {evidence:?}"
+        );
+    }
+    let scan = String::from_utf8_lossy(&b["assessment.json"]).into_owned();
+    assert!(
+        !scan.contains(&tmp.path().to_string_lossy().into_owned())
+            && !scan.contains("repo/examples"),
+        "assessment.json embeds the path assess was given"
+    );
+}
+
+/// Issue #9 point 2: a symbolic link to a file outside the case, a symlinked evidence folder
+/// and a FIFO in docs/ are named problems in the dossier; nothing of them is read or recorded,
+/// and the FIFO does not block the run.
+#[test]
+fn links_and_special_files_in_a_case_are_named_and_never_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("case");
+    copy_dir(&repo().join("examples/iris-lock-non-autonomous"), &case);
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("reports")).unwrap();
+    std::fs::write(
+        outside.join("secret.md"),
+        "SECRET-OUTSIDE-THE-CASE technical file\n",
+    )
+    .unwrap();
+    std::fs::write(
+        outside.join("reports/report.json"),
+        "{\"SECRET-OUTSIDE-THE-CASE\": 1}\n",
+    )
+    .unwrap();
+    std::fs::remove_file(case.join("docs/technical-file.md")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("secret.md"),
+        case.join("docs/technical-file.md"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(case.join("evidence")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("reports"),
+        case.join("evidence/security-assessment-report"),
+    )
+    .unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(case.join("docs/notes.md"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+
+    let ws = tmp.path().join("ws");
+    let out = tmp.path().join("out");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .arg("--workspace")
+        .arg(&ws)
+        .args([
+            "assess",
+            case.to_str().unwrap(),
+            "--date",
+            "2026-11-22",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("assess blocked on the FIFO in docs/");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "the run must finish: {}",
+        text(&o)
+    );
+
+    let a = json(&out.join("assessment.json"));
+    let problem = |path: &str| -> String {
+        a["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"] == path)
+            .and_then(|i| i["problem"].as_str())
+            .unwrap_or_else(|| panic!("{path} is not named in the inputs: {}", a["inputs"]))
+            .to_string()
+    };
+    assert!(problem("docs/technical-file.md").contains("symbolic link"));
+    assert!(problem("evidence/security-assessment-report").contains("symbolic link"));
+    assert!(problem("docs/notes.md").contains("not a regular file"));
+    let dossier = std::fs::read_to_string(out.join("dossier.html")).unwrap();
+    for path in [
+        "docs/technical-file.md",
+        "evidence/security-assessment-report",
+        "docs/notes.md",
+    ] {
+        assert!(dossier.contains(path), "the dossier does not name {path}");
+    }
+    // Nothing from outside the case was recorded or copied into the package.
+    for (path, bytes) in tree(&out) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("SECRET-OUTSIDE-THE-CASE"),
+            "{path} holds the content of a file outside the case"
+        );
+    }
+    let listed = serde_json::to_string(&json_list(&ws)).unwrap();
+    assert!(
+        !listed.contains("technical-file.md") && !listed.contains("report.json"),
+        "the ledger recorded a refused file: {listed}"
+    );
 }

@@ -2,6 +2,8 @@
 //! `cargo run --release -p assay-pad --example generate_campaign -- OUT.csv [ROWS] [SUBJECTS] [SPECIES]`
 //! Defaults: 10,000,000 rows, 50,000 subjects, 20 species. Deterministic (fixed seed).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::io::{BufWriter, Write};
 
 use assay_pad::confidence::SplitMix64;

@@ -1,6 +1,8 @@
 //! Times the engine's steps on one campaign file (profiling aid for the benchmark):
 //! `cargo run --release -p assay-pad --example report_file -- CAMPAIGN.csv`
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::time::Instant;
 
 use assay_pad::{PadOptions, Reporter, pad_report, read};

@@ -2,6 +2,8 @@
 //! (the `assay assess` shape, ~1.2 million steps in all). Inputs are generated outside the
 //! timed loop. Figures in docs/benchmarks/plan.md.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -9,6 +9,8 @@
 //! * `plan_bench merged SUBJECTS MARKETS`: the merged plan built in memory, planning time only.
 //! * `plan_bench svg MARKETS OUT.svg`: draws one synthetic subject's plan.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::time::Instant;
 
 #[path = "../benches/synthetic.rs"]

@@ -268,7 +268,7 @@ pub fn dossier_html(a: &Assessment) -> String {
         for e in &a.evidence {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"digest\">{}</td><td>{}{}</td><td>{}</td><td>{}{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"digest\">{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
                 e.index,
                 escape(&e.kind),
                 escape(&e.file_name),
@@ -280,7 +280,6 @@ pub fn dossier_html(a: &Assessment) -> String {
                     .unwrap_or_default(),
                 escape(&e.signature),
                 escape(&e.recorded_at),
-                if e.new { " · this run" } else { "" }
             );
         }
         h.push_str("</table>");

@@ -111,7 +111,10 @@ pub struct EvidenceRow {
     /// `verified` when the ledger verified the signature in this run.
     pub signature: String,
     pub recorded_at: String,
-    /// True when recorded by this run.
+    /// True when recorded by this run. Not part of assessment.json nor the dossier: a re-run
+    /// on the same case and workspace gives the same outputs (the run's own count is reported
+    /// by the caller instead).
+    #[serde(skip)]
     pub new: bool,
 }
 

@@ -7,6 +7,8 @@
 //! `--naive` (one thread) replaces the index with a scan of the whole evidence list per subject (the
 //! quadratic baseline the index exists to avoid).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::time::Instant;
 
 use assay_rules::{

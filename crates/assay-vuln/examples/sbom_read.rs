@@ -3,6 +3,8 @@
 //!
 //! `cargo run --release -p assay-vuln --example sbom_read -- [--generate N OUT] [--repeat R] FILE...`
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::path::PathBuf;
 use std::time::Instant;
 

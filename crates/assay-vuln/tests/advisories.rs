@@ -2,6 +2,8 @@
 //! databases, every version listed in `versions` is matched, every `fixed` version is not,
 //! and the ranges alone agree with the lists. Also reads the RustSec, CSAF and KEV data.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::path::{Path, PathBuf};
 
 use assay_vuln::advisory::{Advisory, Event, Range, ecosystem_from_osv};

@@ -3,6 +3,8 @@
 //! `ComparableVersion` (from the maven-artifact jar). Each tool runs once over all pairs.
 //! The tools are installed by scripts/install-test-deps.sh.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::cmp::Ordering;
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use assay_core::EvidenceKind;
 use assay_pad::{
     BootstrapOptions, Criterion, Manifest, PadOptions, PadReport, Polarity, Scheme, Tie,
 };
@@ -14,7 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
 use crate::progress::Bar;
-use crate::record::{EvidenceInput, record};
+use crate::record::record;
 
 #[derive(Debug, Subcommand)]
 pub enum PadCommand {
@@ -276,36 +275,18 @@ fn record_report(
         Some(model) => format!("{} {}", manifest.device.name, model),
         None => manifest.device.name.clone(),
     };
-    let campaign_meta = assay_pad::campaign_meta(Some(manifest));
-    let report_meta = assay_pad::report_meta(report, Some(manifest), campaign_digest);
-
-    let report_bytes = serde_json::to_vec_pretty(report)?;
-    let stem = file_name
-        .rsplit_once('.')
-        .map_or(file_name.as_str(), |(s, _)| s)
-        .to_string();
-    let appended = record(
-        ctx,
-        &[
-            EvidenceInput {
-                kind: EvidenceKind::PadCampaign,
-                subject: subject.clone(),
-                file_name: file_name.clone(),
-                bytes: campaign_bytes,
-                meta: campaign_meta,
-            },
-            EvidenceInput {
-                kind: EvidenceKind::PadReport,
-                subject,
-                file_name: format!("{stem}.pad-report.json"),
-                bytes: report_bytes,
-                meta: report_meta,
-            },
-        ],
-    )?;
+    // The same evidence builder and recording function as `assay assess`.
+    let items =
+        assay_assess::pad_evidence(&subject, &file_name, campaign_bytes, report, Some(manifest));
+    let recorded = record(ctx, &items)?;
     if !ctx.quiet {
-        for a in &appended {
-            eprintln!("recorded #{} sha256:{}", a.index, a.blob_digest.to_hex());
+        for r in &recorded {
+            let how = if r.new {
+                "recorded"
+            } else {
+                "already recorded"
+            };
+            eprintln!("{how} #{} sha256:{}", r.index, r.blob_digest.to_hex());
         }
     }
     Ok(())

@@ -3,11 +3,9 @@
 //! The index lives in the workspace (`<workspace>/vuln/index.sqlite`); everything here is
 //! offline. Exit codes: 0 ok; 1 `--fail-on` threshold reached; 2 usage or input error.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use assay_core::EvidenceKind;
 use assay_vuln::finding::{VexDecision, VexStatus};
 use assay_vuln::import::ImportLimits;
 use assay_vuln::index::{ImportOptions, Index};
@@ -21,7 +19,7 @@ use clap::{Args, Subcommand};
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
 use crate::progress::Bar;
-use crate::record::{EvidenceInput, record};
+use crate::record::record;
 
 #[derive(Debug, Subcommand)]
 pub enum VulnCommand {
@@ -474,35 +472,32 @@ fn record_scan(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "sbom".into())
     };
-    let mut items = Vec::new();
-    let mut digests = Vec::new();
-    for target in targets {
-        digests.push(assay_core::Sha256Digest::of(&target.bytes).to_hex());
-        let mut meta = BTreeMap::new();
-        meta.insert("format".to_string(), target.format.to_string());
-        meta.insert("components".to_string(), target.components.to_string());
-        items.push(EvidenceInput {
-            kind: EvidenceKind::Sbom,
-            subject: subject.clone(),
-            file_name: file_name(&target.path),
-            bytes: target.bytes.clone(),
-            meta,
-        });
-    }
-    let mut meta = assay_vuln::evidence_meta(result);
+    // The same evidence builders and recording function as `assay assess`.
+    let sboms: Vec<assay_assess::ScannedSbom<'_>> = targets
+        .iter()
+        .map(|t| assay_assess::ScannedSbom {
+            file_name: file_name(&t.path),
+            bytes: &t.bytes,
+            format: t.format.to_string(),
+            components: t.components,
+        })
+        .collect();
     // One target: its digest; several: their digests joined by commas, in argument order.
-    meta.insert("sbom_digest".to_string(), digests.join(","));
-    items.push(EvidenceInput {
-        kind: EvidenceKind::VulnScan,
-        subject,
-        file_name: "vuln-scan.json".into(),
-        bytes: serde_json::to_vec_pretty(result)?,
-        meta,
-    });
-    let appended = record(ctx, &items)?;
+    let digests: Vec<String> = targets
+        .iter()
+        .map(|t| assay_core::Sha256Digest::of(&t.bytes).to_hex())
+        .collect();
+    let mut items = assay_assess::sbom_evidence(&subject, &sboms);
+    items.push(assay_assess::scan_evidence(&subject, &digests, result));
+    let recorded = record(ctx, &items)?;
     if !ctx.quiet {
-        for a in &appended {
-            eprintln!("recorded evidence #{} ({})", a.index, a.blob_digest.short());
+        for r in &recorded {
+            let how = if r.new {
+                "recorded"
+            } else {
+                "already recorded"
+            };
+            eprintln!("{how} evidence #{} ({})", r.index, r.blob_digest.short());
         }
     }
     Ok(())

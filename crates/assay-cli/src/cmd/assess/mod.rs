@@ -1,27 +1,24 @@
 //! `assay assess CASE`: the main job. One case folder in; verdicts, a signed dossier, a filing
 //! package and a delivery plan out.
 //!
-//! The steps, in order: discover the case (`case.rs`); run every evaluator whose inputs are
-//! present, turning a file that fails to parse into a named problem rather than an abort
-//! (`inputs.rs`); record what was read as signed evidence in one batch (nothing is recorded
-//! from a file that failed); evaluate the rule packs for the target markets against the ledger;
-//! plan the gaps; write the output folder (`output.rs`) and record a signed attestation of the
-//! dossier naming every input and pack digest. `--check` re-verifies an output folder
-//! (`check.rs`).
+//! The work is `assay-assess`'s; this command parses the arguments, imports the advisories the
+//! case names (reported on its own), calls the library, writes the package to the output
+//! folder, prints the dossier to PDF on request (`pdf.rs`) and prints the result. `--check`
+//! reads an output folder back and re-verifies it.
 
-mod case;
-mod check;
-mod inputs;
-mod output;
+mod pdf;
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use assay_assess::{AssessOptions, CaseInputs, Overrides, Package};
 use assay_ledger::Ledger;
 use clap::Args;
 
 use crate::context::{Ctx, Format, Outcome};
 use crate::output::print_json;
+use crate::progress::Bar;
 
 #[derive(Debug, Args)]
 pub struct AssessArgs {
@@ -51,43 +48,67 @@ pub struct AssessArgs {
     pub pdf: bool,
 }
 
+fn parse_day(text: &str, flag: &str) -> anyhow::Result<assay_rules::Day> {
+    assay_rules::Day::parse(text)
+        .with_context(|| format!("{flag} `{text}` is not a date; write YYYY-MM-DD"))
+}
+
 pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("assess", &[Format::Text, Format::Json])?;
     if args.check {
-        return check::run(ctx, &args.case);
+        return check(ctx, &args.case);
     }
-    let today = match &args.date {
-        Some(d) => assay_rules::Day::parse(d)
-            .with_context(|| format!("--date `{d}` is not a date; write YYYY-MM-DD"))?,
-        None => assay_rules::Day::parse(&chrono::Utc::now().format("%Y-%m-%d").to_string())
-            .context("the system clock gives no valid date")?,
+    let today = assay_rules::Day::parse(&chrono::Utc::now().format("%Y-%m-%d").to_string())
+        .context("the system clock gives no valid date")?;
+    let overrides = Overrides {
+        markets: args.markets.clone(),
+        date: args
+            .date
+            .as_deref()
+            .map(|d| parse_day(d, "--date"))
+            .transpose()?,
+        start: args
+            .start
+            .as_deref()
+            .map(|d| parse_day(d, "--start"))
+            .transpose()?,
+        packs: args.packs.clone(),
     };
-    let case = case::Case::discover(&args.case)?;
-    let manifest = assay_rules::load_manifest(&case.subject)?;
+    let case = CaseInputs::discover(&args.case)?;
+    let mut options = AssessOptions::resolve(&overrides, &case, today)?;
     let ledger = open_or_init(ctx)?;
-    let progress = Steps::new(ctx);
+    let progress = Bar::new(ctx);
 
-    let mut run = inputs::Run::new(&case, &manifest, today, &progress);
-    run.read_all(&ledger)?;
-    let recorded = run.record(&ledger)?;
-    let assessment = run.evaluate(&ledger, &args, recorded)?;
+    // Advisory import: its own step, reported on its own.
+    let import = assay_assess::import_advisories(&case, &ledger, &progress);
+    if !import.sources.is_empty() && !ctx.quiet && ctx.format == Format::Text {
+        eprintln!(
+            "advisories: {} imported from {}",
+            import.advisories,
+            import.sources.join(", ")
+        );
+    }
+    options.advisories = import;
+
+    let assessed = assay_assess::assess(&case, &options, &ledger, &progress)?;
+    let package = assay_assess::build_package(&assessed, &ledger)?;
+    let assessment = &assessed.assessment;
 
     let out = args.out.clone().unwrap_or_else(|| {
         let name = case
-            .dir
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_os_string()))
+            .root
+            .file_name()
+            .map(|n| n.to_os_string())
             .unwrap_or_else(|| "case".into());
         PathBuf::from("out").join(name)
     });
-    progress.step("writing the dossier");
-    let written = output::write(&out, &assessment, &run, &ledger)?;
+    assay_core::Reporter::start(&progress, "writing the dossier", None);
+    write_folder(&out, &package)?;
     if args.pdf {
-        progress.step("printing dossier.pdf");
-        output::print_pdf(&out.join("dossier.html"), &out.join("dossier.pdf"))?;
+        assay_core::Reporter::start(&progress, "printing dossier.pdf", None);
+        pdf::print_pdf(&out.join("dossier.html"), &out.join("dossier.pdf"))?;
     }
-    progress.finish();
+    assay_core::Reporter::finish(&progress);
 
     let blocking = assessment.evaluation.has_blocking();
     if ctx.format == Format::Json {
@@ -97,7 +118,8 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             "gaps": assessment.gaps.len(),
             "blocking": assessment.evaluation.summary.blocking,
             "problems": assessment.inputs.iter().filter(|i| i.problem.is_some()).count(),
-            "dossier_entry": written.attestation_index,
+            "dossier_entry": package.attestation_index,
+            "recorded_new": assessed.newly_recorded,
         }))?;
     } else if !ctx.quiet {
         println!(
@@ -124,7 +146,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
         for f in &failed {
             println!(
                 "  could not read {}: {}",
-                f.path,
+                assay_core::quote(&f.path, 200),
                 f.problem.as_deref().unwrap_or("")
             );
         }
@@ -133,7 +155,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             assessment.gaps.len(),
             assessment.evaluation.summary.blocking,
             out.join("dossier.html").display(),
-            written.attestation_index
+            package.attestation_index
         );
     }
     Ok(if blocking {
@@ -141,6 +163,62 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// Writes the package under a temporary name and renames it into place, so a reader never
+/// sees half an output; an existing folder is replaced only after the new one is complete.
+fn write_folder(out: &Path, package: &Package) -> anyhow::Result<()> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir_all(&tmp)?;
+    if let Err(e) = package.write_into(&tmp) {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e.into());
+    }
+    if out.exists() {
+        fs::remove_dir_all(out).with_context(|| format!("cannot replace {}", out.display()))?;
+    }
+    fs::rename(&tmp, out)
+        .with_context(|| format!("cannot move the output into {}", out.display()))?;
+    Ok(())
+}
+
+/// `--check OUT`: reads the output folder back and re-verifies it.
+fn check(ctx: &Ctx, out: &Path) -> anyhow::Result<Outcome> {
+    let package = Package::read_dir(out)?;
+    let report = assay_assess::check(&package)?;
+    let ok = report.is_valid();
+    if ctx.format == Format::Json {
+        print_json(&serde_json::json!({"valid": ok, "checks": report.checks}))?;
+    } else {
+        for c in &report.checks {
+            if !c.ok || !ctx.quiet {
+                println!(
+                    "{} {:<34} {}",
+                    if c.ok { "ok  " } else { "FAIL" },
+                    c.what,
+                    c.detail
+                );
+            }
+        }
+        println!(
+            "{}: {}",
+            if ok { "VALID" } else { "INVALID" },
+            out.display()
+        );
+    }
+    Ok(if ok { Outcome::Ok } else { Outcome::Failed })
 }
 
 /// The workspace, created on first use so that `assay assess` works on a fresh machine.
@@ -156,38 +234,4 @@ fn open_or_init(ctx: &Ctx) -> anyhow::Result<Ledger> {
         );
     }
     Ok(ledger)
-}
-
-/// A spinner naming the current step, on a terminal only.
-pub struct Steps {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Steps {
-    fn new(ctx: &Ctx) -> Self {
-        let bar = ctx.progress.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        Self { bar }
-    }
-
-    pub fn step(&self, what: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(what.to_string());
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl assay_pad::Reporter for Steps {
-    fn start(&self, name: &str, _total: Option<u64>) {
-        Steps::step(self, name);
-    }
 }

@@ -1,0 +1,625 @@
+//! The evaluator seam: every engine that turns case inputs into evidence has the same shape.
+//!
+//! An [`Evaluator`] reads its inputs from the case (only through [`CaseInputs::read`]), and
+//! returns an [`EvaluatorOutput`]: the evidence items to record, a dossier section, and one
+//! [`InputRow`] per input it looked at (read, or failed with a named problem). It never
+//! records: recording happens in one place, [`record`], for `assess` and for the evaluator
+//! commands' `--record` alike. A new evaluator (the model-evaluation harness, say) is one more
+//! implementation handed to [`crate::assess_with`]; the others do not change.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assay_core::{EvidenceInput, EvidenceKind, Reporter, Sha256Digest};
+use assay_ledger::Ledger;
+use assay_report::{InputRow, InputStatus, PadSection, VulnSection};
+use assay_rules::{Day, SubjectManifest};
+
+use crate::case::{CaseInputs, doc_role, limits};
+
+/// What every evaluator gets besides the case.
+pub struct EvalCtx<'a> {
+    /// The subject manifest; evidence is recorded about `manifest.id`.
+    pub manifest: &'a SubjectManifest,
+    /// The day verdicts are judged on (scan dates, deadlines).
+    pub date: Day,
+}
+
+/// A dossier section, typed per evaluator.
+#[derive(Debug, Clone)]
+pub enum Section {
+    /// PAD reports, one per campaign.
+    Pad(Vec<PadSection>),
+    /// The vulnerability scan of the SBOMs.
+    Vuln(Box<VulnSection>),
+    /// Description consistency across the product documents.
+    Consistency(Box<assay_rules::consistency::ConsistencyReport>),
+}
+
+/// What one evaluator produced.
+#[derive(Debug, Default)]
+pub struct EvaluatorOutput {
+    /// Evidence to record (in this order), from inputs that were read.
+    pub evidence: Vec<EvidenceInput>,
+    /// The dossier section, if the evaluator had anything to evaluate.
+    pub section: Option<Section>,
+    /// Every input looked at: read (with its digest) or failed (with the problem).
+    pub inputs: Vec<InputRow>,
+}
+
+/// One engine of the main job.
+pub trait Evaluator: Send + Sync {
+    /// A short name ("pad", "vuln", "descriptions").
+    fn name(&self) -> &str;
+    /// Reads the evaluator's inputs from the case and evaluates them. A file that fails is a
+    /// named problem in `inputs`, never an error.
+    fn evaluate(
+        &self,
+        inputs: &CaseInputs,
+        ctx: &EvalCtx<'_>,
+        reporter: &dyn Reporter,
+    ) -> EvaluatorOutput;
+}
+
+pub(crate) fn failed(
+    path: impl Into<String>,
+    role: &str,
+    problem: impl std::fmt::Display,
+) -> InputRow {
+    InputRow {
+        path: path.into(),
+        role: role.to_string(),
+        digest: None,
+        status: InputStatus::Failed,
+        problem: Some(problem.to_string()),
+    }
+}
+
+pub(crate) fn read_ok(path: impl Into<String>, role: &str, digest: &Sha256Digest) -> InputRow {
+    InputRow {
+        path: path.into(),
+        role: role.to_string(),
+        digest: Some(digest.to_hex()),
+        status: InputStatus::Read,
+        problem: None,
+    }
+}
+
+pub(crate) fn file_name(p: &str) -> String {
+    Path::new(p)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// One recorded item: its ledger index, and whether this call appended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub index: u64,
+    pub blob_digest: Sha256Digest,
+    /// False when the same kind, subject and bytes were already in the ledger.
+    pub new: bool,
+}
+
+/// The one way evidence is recorded, by `assess` and by `pad report --record` / `vuln scan
+/// --record`: items already in the ledger (same kind, subject and digest) are not recorded
+/// twice; the rest are signed with the default key and appended in one batch, so a failure
+/// leaves nothing half-written. Returns one [`Recorded`] per item, in order.
+pub fn record(
+    ledger: &Ledger,
+    items: &[EvidenceInput],
+) -> Result<Vec<Recorded>, assay_ledger::LedgerError> {
+    let mut out: Vec<Option<Recorded>> = Vec::with_capacity(items.len());
+    let mut to_add = Vec::new();
+    for item in items {
+        let digest = Sha256Digest::of(&item.bytes);
+        let mut found = None;
+        // An index lookup by digest rather than decoding the whole log.
+        for index in ledger.entries_for_blob(&digest)? {
+            let entry = ledger.entry(index)?;
+            if entry.kind == item.kind.as_str() && entry.subject == item.subject {
+                found = Some(index);
+                break;
+            }
+        }
+        match found {
+            Some(index) => out.push(Some(Recorded {
+                index,
+                blob_digest: digest,
+                new: false,
+            })),
+            None => {
+                out.push(None);
+                to_add.push(item.clone());
+            }
+        }
+    }
+    let mut appended = if to_add.is_empty() {
+        Vec::new()
+    } else {
+        ledger.add(&to_add, assay_ledger::DEFAULT_KEY)?
+    }
+    .into_iter();
+    Ok(out
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                let a = appended.next().expect("one appended entry per new item");
+                Recorded {
+                    index: a.index,
+                    blob_digest: a.blob_digest,
+                    new: true,
+                }
+            })
+        })
+        .collect())
+}
+
+/// The two evidence items of a PAD run: the campaign and its report, with the meta keys rule
+/// packs judge. Used by the PAD evaluator and by `assay pad report --record`.
+pub fn pad_evidence(
+    subject: &str,
+    campaign_file_name: &str,
+    campaign_bytes: Vec<u8>,
+    report: &assay_pad::PadReport,
+    manifest: Option<&assay_pad::Manifest>,
+) -> [EvidenceInput; 2] {
+    let digest = Sha256Digest::of(&campaign_bytes).to_hex();
+    let stem = campaign_file_name
+        .rsplit_once('.')
+        .map_or(campaign_file_name, |(s, _)| s);
+    [
+        EvidenceInput {
+            kind: EvidenceKind::PadCampaign,
+            subject: subject.to_string(),
+            file_name: campaign_file_name.to_string(),
+            bytes: campaign_bytes,
+            meta: assay_pad::campaign_meta(manifest),
+        },
+        EvidenceInput {
+            kind: EvidenceKind::PadReport,
+            subject: subject.to_string(),
+            file_name: format!("{stem}.pad-report.json"),
+            bytes: serde_json::to_vec_pretty(report).expect("reports serialise"),
+            meta: assay_pad::report_meta(report, manifest, &digest),
+        },
+    ]
+}
+
+/// One SBOM of a scan, as recorded.
+pub struct ScannedSbom<'a> {
+    pub file_name: String,
+    pub bytes: &'a [u8],
+    /// The format's meta name (`cyclonedx-json`, `cargo-lock`, ...).
+    pub format: String,
+    pub components: usize,
+}
+
+/// The SBOM evidence items of a scan (one per SBOM, in order).
+pub fn sbom_evidence(subject: &str, sboms: &[ScannedSbom<'_>]) -> Vec<EvidenceInput> {
+    sboms
+        .iter()
+        .map(|s| EvidenceInput {
+            kind: EvidenceKind::Sbom,
+            subject: subject.to_string(),
+            file_name: s.file_name.clone(),
+            bytes: s.bytes.to_vec(),
+            meta: BTreeMap::from([
+                ("format".to_string(), s.format.clone()),
+                ("components".to_string(), s.components.to_string()),
+            ]),
+        })
+        .collect()
+}
+
+/// The scan result as evidence, bound to the SBOM digests (comma-joined, in SBOM order).
+pub fn scan_evidence(
+    subject: &str,
+    sbom_digests: &[String],
+    result: &assay_vuln::finding::ScanResult,
+) -> EvidenceInput {
+    let mut meta = assay_vuln::evidence_meta(result);
+    meta.insert("sbom_digest".into(), sbom_digests.join(","));
+    EvidenceInput {
+        kind: EvidenceKind::VulnScan,
+        subject: subject.to_string(),
+        file_name: "vuln-scan.json".into(),
+        bytes: serde_json::to_vec_pretty(result).expect("scan results serialise"),
+        meta,
+    }
+}
+
+/// PAD: each campaign (with its manifest) judged against the case's schemes.
+#[derive(Debug, Default)]
+pub struct PadEvaluator;
+
+impl Evaluator for PadEvaluator {
+    fn name(&self) -> &str {
+        "pad"
+    }
+
+    fn evaluate(
+        &self,
+        case: &CaseInputs,
+        ctx: &EvalCtx<'_>,
+        reporter: &dyn Reporter,
+    ) -> EvaluatorOutput {
+        let mut out = EvaluatorOutput::default();
+        if case.pad.is_empty() {
+            return out;
+        }
+        reporter.start("PAD metrics", None);
+        let available = assay_pad::Scheme::builtin();
+        let schemes = if case.file.schemes.is_empty() {
+            available
+        } else {
+            match assay_pad::scheme::select(&available, &case.file.schemes) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.inputs.push(failed("case.toml", "PAD schemes", e));
+                    return out;
+                }
+            }
+        };
+        let mut sections = Vec::new();
+        for input in &case.pad {
+            let rel = input.campaign.clone();
+            let manifest = match &input.manifest {
+                None => None,
+                Some(path) => {
+                    let parsed = case.read(path, limits::SMALL_TEXT).and_then(|b| {
+                        let digest = Sha256Digest::of(&b);
+                        let text = String::from_utf8(b)
+                            .map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())?;
+                        let m =
+                            assay_pad::Manifest::parse(&text, path).map_err(|e| e.to_string())?;
+                        Ok((m, digest))
+                    });
+                    match parsed {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            out.inputs.push(failed(path, "PAD campaign manifest", &e));
+                            out.inputs.push(failed(
+                                rel,
+                                "PAD campaign",
+                                "skipped: its manifest could not be read",
+                            ));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let bytes = match case.read(&rel, limits::CAMPAIGN) {
+                Ok(b) => b,
+                Err(e) => {
+                    out.inputs.push(failed(rel, "PAD campaign", e));
+                    continue;
+                }
+            };
+            let digest = Sha256Digest::of(&bytes);
+            let campaign = match assay_pad::read::read_bytes(&bytes, &rel) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.inputs.push(failed(rel, "PAD campaign", e));
+                    continue;
+                }
+            };
+            let options = assay_pad::PadOptions {
+                campaign_digest: Some(digest.to_hex()),
+                ..Default::default()
+            };
+            let (manifest, manifest_digest) = match manifest {
+                Some((m, d)) => (Some(m), Some(d)),
+                None => (None, None),
+            };
+            let report = match assay_pad::pad_report(
+                &campaign,
+                manifest.as_ref(),
+                &schemes,
+                &options,
+                reporter,
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.inputs.push(failed(rel, "PAD campaign", e));
+                    continue;
+                }
+            };
+            out.inputs
+                .push(read_ok(rel.clone(), "PAD campaign", &digest));
+            if let (Some(path), Some(d)) = (&input.manifest, &manifest_digest) {
+                out.inputs
+                    .push(read_ok(path.clone(), "PAD campaign manifest", d));
+            }
+            out.evidence.extend(pad_evidence(
+                &ctx.manifest.id,
+                &file_name(&rel),
+                bytes,
+                &report,
+                manifest.as_ref(),
+            ));
+            sections.push(PadSection {
+                file: rel,
+                digest: digest.to_hex(),
+                report,
+            });
+        }
+        reporter.finish();
+        out.section = Some(Section::Pad(sections));
+        out
+    }
+}
+
+/// Advisory sources imported into the workspace's index before a scan ([`import_advisories`]).
+#[derive(Debug, Clone, Default)]
+pub struct AdvisoryImport {
+    /// Sources imported (as written in case.toml).
+    pub sources: Vec<String>,
+    /// Sources that could not be imported, as named problems.
+    pub problems: Vec<InputRow>,
+    /// Advisories read from the sources (new or updated).
+    pub advisories: usize,
+}
+
+/// The workspace's advisory index.
+pub fn index_path(ledger: &Ledger) -> PathBuf {
+    ledger.dir().join("vuln").join("index.sqlite")
+}
+
+/// Imports the advisory sources a case names into the workspace's index: its own step, run
+/// before [`crate::assess`] and reported separately. Nothing to do when the case has no SBOM.
+pub fn import_advisories(
+    case: &CaseInputs,
+    ledger: &Ledger,
+    reporter: &dyn Reporter,
+) -> AdvisoryImport {
+    let mut out = AdvisoryImport::default();
+    if case.sboms.is_empty() || case.file.advisories.is_empty() {
+        return out;
+    }
+    reporter.start("importing advisories", None);
+    let index_path = index_path(ledger);
+    let mut index = match assay_vuln::index::Index::open(&index_path) {
+        Ok(i) => i,
+        Err(e) => {
+            out.problems.push(failed(
+                index_path.display().to_string(),
+                "advisory index",
+                e,
+            ));
+            return out;
+        }
+    };
+    for src in &case.file.advisories {
+        let path = case.resolve(src);
+        let shown = src.display().to_string();
+        if !path.exists() {
+            out.problems
+                .push(failed(shown, "advisory source", "not found"));
+            continue;
+        }
+        match index.import(std::slice::from_ref(&path), reporter) {
+            Ok(r) => {
+                out.advisories += r.advisories_imported + r.kev_entries_imported;
+                out.sources.push(shown);
+            }
+            Err(e) => out.problems.push(failed(shown, "advisory source", e)),
+        }
+    }
+    reporter.finish();
+    out
+}
+
+/// Vulnerability scan: the SBOMs against the workspace's advisory index, with VEX applied.
+pub struct VulnEvaluator {
+    /// The advisory index to scan against.
+    pub index: PathBuf,
+    /// What was imported before the run (named in the dossier).
+    pub advisories: AdvisoryImport,
+}
+
+impl Evaluator for VulnEvaluator {
+    fn name(&self) -> &str {
+        "vuln"
+    }
+
+    fn evaluate(
+        &self,
+        case: &CaseInputs,
+        ctx: &EvalCtx<'_>,
+        reporter: &dyn Reporter,
+    ) -> EvaluatorOutput {
+        let mut out = EvaluatorOutput::default();
+        if case.sboms.is_empty() {
+            return out;
+        }
+        out.inputs.extend(self.advisories.problems.iter().cloned());
+        let index = match assay_vuln::index::Index::open(&self.index) {
+            Ok(i) => i,
+            Err(e) => {
+                out.inputs.push(failed(
+                    self.index.display().to_string(),
+                    "advisory index",
+                    e,
+                ));
+                return out;
+            }
+        };
+        let mut sources = self.advisories.sources.clone();
+        if sources.is_empty() {
+            sources.push(format!(
+                "the workspace's advisory index ({})",
+                self.index.display()
+            ));
+        }
+        reporter.start("reading SBOMs", None);
+        let mut components = Vec::new();
+        let mut files = Vec::new();
+        let mut warnings = Vec::new();
+        let mut sboms = Vec::new();
+        for rel in &case.sboms {
+            let bytes = match case.read(rel, limits::DOCUMENT_LARGE) {
+                Ok(b) => b,
+                Err(e) => {
+                    out.inputs.push(failed(rel.clone(), "SBOM", e));
+                    continue;
+                }
+            };
+            // The path relative to the case folder: what the scan shows must not depend on
+            // the folder assess was started from.
+            match assay_vuln::sbom::read_bytes(Path::new(rel), &bytes) {
+                Ok(read) => {
+                    let digest = Sha256Digest::of(&bytes);
+                    out.inputs.push(read_ok(rel.clone(), "SBOM", &digest));
+                    warnings.extend(read.warnings.iter().map(ToString::to_string));
+                    files.push((rel.clone(), digest.to_hex()));
+                    sboms.push((
+                        file_name(rel),
+                        bytes,
+                        read.format.meta_name().to_string(),
+                        read.components.len(),
+                    ));
+                    components.extend(read.components);
+                }
+                Err(e) => out.inputs.push(failed(rel.clone(), "SBOM", e)),
+            }
+        }
+        if files.is_empty() {
+            return out;
+        }
+        let mut statements = Vec::new();
+        let mut vex_items = Vec::new();
+        for rel in &case.vex {
+            let bytes = match case.read(rel, limits::DOCUMENT_LARGE) {
+                Ok(b) => b,
+                Err(e) => {
+                    out.inputs.push(failed(rel.clone(), "VEX", e));
+                    continue;
+                }
+            };
+            match assay_vuln::vex::read_vex_bytes(Path::new(rel), &bytes) {
+                Ok(doc) => {
+                    out.inputs
+                        .push(read_ok(rel.clone(), "VEX", &Sha256Digest::of(&bytes)));
+                    warnings.extend(doc.warnings.iter().map(ToString::to_string));
+                    statements.extend(doc.statements);
+                    vex_items.push(EvidenceInput {
+                        kind: EvidenceKind::Vex,
+                        subject: ctx.manifest.id.clone(),
+                        file_name: file_name(rel),
+                        bytes,
+                        meta: BTreeMap::new(),
+                    });
+                }
+                Err(e) => out.inputs.push(failed(rel.clone(), "VEX", e)),
+            }
+        }
+        let policy = match &case.file.policy {
+            None => assay_vuln::policy::DeadlinePolicy::default(),
+            Some(p) => match assay_vuln::policy::DeadlinePolicy::load(&case.resolve(p)) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.inputs
+                        .push(failed(p.display().to_string(), "deadline policy", e));
+                    assay_vuln::policy::DeadlinePolicy::default()
+                }
+            },
+        };
+        reporter.start("scanning components", None);
+        let scan_date = match chrono::NaiveDate::parse_from_str(&ctx.date.to_string(), "%Y-%m-%d") {
+            Ok(d) => d,
+            Err(e) => {
+                out.inputs.push(failed("--date", "scan date", e));
+                return out;
+            }
+        };
+        let options = assay_vuln::scan::ScanOptions { scan_date, policy };
+        let mut result = match assay_vuln::scan::scan(&index, &components, &options, reporter) {
+            Ok(r) => r,
+            Err(e) => {
+                out.inputs.push(failed(
+                    self.index.display().to_string(),
+                    "advisory index",
+                    e,
+                ));
+                return out;
+            }
+        };
+        reporter.finish();
+        result.warnings.extend(warnings);
+        if !statements.is_empty() {
+            assay_vuln::vex::apply_vex(&mut result.findings, &statements);
+        }
+        result.recompute_summary();
+        let digests: Vec<String> = files.iter().map(|(_, d)| d.clone()).collect();
+        let scanned: Vec<ScannedSbom<'_>> = sboms
+            .iter()
+            .map(|(name, bytes, format, n)| ScannedSbom {
+                file_name: name.clone(),
+                bytes,
+                format: format.clone(),
+                components: *n,
+            })
+            .collect();
+        out.evidence
+            .extend(sbom_evidence(&ctx.manifest.id, &scanned));
+        out.evidence.extend(vex_items);
+        out.evidence
+            .push(scan_evidence(&ctx.manifest.id, &digests, &result));
+        out.section = Some(Section::Vuln(Box::new(VulnSection {
+            files,
+            advisory_sources: sources,
+            result,
+        })));
+        out
+    }
+}
+
+/// Description consistency: the product documents against the manifest and each other.
+#[derive(Debug, Default)]
+pub struct DescriptionEvaluator;
+
+impl Evaluator for DescriptionEvaluator {
+    fn name(&self) -> &str {
+        "descriptions"
+    }
+
+    fn evaluate(
+        &self,
+        case: &CaseInputs,
+        ctx: &EvalCtx<'_>,
+        _reporter: &dyn Reporter,
+    ) -> EvaluatorOutput {
+        let mut out = EvaluatorOutput::default();
+        let mut docs = Vec::new();
+        for rel in &case.docs {
+            let (role, kind) = doc_role(rel);
+            match case.read(rel, limits::DOCUMENT).and_then(|b| {
+                String::from_utf8(b).map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())
+            }) {
+                Ok(text) => {
+                    let digest = Sha256Digest::of(text.as_bytes());
+                    out.inputs.push(read_ok(rel.clone(), role, &digest));
+                    out.evidence.push(EvidenceInput {
+                        kind,
+                        subject: ctx.manifest.id.clone(),
+                        file_name: file_name(rel),
+                        bytes: text.clone().into_bytes(),
+                        meta: BTreeMap::from([("role".to_string(), role.to_string())]),
+                    });
+                    docs.push(assay_rules::consistency::Document {
+                        name: rel.clone(),
+                        text,
+                    });
+                }
+                Err(e) => out.inputs.push(failed(rel.clone(), role, e)),
+            }
+        }
+        if !docs.is_empty() {
+            out.section = Some(Section::Consistency(Box::new(
+                assay_rules::consistency::check(Some(ctx.manifest), &docs),
+            )));
+        }
+        out
+    }
+}

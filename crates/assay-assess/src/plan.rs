@@ -1,0 +1,102 @@
+//! The delivery plan of an assessment's gaps.
+
+use assay_report::{MarketSummary, PlanSection};
+use assay_rules::{Day, SubjectManifest};
+use chrono::NaiveDate;
+
+use crate::{AssessError, AssessOptions};
+
+fn day(d: &Day) -> Result<NaiveDate, AssessError> {
+    NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").map_err(|e| AssessError::InvalidOption {
+        what: format!("date {d}"),
+        problem: e.to_string(),
+    })
+}
+
+/// Plans the gaps of an evaluation; sets each market's earliest date.
+pub(crate) fn plan(
+    manifest: &SubjectManifest,
+    options: &AssessOptions,
+    evaluation: &assay_rules::Evaluation,
+    markets: &mut [MarketSummary],
+) -> Result<Option<PlanSection>, AssessError> {
+    let mut builder = assay_plan::PlanBuilder::new(day(&options.start)?);
+    for m in markets.iter() {
+        // The promised date: case.toml's target, else the manifest's planned export.
+        let target = match options.targets.get(&m.market) {
+            Some(t) => Some(day(t)?),
+            None => manifest
+                .markets
+                .iter()
+                .find(|mm| mm.country == m.market)
+                .and_then(|mm| mm.planned_export)
+                .and_then(|d| day(&d).ok()),
+        };
+        builder.market(&m.market, target);
+    }
+    let mut any = false;
+    for r in &evaluation.results {
+        for o in &r.obligations {
+            if matches!(
+                o.status,
+                assay_rules::Status::Met | assay_rules::Status::NotApplicable
+            ) || o.applicability == assay_rules::Applicability::NotApplicable
+            {
+                continue;
+            }
+            any = true;
+            // "Before export" is checked per market against its target by the plan itself; a
+            // dated deadline (release minus 30 days, a KEV due date) is a fixed end constraint.
+            let must_end = o.deadline.as_ref().and_then(|d| match d.kind {
+                "before-export" => Some(assay_plan::EndConstraint {
+                    days_before: 0,
+                    before: assay_plan::Before::Export,
+                    source: Some(format!("{} / {}", r.pack_id, o.id)),
+                }),
+                _ => d
+                    .due
+                    .and_then(|due| day(&due).ok())
+                    .map(|due| assay_plan::EndConstraint {
+                        days_before: 0,
+                        before: assay_plan::Before::Date(due),
+                        source: Some(format!("{} / {}", r.pack_id, o.id)),
+                    }),
+            });
+            let options = assay_plan::ObligationOptions {
+                must_end,
+                ..Default::default()
+            };
+            if !builder.obligation(&r.market, &r.pack_id, &o.id, &options)? {
+                let days = o.lead_time.as_ref().map(|l| l.max_days).unwrap_or(30);
+                builder.gap(
+                    &r.market,
+                    assay_plan::single_step_gap(
+                        &r.market,
+                        &r.pack_id,
+                        &o.id,
+                        &o.title,
+                        assay_plan::Duration::estimate(
+                            days,
+                            "lead time from the rule pack, or 30 days when it gives none",
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    let input = builder.build();
+    let plan = assay_plan::plan(&input)?;
+    for m in markets.iter_mut() {
+        if let Some(p) = plan.markets.iter().find(|p| p.market == m.market) {
+            m.earliest_date = Some(p.earliest.to_string());
+            m.delivery = Some(p.explanation.clone());
+        }
+    }
+    Ok(Some(PlanSection {
+        plan: serde_json::to_value(&plan).expect("plans serialise"),
+        svg: assay_plan::render_svg(&plan),
+    }))
+}

@@ -1,0 +1,477 @@
+//! One assessment: run the evaluators, record what was read in one batch, evaluate the rule
+//! packs, plan the gaps, and assemble the typed [`Assessment`].
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use assay_core::{EvidenceKind, Reporter, Sha256Digest};
+use assay_ledger::{EvidenceInput, Ledger};
+use assay_report::{Assessment, EvidenceRow, Gap, InputRow, InputStatus, PackRef, SubjectInfo};
+use assay_rules::{Day, EvalContext, Status, SubjectManifest};
+
+use crate::AssessError;
+use crate::case::{CaseInputs, limits};
+use crate::evaluator::{
+    AdvisoryImport, DescriptionEvaluator, EvalCtx, Evaluator, PadEvaluator, Section, VulnEvaluator,
+    failed, file_name, read_ok, record,
+};
+
+/// What the caller may set; everything else comes from the case (see [`AssessOptions::resolve`]).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Markets to assess (ISO 3166-1 alpha-2); empty: case.toml's, else the manifest's.
+    pub markets: Vec<String>,
+    /// The day verdicts are judged on; `None`: the caller's today.
+    pub date: Option<Day>,
+    /// First day of the delivery plan; `None`: case.toml's `start`, else the date.
+    pub start: Option<Day>,
+    /// Extra rule pack files, after case.toml's.
+    pub packs: Vec<PathBuf>,
+}
+
+/// The settings of one assessment, resolved from the caller's [`Overrides`], the case's
+/// `case.toml` and defaults, in that order (the way uv resolves its settings).
+#[derive(Debug, Clone)]
+pub struct AssessOptions {
+    /// The day verdicts are judged on.
+    pub date: Day,
+    /// Markets to assess; empty means the manifest's markets.
+    pub markets: Vec<String>,
+    /// First day of the delivery plan.
+    pub start: Day,
+    /// Extra rule pack files (case.toml's resolved against the case folder, then the caller's).
+    pub packs: Vec<PathBuf>,
+    /// Promised delivery dates per market (case.toml's `targets`).
+    pub targets: BTreeMap<String, Day>,
+    /// What was imported into the advisory index before the run ([`crate::import_advisories`]).
+    pub advisories: AdvisoryImport,
+}
+
+impl AssessOptions {
+    /// Resolves the settings: `overrides` first, then `case.toml`, then defaults (`today` for
+    /// the date).
+    pub fn resolve(
+        overrides: &Overrides,
+        case: &CaseInputs,
+        today: Day,
+    ) -> Result<Self, AssessError> {
+        let bad = |problem: String| AssessError::InvalidCase {
+            path: case.root.join("case.toml"),
+            problem,
+        };
+        let date = overrides.date.unwrap_or(today);
+        let markets = if overrides.markets.is_empty() {
+            case.file.markets.clone()
+        } else {
+            overrides.markets.clone()
+        };
+        let start = match (overrides.start, &case.file.start) {
+            (Some(d), _) => d,
+            (None, Some(s)) => Day::parse(s)
+                .ok_or_else(|| bad(format!("start = `{s}` is not a date; write YYYY-MM-DD")))?,
+            (None, None) => date,
+        };
+        let mut targets = BTreeMap::new();
+        for (market, t) in &case.file.targets {
+            let day = Day::parse(t).ok_or_else(|| {
+                bad(format!(
+                    "targets.{market} = `{t}` is not a date; write YYYY-MM-DD"
+                ))
+            })?;
+            targets.insert(market.clone(), day);
+        }
+        let packs = case
+            .file
+            .packs
+            .iter()
+            .map(|p| case.resolve(p))
+            .chain(overrides.packs.iter().cloned())
+            .collect();
+        Ok(Self {
+            date,
+            markets,
+            start,
+            packs,
+            targets,
+            advisories: AdvisoryImport::default(),
+        })
+    }
+}
+
+/// The result of [`assess`]: the typed assessment plus what the output package needs to let
+/// `check` recompute the verdicts without the case folder.
+#[derive(Debug)]
+pub struct Assessed {
+    pub assessment: Assessment,
+    /// The subject manifest as read.
+    pub subject_manifest: Vec<u8>,
+    /// The evidence records the rules engine judged.
+    pub records: Vec<assay_rules::EvidenceRecord>,
+    /// The rule packs applied.
+    pub packs: Vec<assay_rules::RulePack>,
+    /// The description documents read (path relative to the case folder, text).
+    pub docs: Vec<(String, String)>,
+    /// Ledger entries of the case's evidence (recorded by this run or before), in order.
+    pub case_evidence: Vec<u64>,
+    /// How many of them this run appended.
+    pub newly_recorded: usize,
+}
+
+/// The evaluators of the main job, in order: PAD, vulnerability scan, description consistency.
+pub fn default_evaluators(ledger: &Ledger, advisories: AdvisoryImport) -> Vec<Box<dyn Evaluator>> {
+    vec![
+        Box::new(PadEvaluator),
+        Box::new(VulnEvaluator {
+            index: crate::evaluator::index_path(ledger),
+            advisories,
+        }),
+        Box::new(DescriptionEvaluator),
+    ]
+}
+
+/// The main job with the default evaluators. See [`assess_with`].
+pub fn assess(
+    case: &CaseInputs,
+    options: &AssessOptions,
+    ledger: &Ledger,
+    reporter: &dyn Reporter,
+) -> Result<Assessed, AssessError> {
+    let evaluators = default_evaluators(ledger, options.advisories.clone());
+    assess_with(case, options, ledger, &evaluators, reporter)
+}
+
+/// The main job: every evaluator over the case (a file that fails is a named problem, never
+/// an abort); everything read recorded as signed evidence in one batch (nothing from a file
+/// that failed; nothing twice); the rule packs evaluated against the ledger; the gaps planned.
+pub fn assess_with(
+    case: &CaseInputs,
+    options: &AssessOptions,
+    ledger: &Ledger,
+    evaluators: &[Box<dyn Evaluator>],
+    reporter: &dyn Reporter,
+) -> Result<Assessed, AssessError> {
+    let subject_manifest = case
+        .read(&case.subject, limits::SMALL_TEXT)
+        .map_err(|problem| AssessError::InvalidCase {
+            path: case.path(&case.subject),
+            problem,
+        })?;
+    let manifest = parse_manifest(case, &subject_manifest)?;
+    let ctx = EvalCtx {
+        manifest: &manifest,
+        date: options.date,
+    };
+
+    let mut inputs = vec![read_ok(
+        case.subject.clone(),
+        "subject manifest",
+        &Sha256Digest::of(&subject_manifest),
+    )];
+    let mut items: Vec<EvidenceInput> = Vec::new();
+    let mut pad = Vec::new();
+    let mut vuln = None;
+    let mut consistency = None;
+    for evaluator in evaluators {
+        let out = evaluator.evaluate(case, &ctx, reporter);
+        inputs.extend(out.inputs);
+        items.extend(out.evidence);
+        match out.section {
+            Some(Section::Pad(p)) => pad.extend(p),
+            Some(Section::Vuln(v)) => vuln = Some(*v),
+            Some(Section::Consistency(c)) => consistency = Some(*c),
+            None => {}
+        }
+    }
+    let docs = collect_docs(case, &items);
+    read_evidence_files(case, &manifest, &mut inputs, &mut items);
+    let imported = import_bundles(case, ledger, &mut inputs);
+    for p in &case.unrecognised {
+        inputs.push(InputRow {
+            path: p.clone(),
+            role: "unrecognised".into(),
+            digest: None,
+            status: InputStatus::Skipped,
+            problem: Some(
+                "matches no case convention (pad/, sbom/, vex/, docs/, evidence/); not used".into(),
+            ),
+        });
+    }
+    for r in &case.refused {
+        inputs.push(failed(r.path.clone(), "refused", &r.problem));
+    }
+
+    reporter.start("recording evidence", Some(items.len() as u64));
+    let recorded = record(ledger, &items)?;
+    reporter.finish();
+    let newly_recorded = recorded.iter().filter(|r| r.new).count();
+    let new: HashSet<u64> = recorded.iter().filter(|r| r.new).map(|r| r.index).collect();
+    let mut case_evidence: Vec<u64> = recorded.iter().map(|r| r.index).collect();
+    case_evidence.extend(imported);
+
+    reporter.start("evaluating obligations", None);
+    // EVIDENCE BY SUBJECT: the one call site that loads the evidence the rules judge. Swap for
+    // `Ledger::evidence_for_subject` once it lands (the warm re-run then reads only this
+    // subject's entries). Dossier attestations are assay's own output about earlier runs, not
+    // evidence an obligation rests on: leaving them out keeps a re-run's verdicts identical.
+    let summaries: Vec<assay_ledger::EvidenceSummary> = ledger
+        .summaries()?
+        .into_iter()
+        .filter(|s| s.kind != EvidenceKind::Dossier)
+        .collect();
+    let records: Vec<assay_rules::EvidenceRecord> = summaries
+        .iter()
+        .map(|s| {
+            serde_json::from_value(serde_json::to_value(s).expect("summaries serialise"))
+                .expect("an evidence summary is an evidence record")
+        })
+        .collect();
+    let extra_refs: Vec<&Path> = options.packs.iter().map(|p| p.as_path()).collect();
+    let packs = assay_rules::load_packs(true, &extra_refs)?;
+    let eval_ctx = EvalContext {
+        today: options.date,
+        markets: options.markets.clone(),
+        consistency: consistency.as_ref(),
+    };
+    let evaluation = assay_rules::evaluate(&manifest, &packs, &records, &eval_ctx);
+    reporter.finish();
+
+    let gaps = gaps(&evaluation);
+    let mut markets = assay_report::market_summaries(&evaluation);
+    reporter.start("planning", None);
+    let plan = crate::plan::plan(&manifest, options, &evaluation, &mut markets)?;
+    reporter.finish();
+
+    // Evidence shown: the case's own (whether recorded now or by an earlier run), plus what
+    // the verdicts considered.
+    let mut shown: BTreeSet<u64> = case_evidence.iter().copied().collect();
+    for r in &evaluation.results {
+        for o in &r.obligations {
+            shown.extend(o.evidence.iter().map(|e| e.ledger_index));
+        }
+    }
+    let shown: Vec<u64> = shown.into_iter().collect();
+    let checks: BTreeMap<u64, Vec<assay_ledger::Problem>> =
+        ledger.check_entries(&shown)?.into_iter().collect();
+    let evidence = summaries
+        .iter()
+        .filter(|s| checks.contains_key(&s.index))
+        .map(|s| {
+            let problems = &checks[&s.index];
+            EvidenceRow {
+                index: s.index,
+                kind: s.kind.to_string(),
+                file_name: s.file_name.clone(),
+                digest: s.blob_digest.to_hex(),
+                signer: s
+                    .signer_name
+                    .clone()
+                    .unwrap_or_else(|| format!("unknown key {}", s.signer_key_id)),
+                role: s
+                    .signer_role
+                    .map(|r| r.to_string())
+                    .or(s.signer_is_own.then(|| "own key".to_string())),
+                signature: if problems.is_empty() {
+                    "verified".into()
+                } else {
+                    format!("NOT verified: {}", problems[0].detail)
+                },
+                recorded_at: s.recorded_at.clone(),
+                new: new.contains(&s.index),
+            }
+        })
+        .collect();
+    let pack_refs = packs
+        .iter()
+        .map(|p| PackRef {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            digest: p.digest.to_hex(),
+            origin: p.origin.clone(),
+            sources: p.sources.clone(),
+        })
+        .collect();
+    let m = &manifest;
+    let name_of = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    let assessment = Assessment {
+        format: "assay-assessment/1".into(),
+        generator: format!("assay {}", env!("CARGO_PKG_VERSION")),
+        date: options.date.to_string(),
+        subject: SubjectInfo {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            vendor: m.vendor.clone(),
+            kind: name_of(serde_json::to_value(m.kind)),
+            category: name_of(serde_json::to_value(m.category)),
+            functions: m
+                .functions
+                .iter()
+                .map(|f| name_of(serde_json::to_value(f)))
+                .collect(),
+            artefact_digest: m.firmware_digest.or(m.model_digest).map(|d| d.to_hex()),
+        },
+        markets,
+        gaps,
+        evaluation,
+        pad,
+        vuln,
+        evidence,
+        inputs,
+        packs: pack_refs,
+        plan,
+    };
+    Ok(Assessed {
+        assessment,
+        subject_manifest,
+        records,
+        packs,
+        docs,
+        case_evidence,
+        newly_recorded,
+    })
+}
+
+fn parse_manifest(case: &CaseInputs, bytes: &[u8]) -> Result<SubjectManifest, AssessError> {
+    // The manifest loader reads a path; hand it the bytes already read (and checked) instead.
+    let text = std::str::from_utf8(bytes).map_err(|_| AssessError::InvalidCase {
+        path: case.path(&case.subject),
+        problem: "not UTF-8 text; save it as UTF-8".into(),
+    })?;
+    Ok(SubjectManifest::from_toml(text, &case.subject)?)
+}
+
+/// The description documents read by the evaluators (their evidence items), for `check`.
+fn collect_docs(case: &CaseInputs, items: &[EvidenceInput]) -> Vec<(String, String)> {
+    let mut docs = Vec::new();
+    for rel in &case.docs {
+        let name = file_name(rel);
+        if let Some(item) = items.iter().find(|i| {
+            i.file_name == name
+                && matches!(
+                    i.kind,
+                    EvidenceKind::TechnicalFile | EvidenceKind::ProductDescription
+                )
+                && i.meta.contains_key("role")
+        }) && let Ok(text) = String::from_utf8(item.bytes.clone())
+        {
+            docs.push((rel.clone(), text));
+        }
+    }
+    docs
+}
+
+fn read_evidence_files(
+    case: &CaseInputs,
+    manifest: &SubjectManifest,
+    inputs: &mut Vec<InputRow>,
+    items: &mut Vec<EvidenceInput>,
+) {
+    for f in &case.evidence_files {
+        let rel = f.path.clone();
+        let kind: EvidenceKind = match f.kind.parse() {
+            Ok(k) => k,
+            Err(e) => {
+                inputs.push(failed(
+                    rel,
+                    "evidence",
+                    format!("folder evidence/{}: {e}", f.kind),
+                ));
+                continue;
+            }
+        };
+        match case.read(&rel, limits::DOCUMENT_LARGE) {
+            Ok(bytes) => {
+                inputs.push(read_ok(
+                    rel.clone(),
+                    kind.as_str(),
+                    &Sha256Digest::of(&bytes),
+                ));
+                items.push(EvidenceInput {
+                    kind,
+                    subject: manifest.id.clone(),
+                    file_name: file_name(&rel),
+                    bytes,
+                    meta: BTreeMap::new(),
+                });
+            }
+            Err(e) => inputs.push(failed(rel, kind.as_str(), e)),
+        }
+    }
+}
+
+fn import_bundles(case: &CaseInputs, ledger: &Ledger, inputs: &mut Vec<InputRow>) -> Vec<u64> {
+    let mut imported = Vec::new();
+    for rel in &case.bundles {
+        match ledger.import_bundle(&case.path(rel)) {
+            Ok((appended, issuer)) => {
+                let mut row = read_ok(rel.clone(), "evidence bundle", &appended.blob_digest);
+                row.role = format!("evidence bundle from `{issuer}`");
+                inputs.push(row);
+                imported.push(appended.index);
+            }
+            Err(e) => inputs.push(failed(rel.clone(), "evidence bundle", e)),
+        }
+    }
+    imported
+}
+
+/// Every applicable obligation that is not met, with a recommended action drawn from the
+/// engine's own reasons.
+fn gaps(evaluation: &assay_rules::Evaluation) -> Vec<Gap> {
+    let mut out = Vec::new();
+    for r in &evaluation.results {
+        for o in &r.obligations {
+            if matches!(o.status, Status::Met | Status::NotApplicable) {
+                continue;
+            }
+            let action = recommended_action(o);
+            out.push(Gap {
+                market: r.market.to_string(),
+                pack_id: r.pack_id.to_string(),
+                obligation_id: o.id.to_string(),
+                title: o.title.to_string(),
+                status: o.status,
+                blocking: o.blocking,
+                advice: o.advice,
+                action,
+            });
+        }
+    }
+    out
+}
+
+/// What to do about an unmet obligation, from the engine's first reason: the requirement it
+/// names (without the tally of other evidence), phrased as a step.
+fn recommended_action(o: &assay_rules::ObligationResult) -> String {
+    let lead = match o.status {
+        Status::Failing => {
+            "Fix what the evidence shows failing, re-test, and record the new result"
+        }
+        Status::Expiring => "Renew the evidence before it expires",
+        _ if o.advice => "Recommended",
+        _ => "Obtain and record",
+    };
+    let Some(reason) = o.reasons.first() else {
+        return format!("{lead}: {}", o.title);
+    };
+    // "requirement 1: <what is required> -> <verdict>; ignored other kinds (...)"
+    let (required, verdict) = match reason.split_once(" -> ") {
+        Some((req, verdict)) => (req, Some(verdict)),
+        None => (reason.as_ref(), None),
+    };
+    let required = required.split_once(": ").map_or(required, |(head, rest)| {
+        if head.starts_with("requirement") {
+            rest
+        } else {
+            required
+        }
+    });
+    let verdict = verdict
+        .map(|v| v.split(';').next().unwrap_or(v).trim())
+        .map(|v| format!(" (now: {v})"))
+        .unwrap_or_default();
+    format!("{lead}: {required}{verdict}")
+}

@@ -1,0 +1,87 @@
+//! `assessment.json` of every shipped example, in process through the library (beside the CLI's
+//! end-to-end tests). What depends on the run rather than the case is redacted: the time each
+//! entry was recorded and the workspace's own paths and key ids. The date is an input
+//! (2026-11-22), so verdicts, deadlines and plans are compared as they are.
+
+use std::path::Path;
+
+use assay_assess::{AssessOptions, CaseInputs, Overrides};
+use assay_core::Silent;
+use assay_ledger::Ledger;
+use serde_json::Value;
+
+fn redact(v: &mut Value, ws: &str, key_id: &str) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if k == "recorded_at" || k == "recordedAt" {
+                    *x = Value::String("[recorded-at]".into());
+                } else {
+                    redact(x, ws, key_id);
+                }
+            }
+        }
+        Value::Array(xs) => xs.iter_mut().for_each(|x| redact(x, ws, key_id)),
+        Value::String(s) if s.contains(ws) || (!key_id.is_empty() && s.contains(key_id)) => {
+            *s = s.replace(ws, "[workspace]");
+            if !key_id.is_empty() {
+                *s = s.replace(key_id, "[key-id]");
+            }
+        }
+        _ => {}
+    }
+}
+
+fn assessment_of(example: &str) -> Value {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = Ledger::init(&tmp.path().join("ws")).unwrap();
+    let case = CaseInputs::discover(&repo.join("examples").join(example)).unwrap();
+    let overrides = Overrides {
+        date: assay_core::Day::parse("2026-11-22"),
+        ..Default::default()
+    };
+    let mut options = AssessOptions::resolve(
+        &overrides,
+        &case,
+        assay_core::Day::parse("2000-01-01").unwrap(),
+    )
+    .unwrap();
+    options.advisories = assay_assess::import_advisories(&case, &ledger, &Silent);
+    let assessed = assay_assess::assess(&case, &options, &ledger, &Silent).unwrap();
+    // The package builds and checks in process too.
+    let package = assay_assess::build_package(&assessed, &ledger).unwrap();
+    let report = assay_assess::check(&package).unwrap();
+    assert!(report.is_valid(), "{example}: {:?}", report.checks);
+
+    let key_id = ledger
+        .keys()
+        .unwrap()
+        .into_iter()
+        .next()
+        .map(|k| k.key_id.clone())
+        .unwrap_or_default();
+    let mut v = serde_json::to_value(&assessed.assessment).unwrap();
+    redact(&mut v, &ledger.dir().to_string_lossy(), &key_id);
+    v
+}
+
+#[test]
+fn face_terminal_cn_us() {
+    insta::assert_json_snapshot!(assessment_of("face-terminal-cn-us"));
+}
+
+#[test]
+fn frontier_model_prerelease() {
+    insta::assert_json_snapshot!(assessment_of("frontier-model-prerelease"));
+}
+
+#[test]
+fn intelligent_respirator() {
+    insta::assert_json_snapshot!(assessment_of("intelligent-respirator"));
+}
+
+#[test]
+fn iris_lock_non_autonomous() {
+    insta::assert_json_snapshot!(assessment_of("iris-lock-non-autonomous"));
+}
