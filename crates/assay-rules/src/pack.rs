@@ -227,6 +227,55 @@ pub enum Deadline {
     },
 }
 
+/// Which kind of deadline a [`Deadline`] (and its [`DeadlineResult`](crate::DeadlineResult))
+/// is; serialised as the pack format writes it (`before-export`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineKind {
+    BeforeExport,
+    BeforeRelease,
+    WithinDaysOfTrigger,
+    EvidenceDate,
+}
+
+impl DeadlineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::BeforeExport => "before-export",
+            DeadlineKind::BeforeRelease => "before-release",
+            DeadlineKind::WithinDaysOfTrigger => "within-days-of-trigger",
+            DeadlineKind::EvidenceDate => "evidence-date",
+        }
+    }
+}
+
+impl std::fmt::Display for DeadlineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Deadline {
+    pub fn kind(&self) -> DeadlineKind {
+        match self {
+            Deadline::BeforeExport { .. } => DeadlineKind::BeforeExport,
+            Deadline::BeforeRelease { .. } => DeadlineKind::BeforeRelease,
+            Deadline::WithinDaysOfTrigger { .. } => DeadlineKind::WithinDaysOfTrigger,
+            Deadline::EvidenceDate { .. } => DeadlineKind::EvidenceDate,
+        }
+    }
+
+    /// The pack source the deadline rests on, if it cites one.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Deadline::BeforeExport { source }
+            | Deadline::BeforeRelease { source, .. }
+            | Deadline::WithinDaysOfTrigger { source, .. }
+            | Deadline::EvidenceDate { source, .. } => source.as_deref(),
+        }
+    }
+}
+
 /// How long meeting an obligation takes, for the delivery plan. Always an estimate unless a
 /// source states it; `basis` says which.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -488,13 +537,7 @@ fn build(file: PackFile, origin: &str, digest: Sha256Digest) -> Result<RulePack,
             ));
         }
         if let Some(d) = &o.deadline {
-            let src = match d {
-                Deadline::BeforeExport { source }
-                | Deadline::BeforeRelease { source, .. }
-                | Deadline::WithinDaysOfTrigger { source, .. }
-                | Deadline::EvidenceDate { source, .. } => source,
-            };
-            if let Some(s) = src {
+            if let Some(s) = d.source() {
                 checker.source_ref(&format!("{field}.deadline.source"), s)?;
             }
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use assay_core::Day;
 
 use crate::manifest::{Market, SubjectManifest};
-use crate::pack::Deadline;
+use crate::pack::{Deadline, DeadlineKind};
 
 use super::EvalContext;
 use super::results::DeadlineResult;
@@ -20,7 +20,7 @@ pub(super) fn deadline(
 ) -> DeadlineResult {
     let (kind, description, due) = match d {
         Deadline::BeforeExport { .. } => (
-            "before-export",
+            DeadlineKind::BeforeExport,
             match market.planned_export {
                 Some(day) => format!(
                     "before the first export to {} (planned {day})",
@@ -36,7 +36,7 @@ pub(super) fn deadline(
         Deadline::BeforeRelease { days, .. } => {
             let release = subject.model.as_ref().and_then(|m| m.planned_release);
             (
-                "before-release",
+                DeadlineKind::BeforeRelease,
                 match release {
                     Some(r) => format!("{days} days before the planned release on {r}"),
                     None => {
@@ -47,7 +47,7 @@ pub(super) fn deadline(
             )
         }
         Deadline::WithinDaysOfTrigger { days, trigger, .. } => (
-            "within-days-of-trigger",
+            DeadlineKind::WithinDaysOfTrigger,
             format!("within {days} days of {trigger}"),
             None,
         ),
@@ -56,7 +56,7 @@ pub(super) fn deadline(
                 .and_then(|m| m.get(meta_key))
                 .and_then(|v| Day::parse(v));
             (
-                "evidence-date",
+                DeadlineKind::EvidenceDate,
                 match due {
                     Some(day) => {
                         format!("by {day}, the `{meta_key}` the deciding evidence carries")

@@ -27,7 +27,7 @@ use assay_core::Day;
 
 pub use results::{
     Applicability, ConditionTrace, DeadlineResult, Evaluation, EvidenceTrace, EvidenceVerdict,
-    Match, ObligationResult, PackResult, Status, Summary,
+    Match, ObligationResult, PackResult, Reason, ReasonTopic, Status, Summary,
 };
 
 use obligation::{Judged, applicable, judge_obligation, not_applicable};

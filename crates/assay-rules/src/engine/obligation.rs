@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::evidence::EvidenceRecord;
 use crate::manifest::{Market, SubjectManifest};
@@ -14,7 +15,8 @@ use super::applicability;
 use super::deadline::deadline;
 use super::requirement::judge_requirement;
 use super::results::{
-    Applicability, ConditionTrace, EvidenceTrace, Match, ObligationResult, Status,
+    Applicability, ConditionTrace, EvidenceTrace, Match, ObligationResult, Reason, ReasonTopic,
+    Status,
 };
 use super::scope::trace_confidence;
 
@@ -25,24 +27,26 @@ pub(super) fn not_applicable(
     own_trace: Vec<ConditionTrace>,
     pack_match: Match,
 ) -> ObligationResult {
-    let (reason, confidence): (Cow<'static, str>, _) = if pack_match == Match::NotMatched {
+    let (reason, confidence) = if pack_match == Match::NotMatched {
         // The failed tests are in the pack result's scope trace; no need to repeat them per
         // obligation (this is the common case at scale).
         (
-            Cow::Borrowed("the pack does not apply (see the pack's scope)"),
+            Reason::pack_scope(),
             trace_confidence(pack_trace, &[Match::NotMatched]),
         )
     } else {
-        let failed: Vec<&str> = own_trace
+        let failed: Vec<String> = own_trace
             .iter()
             .filter(|t| t.outcome == Match::NotMatched && t.depth == 0)
-            .map(|t| &*t.test)
+            .map(|t| t.test.to_string())
             .collect();
         (
-            Cow::Owned(format!(
-                "the obligation's scope does not match: {}",
-                failed.join("; ")
-            )),
+            Reason {
+                topic: ReasonTopic::ObligationScope,
+                requirement: None,
+                verdict: Cow::Borrowed("the obligation's scope does not match"),
+                detail: failed,
+            },
             trace_confidence(&own_trace, &[Match::NotMatched]),
         )
     };
@@ -98,21 +102,23 @@ pub(super) fn applicable(
     }
     if applicability == Applicability::Possibly {
         confidence = SourceStatus::Unverified;
-        let unknown: Vec<&str> = pack_trace
+        let unknown: Vec<String> = pack_trace
             .iter()
             .chain(own_trace.iter())
             .filter(|t| t.outcome == Match::Unknown && !t.actual.is_empty())
-            .map(|t| &*t.actual)
+            .map(|t| t.actual.to_string())
             .collect();
-        reasons.push(Cow::Owned(format!(
-            "possibly applicable, unverified: {}",
-            unknown.join("; ")
-        )));
+        reasons.push(Reason {
+            topic: ReasonTopic::PossiblyApplicable,
+            requirement: None,
+            verdict: Cow::Borrowed("possibly applicable, unverified"),
+            detail: unknown,
+        });
     }
     if judged.rests_on_unsourced_rule {
         confidence = SourceStatus::Unverified;
     }
-    reasons.extend(judged.reasons.iter().map(|r| Cow::Owned(r.clone())));
+    reasons.extend(judged.reasons.iter().cloned());
     let advice = obligation.force == Force::Voluntary;
     let blocking = !advice
         && applicability == Applicability::Applies
@@ -142,7 +148,7 @@ pub(super) fn applicable(
 #[derive(Clone, Debug)]
 pub(super) struct Judged {
     status: Status,
-    reasons: Vec<String>,
+    reasons: Vec<Reason>,
     evidence: Vec<EvidenceTrace>,
     deciding_meta: Option<BTreeMap<String, String>>,
     rests_on_unsourced_rule: bool,
@@ -164,12 +170,12 @@ pub(super) fn judge_obligation(
         if r.status.severity() > status.severity() {
             status = r.status;
         }
-        reasons.push(format!(
-            "requirement {}: {} -> {}",
-            ri + 1,
-            req.description,
-            r.summary
-        ));
+        reasons.push(Reason {
+            topic: ReasonTopic::Requirement { index: ri },
+            requirement: Some(Arc::from(req.description.as_str())),
+            verdict: Cow::Owned(r.verdict),
+            detail: r.detail,
+        });
         evidence.extend(r.traces);
         unsourced |= r.unsourced;
         if deciding_meta.is_none() {
@@ -200,7 +206,14 @@ pub(super) fn judge_obligation(
         if s.severity() > status.severity() {
             status = s;
         }
-        reasons.push(format!("descriptions: {why}"));
+        reasons.push(Reason {
+            topic: ReasonTopic::Descriptions,
+            requirement: Some(Arc::from(
+                "product descriptions agree with each other and the manifest",
+            )),
+            verdict: Cow::Owned(why),
+            detail: Vec::new(),
+        });
     }
     if obligation.evidence.is_empty() && !obligation.consistent_descriptions {
         status = Status::Unmet;
@@ -208,7 +221,12 @@ pub(super) fn judge_obligation(
             .manual_check
             .as_deref()
             .unwrap_or("check by hand");
-        reasons.push(format!("no evidence kind records this yet; {how}"));
+        reasons.push(Reason {
+            topic: ReasonTopic::ManualCheck,
+            requirement: Some(Arc::from(how)),
+            verdict: Cow::Borrowed("no evidence kind records this yet"),
+            detail: Vec::new(),
+        });
     }
     Judged {
         status,

@@ -15,7 +15,10 @@ use super::results::{EvidenceTrace, EvidenceVerdict, Status};
 
 pub(super) struct RequirementResult {
     pub(super) status: Status,
-    pub(super) summary: String,
+    /// What was found, in one clause.
+    pub(super) verdict: String,
+    /// Further clauses (more failed constraints, other kinds ignored).
+    pub(super) detail: Vec<String>,
     pub(super) traces: Vec<EvidenceTrace>,
     pub(super) deciding_meta: Option<BTreeMap<String, String>>,
     pub(super) unsourced: bool,
@@ -150,7 +153,8 @@ pub(super) fn judge_requirement(
         eligible.push((traces.len() - 1, day));
     }
 
-    let mut summary_parts = Vec::new();
+    let verdict: String;
+    let mut detail = Vec::new();
     let status;
     let mut deciding_meta = None;
     // Latest word wins: the newest eligible evidence decides (ties: later ledger entry).
@@ -191,20 +195,20 @@ pub(super) fn judge_requirement(
                 ));
                 traces[t].verdict = EvidenceVerdict::Expiring;
                 status = Status::Expiring;
-                summary_parts.push(format!(
-                    "met by {short_digest}, which expires in {left} days"
-                ));
+                verdict = format!("met by {short_digest}, which expires in {left} days");
             } else {
                 traces[t].verdict = EvidenceVerdict::Counts;
                 status = Status::Met;
-                summary_parts.push(format!("met by {short_digest} (dated {day})"));
+                verdict = format!("met by {short_digest} (dated {day})");
             }
             why.insert(0, "newest eligible evidence: it decides".to_string());
             traces[t].why = why;
         } else {
             traces[t].verdict = EvidenceVerdict::Fails;
             let mut why = vec!["newest eligible evidence: it decides".to_string()];
-            summary_parts.push(format!("failing: {short_digest} {}", failures.join("; ")));
+            // The first failed constraint is the verdict; the others are further clauses.
+            verdict = format!("failing: {short_digest} {}", failures[0]);
+            detail.extend(failures[1..].iter().cloned());
             why.extend(failures);
             // What did hold, too: the fix is then only the failing part.
             why.extend(passes.into_iter().map(|p| format!("ok: {p}")));
@@ -229,7 +233,7 @@ pub(super) fn judge_requirement(
             .iter()
             .filter(|t| t.verdict == EvidenceVerdict::Expired)
             .count();
-        summary_parts.push(match (rejected, expired) {
+        verdict = match (rejected, expired) {
             (0, 0) => format!("unmet: no {} evidence about this subject", req.kind),
             (r, 0) => format!("unmet: {r} {} evidence item(s), none that counts", req.kind),
             (0, e) => format!("unmet: only expired {} evidence ({e})", req.kind),
@@ -237,18 +241,19 @@ pub(super) fn judge_requirement(
                 "unmet: {e} expired and {r} rejected {} evidence item(s)",
                 req.kind
             ),
-        });
+        };
     }
     if !other_kinds.is_empty() {
         let kinds: Vec<String> = other_kinds
             .iter()
             .map(|(k, n)| format!("{k}: {n}"))
             .collect();
-        summary_parts.push(format!("ignored other kinds ({})", kinds.join(", ")));
+        detail.push(format!("ignored other kinds ({})", kinds.join(", ")));
     }
     RequirementResult {
         status,
-        summary: summary_parts.join("; "),
+        verdict,
+        detail,
         traces,
         deciding_meta,
         unsourced,

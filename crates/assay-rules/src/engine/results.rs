@@ -8,7 +8,7 @@ use assay_core::{Day, EvidenceKind, Sha256Digest};
 use serde::Serialize;
 
 use crate::consistency::ConsistencyReport;
-use crate::pack::LeadTime;
+use crate::pack::{DeadlineKind, LeadTime};
 use crate::vocab::{Force, SourceStatus};
 
 /// Outcome of a scope test. `Unknown` when the manifest or the sources lack what the test
@@ -120,12 +120,107 @@ pub struct EvidenceTrace {
 /// A deadline made concrete for this subject and market, where the manifest dates it.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeadlineResult {
-    pub kind: &'static str,
+    pub kind: DeadlineKind,
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<Day>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_left: Option<i64>,
+}
+
+/// What a reason is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReasonTopic {
+    /// The pack's scope does not match (its failed test is on the pack result).
+    PackScope,
+    /// The obligation's own scope does not match; `detail` names the failed top-level tests.
+    ObligationScope,
+    /// Some scope test could not be decided; `detail` says what is unknown.
+    PossiblyApplicable,
+    /// Evidence requirement `index` (0-based) of the obligation.
+    Requirement { index: usize },
+    /// The product-description consistency check.
+    Descriptions,
+    /// No evidence kind can show the obligation; `requirement` is the manual check.
+    ManualCheck,
+}
+
+/// One link of the chain of reasons behind an obligation's verdict, with its parts as fields
+/// so consumers pick what they need instead of parsing the rendered text. [`Display`]
+/// renders the line shown in reports (and serialised in JSON):
+/// `requirement 1: <requirement> -> <verdict>; <detail>; ...`.
+///
+/// [`Display`]: std::fmt::Display
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub topic: ReasonTopic,
+    /// What was asked: a requirement's description, or the manual check to do.
+    pub requirement: Option<Arc<str>>,
+    /// What was found, in one clause: `met by <digest> (dated ...)`, `unmet: ...`,
+    /// `failing: <digest> <first failed constraint>`, or the scope outcome.
+    pub verdict: Cow<'static, str>,
+    /// Further clauses: more failed constraints, other evidence kinds ignored, the scope tests
+    /// that failed or could not be decided.
+    pub detail: Vec<String>,
+}
+
+impl Reason {
+    /// The pack's scope excludes the obligation (the common case at scale: no allocation).
+    pub(crate) fn pack_scope() -> Reason {
+        Reason {
+            topic: ReasonTopic::PackScope,
+            requirement: None,
+            verdict: Cow::Borrowed("the pack does not apply (see the pack's scope)"),
+            detail: Vec::new(),
+        }
+    }
+
+    /// The gist for a one-line summary: what was found, without the further clauses (the
+    /// whole chain stays in the dossier's obligation table).
+    pub fn gist(&self) -> Cow<'_, str> {
+        match self.topic {
+            ReasonTopic::Descriptions => Cow::Owned(format!("descriptions: {}", self.verdict)),
+            ReasonTopic::ObligationScope | ReasonTopic::PossiblyApplicable => {
+                match self.detail.first() {
+                    Some(first) => Cow::Owned(format!("{}: {first}", self.verdict)),
+                    None => Cow::Borrowed(&self.verdict),
+                }
+            }
+            _ => Cow::Borrowed(&self.verdict),
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let requirement = self.requirement.as_deref().unwrap_or("");
+        match self.topic {
+            ReasonTopic::PackScope => f.write_str(&self.verdict)?,
+            ReasonTopic::ObligationScope | ReasonTopic::PossiblyApplicable => {
+                return write!(f, "{}: {}", self.verdict, self.detail.join("; "));
+            }
+            ReasonTopic::Requirement { index } => write!(
+                f,
+                "requirement {}: {requirement} -> {}",
+                index + 1,
+                self.verdict
+            )?,
+            ReasonTopic::Descriptions => write!(f, "descriptions: {}", self.verdict)?,
+            ReasonTopic::ManualCheck => write!(f, "{}; {requirement}", self.verdict)?,
+        }
+        for d in &self.detail {
+            write!(f, "; {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// JSON carries the rendered line, as before the type existed, so JSON consumers and stored
+/// assessments read the same text.
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// The verdict on one obligation for one subject, market and pack.
@@ -146,7 +241,7 @@ pub struct ObligationResult {
     /// The obligation's own scope tests (the pack's are on the pack result).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scope: Vec<ConditionTrace>,
-    pub reasons: Vec<Cow<'static, str>>,
+    pub reasons: Vec<Reason>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceTrace>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,5 +298,23 @@ impl Evaluation {
     /// True when some mandatory, applicable obligation is unmet or failing.
     pub fn has_blocking(&self) -> bool {
         self.summary.blocking > 0
+    }
+
+    /// Every obligation that applies (or may) and is not met: unmet, failing or expiring,
+    /// mandatory or advice, with the pack result it belongs to, in result order. The one
+    /// definition of "open" for gaps, plans, POA&Ms and market summaries.
+    pub fn open_obligations(&self) -> impl Iterator<Item = (&PackResult, &ObligationResult)> {
+        self.results
+            .iter()
+            .flat_map(|r| r.obligations.iter().map(move |o| (r, o)))
+            .filter(|(_, o)| o.is_open())
+    }
+}
+
+impl ObligationResult {
+    /// Applies (or may) and is not met: unmet, failing or expiring.
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status, Status::Met | Status::NotApplicable)
+            && self.applicability != Applicability::NotApplicable
     }
 }

@@ -65,18 +65,14 @@ pub fn plan(
     let mut any = false;
     for r in &evaluation.results {
         for o in &r.obligations {
-            if matches!(
-                o.status,
-                assay_rules::Status::Met | assay_rules::Status::NotApplicable
-            ) || o.applicability == assay_rules::Applicability::NotApplicable
-            {
+            if !o.is_open() {
                 continue;
             }
             any = true;
             // "Before export" is checked per market against its target by the plan itself; a
             // dated deadline (release minus 30 days, a KEV due date) is a fixed end constraint.
             let must_end = o.deadline.as_ref().and_then(|d| match d.kind {
-                "before-export" => Some(assay_plan::EndConstraint {
+                assay_rules::DeadlineKind::BeforeExport => Some(assay_plan::EndConstraint {
                     days_before: 0,
                     before: assay_plan::Before::Export,
                     source: Some(format!("{} / {}", r.pack_id, o.id)),
