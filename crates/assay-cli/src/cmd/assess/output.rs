@@ -28,8 +28,8 @@ pub struct Written {
     pub attestation_index: u64,
 }
 
-fn day(d: &assay_rules::Day) -> anyhow::Result<NaiveDate> {
-    Ok(NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d")?)
+fn day(d: &assay_rules::Day) -> anyhow::Result<assay_core::Day> {
+    Ok(*d)
 }
 
 /// Plans the gaps of an evaluation; sets each market's earliest date.
@@ -42,6 +42,7 @@ pub fn plan(
     let start_text = args.start.clone().or_else(|| run.case.file.start.clone());
     let start = match start_text {
         Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(assay_core::Day)
             .with_context(|| format!("start date `{s}` is not YYYY-MM-DD"))?,
         None => day(&run.today)?,
     };
@@ -49,9 +50,13 @@ pub fn plan(
     for m in markets.iter() {
         // The promised date: case.toml's target, else the manifest's planned export.
         let target = match run.case.file.targets.get(&m.market) {
-            Some(t) => Some(NaiveDate::parse_from_str(t, "%Y-%m-%d").with_context(|| {
-                format!("case.toml: targets.{} = `{t}` is not YYYY-MM-DD", m.market)
-            })?),
+            Some(t) => Some(
+                NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                    .map(assay_core::Day)
+                    .with_context(|| {
+                        format!("case.toml: targets.{} = `{t}` is not YYYY-MM-DD", m.market)
+                    })?,
+            ),
             None => run
                 .manifest
                 .markets
