@@ -35,6 +35,7 @@
 //! rendering, returned as a string).
 
 pub mod consistency;
+pub mod country;
 
 mod engine;
 mod error;

@@ -155,7 +155,10 @@ fn expired_and_failing_evidence() {
     let r = &pad.reasons[0];
     assert_eq!(r.topic, assay_rules::ReasonTopic::Requirement { index: 0 });
     assert!(r.verdict.starts_with("failing: "), "{r:?}");
-    assert!(r.verdict.contains("max_passed_level = 1, needs >= 2"), "{r:?}");
+    assert!(
+        r.verdict.contains("max_passed_level = 1, needs >= 2"),
+        "{r:?}"
+    );
     assert!(r.detail.iter().any(|d| d.contains("lacks mask")), "{r:?}");
     assert_eq!(
         r.to_string(),
