@@ -44,7 +44,7 @@ fn pack_citing_an_undeclared_source() {
     let err = RulePack::from_path(&fixture("packs/unknown-source.toml")).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("unknown-source.toml: field `obligation[0] (o).sources`"),
+        text.contains("unknown-source.toml:22: field `obligation[0] (o).sources`"),
         "{text}"
     );
     assert!(
