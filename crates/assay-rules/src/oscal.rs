@@ -272,6 +272,14 @@ pub fn poam(e: &Evaluation) -> Value {
     })
 }
 
+fn join_lines<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,12 +325,4 @@ mod tests {
             }
         }
     }
-}
-
-fn join_lines<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }

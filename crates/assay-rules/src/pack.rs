@@ -550,10 +550,8 @@ fn build(
                 "say what shows the obligation is met",
             ));
         }
-        if let Some(d) = &o.deadline {
-            if let Some(s) = d.source() {
-                checker.source_ref(&format!("{field}.deadline.source"), s)?;
-            }
+        if let Some(s) = o.deadline.as_ref().and_then(Deadline::source) {
+            checker.source_ref(&format!("{field}.deadline.source"), s)?;
         }
         if let Some(l) = &o.lead_time {
             if l.min_days < 0 || l.max_days < l.min_days {
