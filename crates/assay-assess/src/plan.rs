@@ -2,15 +2,11 @@
 
 use assay_report::{MarketSummary, PlanSection};
 use assay_rules::{Day, SubjectManifest};
-use chrono::NaiveDate;
 
 use crate::{AssessError, AssessOptions};
 
-fn day(d: &Day) -> Result<NaiveDate, AssessError> {
-    NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").map_err(|e| AssessError::InvalidOption {
-        what: format!("date {d}"),
-        problem: e.to_string(),
-    })
+fn day(d: &Day) -> Result<Day, AssessError> {
+    Ok(*d)
 }
 
 /// Plans the gaps of an evaluation; sets each market's earliest date.
@@ -37,18 +33,14 @@ pub(crate) fn plan(
     let mut any = false;
     for r in &evaluation.results {
         for o in &r.obligations {
-            if matches!(
-                o.status,
-                assay_rules::Status::Met | assay_rules::Status::NotApplicable
-            ) || o.applicability == assay_rules::Applicability::NotApplicable
-            {
+            if !o.is_open() {
                 continue;
             }
             any = true;
             // "Before export" is checked per market against its target by the plan itself; a
             // dated deadline (release minus 30 days, a KEV due date) is a fixed end constraint.
             let must_end = o.deadline.as_ref().and_then(|d| match d.kind {
-                "before-export" => Some(assay_plan::EndConstraint {
+                assay_rules::DeadlineKind::BeforeExport => Some(assay_plan::EndConstraint {
                     days_before: 0,
                     before: assay_plan::Before::Export,
                     source: Some(format!("{} / {}", r.pack_id, o.id)),

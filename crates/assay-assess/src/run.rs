@@ -424,7 +424,7 @@ fn gaps(evaluation: &assay_rules::Evaluation) -> Vec<Gap> {
     let mut out = Vec::new();
     for r in &evaluation.results {
         for o in &r.obligations {
-            if matches!(o.status, Status::Met | Status::NotApplicable) {
+            if !o.is_open() {
                 continue;
             }
             let action = recommended_action(o);
@@ -457,21 +457,11 @@ fn recommended_action(o: &assay_rules::ObligationResult) -> String {
     let Some(reason) = o.reasons.first() else {
         return format!("{lead}: {}", o.title);
     };
-    // "requirement 1: <what is required> -> <verdict>; ignored other kinds (...)"
-    let (required, verdict) = match reason.split_once(" -> ") {
-        Some((req, verdict)) => (req, Some(verdict)),
-        None => (reason.as_ref(), None),
-    };
-    let required = required.split_once(": ").map_or(required, |(head, rest)| {
-        if head.starts_with("requirement") {
-            rest
-        } else {
-            required
+    // A requirement: what it asks, and what was found (without the further clauses).
+    match (reason.topic, reason.requirement.as_deref()) {
+        (assay_rules::ReasonTopic::Requirement { .. }, Some(required)) => {
+            format!("{lead}: {required} (now: {})", reason.verdict)
         }
-    });
-    let verdict = verdict
-        .map(|v| v.split(';').next().unwrap_or(v).trim())
-        .map(|v| format!(" (now: {v})"))
-        .unwrap_or_default();
-    format!("{lead}: {required}{verdict}")
+        _ => format!("{lead}: {reason}"),
+    }
 }

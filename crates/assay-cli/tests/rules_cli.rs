@@ -343,3 +343,77 @@ fn evidence_from_a_real_workspace_ledger() {
         "{pad}"
     );
 }
+
+/// `planned_export = {}` and `published = {}` panicked in the TOML date visitor (exit 101):
+/// now a usage error (exit 2) naming file, line and field.
+#[test]
+fn empty_table_dates_exit_2_not_101() {
+    let out = assay(&[
+        "--workspace",
+        "/nonexistent-assay-ws",
+        "rules",
+        "check",
+        &s(&fixture("manifests/empty-table-date.toml")),
+        "--date",
+        "2026-11-22",
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("empty-table-date.toml:10:") && err.contains("market.planned_export"),
+        "{err}"
+    );
+    let out = assay(&[
+        "rules",
+        "packs",
+        "--pack",
+        &s(&fixture("packs/empty-table-published.toml")),
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("empty-table-published.toml:44:") && err.contains("market_list.published"),
+        "{err}"
+    );
+}
+
+/// `--market UK` / `XX` were accepted as markets (two upper-case letters); now refused, with
+/// the code meant where there is one.
+#[test]
+fn unassigned_market_codes_are_refused() {
+    for (code, hint) in [
+        ("UK", "did you mean GB"),
+        ("el", "did you mean GR"),
+        ("XX", "e.g. US"),
+    ] {
+        let out = assay(&[
+            "--workspace",
+            "/nonexistent-assay-ws",
+            "rules",
+            "check",
+            &s(&fixture("manifests/face-terminal.toml")),
+            "--market",
+            code,
+        ]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{code}: {err}");
+        assert!(
+            err.contains("not an officially assigned ISO 3166-1"),
+            "{err}"
+        );
+        assert!(err.contains(hint), "{code}: {err}");
+    }
+    let out = assay(&[
+        "--workspace",
+        "/nonexistent-assay-ws",
+        "rules",
+        "check",
+        &s(&fixture("manifests/market-uk.toml")),
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("market-uk.toml:12: field `market[1].country`"),
+        "{err}"
+    );
+}

@@ -29,8 +29,8 @@ impl Rng {
     }
 }
 
-pub fn start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+pub fn start() -> assay_core::Day {
+    assay_core::Day(NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"))
 }
 
 /// One subject's plan input.
@@ -40,10 +40,7 @@ pub fn subject(index: usize, markets: usize, calendar_only: bool) -> PlanInput {
     let mut b = PlanBuilder::new(start);
     let codes: Vec<String> = (0..markets).map(|m| format!("M{m:02}")).collect();
     for code in &codes {
-        b.market(
-            code,
-            Some(start + chrono::Duration::days(rng.range(40, 160))),
-        );
+        b.market(code, Some(start.plus_days(rng.range(40, 160))));
     }
     let none = ObligationOptions::default();
     for (mi, code) in codes.iter().enumerate() {
@@ -62,7 +59,7 @@ pub fn subject(index: usize, markets: usize, calendar_only: bool) -> PlanInput {
         }
         if mi == 0 {
             for finding in 0..3 {
-                let due = start + chrono::Duration::days(rng.range(5, 30));
+                let due = start.plus_days(rng.range(5, 30));
                 b.obligation(
                     code,
                     "us-cisa-kev-remediation",

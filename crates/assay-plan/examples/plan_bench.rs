@@ -59,7 +59,7 @@ fn main() -> Result<(), String> {
             let date_sum: i64 = plan
                 .markets
                 .iter()
-                .map(|m| (m.earliest - plan.start).num_days())
+                .map(|m| plan.start.days_until(m.earliest))
                 .sum();
             let slack_sum: i64 = plan.steps.iter().map(|s| s.slack_days).sum();
             let critical = plan.steps.iter().filter(|s| s.critical).count();
@@ -92,7 +92,7 @@ fn main() -> Result<(), String> {
                 date_sum += plan
                     .markets
                     .iter()
-                    .map(|m| (m.earliest - plan.start).num_days())
+                    .map(|m| plan.start.days_until(m.earliest))
                     .sum::<i64>();
             }
             let elapsed = t0.elapsed().as_secs_f64();

@@ -17,7 +17,8 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use chrono::{Datelike, NaiveDate};
+use assay_core::Day;
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{add_working, next_working, sub_working};
@@ -32,9 +33,9 @@ const MAX_OFFSET: i64 = 50_000_000;
 /// The delivery plan: what to do when, and when each market can be served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
-    pub start: NaiveDate,
+    pub start: Day,
     /// The latest market date: when every market in the plan can be served.
-    pub end: NaiveDate,
+    pub end: Day,
     /// Every step once (shared steps too), ordered by start, finish, id.
     pub steps: Vec<PlannedStep>,
     /// In input order.
@@ -58,11 +59,11 @@ pub struct PlannedStep {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
     /// Earliest start.
-    pub start: NaiveDate,
+    pub start: Day,
     /// Earliest finish: the first day the result is available (last day of work + 1).
-    pub finish: NaiveDate,
-    pub latest_start: NaiveDate,
-    pub latest_finish: NaiveDate,
+    pub finish: Day,
+    pub latest_start: Day,
+    pub latest_finish: Day,
     /// Calendar days the step can slip without delaying any market.
     pub slack_days: i64,
     pub critical: bool,
@@ -104,9 +105,9 @@ pub struct GapRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MarketPlan {
     pub market: String,
-    pub earliest: NaiveDate,
+    pub earliest: Day,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<NaiveDate>,
+    pub target: Option<Day>,
     /// None without a target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_met: Option<bool>,
@@ -133,11 +134,11 @@ pub struct ConstraintCheck {
     /// The market whose target is the reference (`before = export`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market: Option<String>,
-    pub reference: NaiveDate,
+    pub reference: Day,
     pub days_before: i64,
     /// reference - days_before.
-    pub latest_finish: NaiveDate,
-    pub finish: NaiveDate,
+    pub latest_finish: Day,
+    pub finish: Day,
     pub met: bool,
     /// How many days too late the step finishes (0 when met).
     pub days_over: i64,
@@ -462,16 +463,17 @@ fn topological_order(g: &Graph<'_>) -> Result<Vec<u32>, PlanError> {
     Err(PlanError::Cycle { steps })
 }
 
-fn offset_to_date(start: NaiveDate, offset: i64, step: &str) -> Result<NaiveDate, PlanError> {
+fn offset_to_date(start: Day, offset: i64, step: &str) -> Result<Day, PlanError> {
     chrono::Duration::try_days(offset)
-        .and_then(|d| start.checked_add_signed(d))
+        .and_then(|d| start.0.checked_add_signed(d))
+        .map(Day)
         .ok_or_else(|| PlanError::DateOutOfRange {
             step: step.to_owned(),
         })
 }
 
-fn date_to_offset(start: NaiveDate, day: NaiveDate) -> i64 {
-    (day - start).num_days()
+fn date_to_offset(start: Day, day: Day) -> i64 {
+    start.days_until(day)
 }
 
 /// Plans the input: earliest dates, slack, critical paths, market dates, constraint checks.
@@ -481,7 +483,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let n = g.nodes.len();
     let m = input.markets.len();
     let start = input.start;
-    let start_weekday = i64::from(start.weekday().num_days_from_monday());
+    let start_weekday = i64::from(start.0.weekday().num_days_from_monday());
 
     let lag = |i: usize| {
         g.nodes[i]
@@ -653,7 +655,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         let step = node.step;
         let Some(c) = &step.must_end else { continue };
         let finish = offset_to_date(start, ef[v], &step.id)?;
-        let mut check = |reference: NaiveDate, market: Option<String>| -> Result<(), PlanError> {
+        let mut check = |reference: Day, market: Option<String>| -> Result<(), PlanError> {
             let latest = date_to_offset(start, reference) - c.days_before;
             constraints.push(ConstraintCheck {
                 step: step.id.clone(),

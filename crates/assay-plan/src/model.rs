@@ -2,7 +2,7 @@
 //! that close them. Everything here is plain serde data so the lead can build it in code or
 //! read it from JSON (`PlanInput::from_json`).
 
-use chrono::NaiveDate;
+use assay_core::Day;
 use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
@@ -12,7 +12,7 @@ use crate::error::PlanError;
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     /// Day 0 of the plan: no step starts earlier (`assay assess --start`, default today).
-    pub start: NaiveDate,
+    pub start: Day,
     /// The markets to serve, each with its gaps. A market with no gaps can be served on `start`.
     pub markets: Vec<MarketInput>,
 }
@@ -25,7 +25,7 @@ pub struct MarketInput {
     /// The promised delivery (or release) date, when there is one: the plan says whether it is
     /// met and by how many days it is missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<NaiveDate>,
+    pub target: Option<Day>,
     #[serde(default)]
     pub gaps: Vec<Gap>,
 }
@@ -63,7 +63,7 @@ pub struct Step {
     pub depends_on: Vec<String>,
     /// No earlier than this day (a booked lab slot, a submission window opening).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub earliest_start: Option<NaiveDate>,
+    pub earliest_start: Option<Day>,
     /// A hard constraint on the finish ("at least 30 days before release", "before export").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub must_end: Option<EndConstraint>,
@@ -94,7 +94,7 @@ impl Step {
         self
     }
 
-    pub fn not_before(mut self, day: NaiveDate) -> Step {
+    pub fn not_before(mut self, day: Day) -> Step {
         self.earliest_start = Some(day);
         self
     }
@@ -226,7 +226,7 @@ pub enum Before {
     /// The target date of every market the step serves (the first export there).
     Export,
     /// A fixed day (a planned release, a KEV due date).
-    Date(NaiveDate),
+    Date(Day),
 }
 
 impl PlanInput {

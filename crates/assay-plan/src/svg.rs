@@ -53,21 +53,22 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// Renders the plan as an SVG document.
 pub fn render_svg(plan: &Plan) -> String {
-    let mut last = plan.end;
+    let start0 = plan.start.0;
+    let mut last = plan.end.0;
     for m in &plan.markets {
         if let Some(t) = m.target {
-            last = last.max(t);
+            last = last.max(t.0);
         }
     }
     for s in &plan.steps {
-        last = last.max(s.latest_finish);
+        last = last.max(s.latest_finish.0);
     }
-    let span = (last - plan.start).num_days().max(1) + 3;
+    let span = (last - start0).num_days().max(1) + 3;
     // Aim for a chart about 900 px wide, but keep a day at least 2 px and at most 24 px.
     let px_per_day = (900 / span).clamp(2, 24);
     let chart_width = span * px_per_day;
     let width = LABEL_WIDTH + chart_width + RIGHT_MARGIN;
-    let x = |day: NaiveDate| LABEL_WIDTH + (day - plan.start).num_days() * px_per_day;
+    let x = |day: NaiveDate| LABEL_WIDTH + (day - start0).num_days() * px_per_day;
 
     let drawn = plan.steps.len().min(MAX_ROWS);
     let omitted = plan.steps.len() - drawn;
@@ -85,7 +86,7 @@ pub fn render_svg(plan: &Plan) -> String {
     let _ = writeln!(
         out,
         r##"<title>Delivery plan from {} (every market by {})</title>"##,
-        plan.start, plan.end
+        start0, plan.end
     );
     out.push_str(concat!(
         r##"<defs><pattern id="estimate-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">"##,
@@ -99,7 +100,7 @@ pub fn render_svg(plan: &Plan) -> String {
     let _ = writeln!(
         out,
         r##"<text x="12" y="22" font-size="15" font-weight="bold">Delivery plan from {}: every market can be served by {}</text>"##,
-        plan.start, plan.end
+        start0, plan.end
     );
     let _ = writeln!(
         out,
@@ -112,14 +113,13 @@ pub fn render_svg(plan: &Plan) -> String {
 
     // Time axis: weekly ticks for short plans, monthly for long ones.
     let weekly = span <= 120;
-    let mut tick = plan.start;
+    let mut tick = start0;
     if !weekly {
-        tick =
-            NaiveDate::from_ymd_opt(plan.start.year(), plan.start.month(), 1).unwrap_or(plan.start);
+        tick = NaiveDate::from_ymd_opt(start0.year(), start0.month(), 1).unwrap_or(start0);
     }
-    let axis_end = plan.start + chrono::Duration::days(span);
+    let axis_end = start0 + chrono::Duration::days(span);
     while tick <= axis_end {
-        if tick >= plan.start {
+        if tick >= start0 {
             let tx = x(tick);
             let _ = writeln!(
                 out,
@@ -174,8 +174,8 @@ pub fn render_svg(plan: &Plan) -> String {
             escape(&label)
         );
         let colour = if step.critical { CRITICAL } else { NORMAL };
-        let x0 = x(step.start);
-        let w = (x(step.finish) - x0).max(2);
+        let x0 = x(step.start.0);
+        let w = (x(step.finish.0) - x0).max(2);
         let tooltip = format!(
             "{} | {} -> {} | {} {} days, {}{} | slack {} days | markets: {}",
             step.id,
@@ -213,7 +213,7 @@ pub fn render_svg(plan: &Plan) -> String {
             .iter()
             .filter(|c| !c.met && c.step == step.id)
         {
-            let cx = x(c.latest_finish);
+            let cx = x(c.latest_finish.0);
             let _ = writeln!(
                 out,
                 r##"<line x1="{cx}" y1="{}" x2="{cx}" y2="{}" stroke="{MISSED}" stroke-width="3"><title>{}</title></line>"##,
@@ -232,7 +232,7 @@ pub fn render_svg(plan: &Plan) -> String {
         }
         if step.slack_days > 0 {
             let sx = x0 + w;
-            let ex = x(step.latest_finish);
+            let ex = x(step.latest_finish.0);
             let my = bar_y + BAR / 2;
             let _ = writeln!(
                 out,
@@ -290,7 +290,7 @@ pub fn render_svg(plan: &Plan) -> String {
             },
             escape(&truncate(&label, 72))
         );
-        let ex = x(market.earliest);
+        let ex = x(market.earliest.0);
         let _ = writeln!(
             out,
             r##"<line x1="{ex}" y1="{TOP}" x2="{ex}" y2="{cy}" stroke="{MET}" stroke-width="1" stroke-dasharray="2,3" stroke-opacity="0.6"/><circle cx="{ex}" cy="{cy}" r="5" fill="{MET}"><title>{} earliest {}</title></circle>"##,
@@ -298,7 +298,7 @@ pub fn render_svg(plan: &Plan) -> String {
             market.earliest
         );
         if let Some(t) = market.target {
-            let tx = x(t);
+            let tx = x(t.0);
             let colour = if market.target_met == Some(true) {
                 MET
             } else {

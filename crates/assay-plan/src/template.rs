@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;
 
+use assay_core::Day;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +103,7 @@ pub struct StepOptions {
     /// Extra dependencies of the template's first steps (steps of another template).
     pub after: Vec<String>,
     /// Earliest start of the template's first steps (a booked lab slot).
-    pub earliest_start: Option<NaiveDate>,
+    pub earliest_start: Option<Day>,
     /// A constraint on the template's deadline step, or its last steps when it names none (a
     /// KEV due date, a planned export date, "30 days before release" for the submission).
     pub must_end: Option<EndConstraint>,
@@ -173,7 +174,7 @@ impl TemplateLibrary {
             }
             // A cycle inside a template: plan the template alone and let the engine name it.
             let probe = PlanInput {
-                start: NaiveDate::MIN,
+                start: Day(NaiveDate::MIN),
                 markets: vec![MarketInput {
                     market: "probe".into(),
                     target: None,
@@ -324,7 +325,7 @@ pub fn last_step_ids(steps: &[Step]) -> Vec<String> {
 /// steps reuses them as they are (one campaign, one filing), whatever its options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObligationOptions {
-    pub earliest_start: Option<NaiveDate>,
+    pub earliest_start: Option<Day>,
     /// The obligation's deadline as a constraint on its last steps (a KEV due date, the
     /// planned release for the 30-day window).
     pub must_end: Option<EndConstraint>,
@@ -337,7 +338,7 @@ pub struct ObligationOptions {
 #[derive(Clone, Debug)]
 pub struct PlanBuilder<'a> {
     library: &'a TemplateLibrary,
-    start: NaiveDate,
+    start: Day,
     markets: Vec<MarketInput>,
     /// Prefix of each template instance in the plan -> (its template id, the template it must
     /// follow, that template's instance prefix).
@@ -346,13 +347,13 @@ pub struct PlanBuilder<'a> {
 
 impl PlanBuilder<'static> {
     /// A builder on the built-in template library.
-    pub fn new(start: NaiveDate) -> PlanBuilder<'static> {
+    pub fn new(start: Day) -> PlanBuilder<'static> {
         PlanBuilder::with_library(start, TemplateLibrary::builtin())
     }
 }
 
 impl<'a> PlanBuilder<'a> {
-    pub fn with_library(start: NaiveDate, library: &'a TemplateLibrary) -> PlanBuilder<'a> {
+    pub fn with_library(start: Day, library: &'a TemplateLibrary) -> PlanBuilder<'a> {
         PlanBuilder {
             library,
             start,
@@ -377,7 +378,7 @@ impl<'a> PlanBuilder<'a> {
     }
 
     /// Declares a market (so it appears even with no gaps) and its target date.
-    pub fn market(&mut self, market: &str, target: Option<NaiveDate>) -> &mut Self {
+    pub fn market(&mut self, market: &str, target: Option<Day>) -> &mut Self {
         let m = self.market_mut(market);
         if target.is_some() {
             m.target = target;

@@ -1,14 +1,14 @@
 //! Plans computed by hand. Day 0 is Monday 2026-11-23 unless a test says otherwise; every
 //! expected date below was worked out on paper from the durations, not read off the engine.
 
+use assay_core::Day;
 use assay_plan::{
     Basis, Before, Duration, EndConstraint, Gap, MarketInput, ObligationOptions, PlanBuilder,
     PlanError, PlanInput, StartReason, Step, StepKind, plan,
 };
-use chrono::NaiveDate;
 
-fn day(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
+fn day(text: &str) -> Day {
+    Day::parse(text).expect("test date")
 }
 
 const START: &str = "2026-11-23";
@@ -588,7 +588,7 @@ fn pre_release_deadline_binds_the_submission_not_the_window() {
     let options = ObligationOptions {
         must_end: Some(EndConstraint {
             days_before: 0,
-            before: Before::Date(release - chrono::Duration::days(30)),
+            before: Before::Date(release.plus_days(-30)),
             source: Some("news-003".into()),
         }),
         ..ObligationOptions::default()

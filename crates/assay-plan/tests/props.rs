@@ -66,9 +66,11 @@ fn scenario() -> impl Strategy<Value = (PlanInput, bool)> {
         })
         .prop_map(
             |(markets, raws, start_shift, reverse, with_targets, targets)| {
-                let start = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
-                    + chrono::Duration::days(start_shift);
-                let date = |o: i64| start + chrono::Duration::days(o);
+                let start = assay_core::Day(
+                    NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+                        + chrono::Duration::days(start_shift),
+                );
+                let date = |o: i64| start.plus_days(o);
                 let steps: Vec<Step> = raws
                     .iter()
                     .enumerate()
@@ -157,37 +159,37 @@ proptest! {
         for s in &p.steps {
             let def = defs[s.id.as_str()];
             // Starts after every dependency finishes, and as early as that allows.
-            let mut earliest = p.start;
-            if let Some(e) = def.earliest_start { earliest = earliest.max(e); }
+            let mut earliest = p.start.0;
+            if let Some(e) = def.earliest_start { earliest = earliest.max(e.0); }
             for d in &def.depends_on {
                 let dep = by_id[d.as_str()];
-                prop_assert!(s.start >= dep.finish, "{} starts {} before {} finishes {}", s.id, s.start, d, dep.finish);
-                earliest = earliest.max(dep.finish);
+                prop_assert!(s.start.0 >= dep.finish.0, "{} starts {} before {} finishes {}", s.id, s.start.0, d, dep.finish.0);
+                earliest = earliest.max(dep.finish.0);
             }
             // Durations: calendar days exactly; working days count only Monday to Friday.
             match def.duration.unit {
                 DayUnit::Calendar => {
-                    prop_assert_eq!(s.start, earliest);
-                    prop_assert_eq!((s.finish - s.start).num_days(), def.duration.days);
+                    prop_assert_eq!(s.start.0, earliest);
+                    prop_assert_eq!((s.finish.0 - s.start.0).num_days(), def.duration.days);
                 }
                 DayUnit::Working => {
-                    prop_assert_eq!(working_days_between(s.start, s.finish), def.duration.days);
+                    prop_assert_eq!(working_days_between(s.start.0, s.finish.0), def.duration.days);
                     if def.duration.days > 0 {
-                        prop_assert!(!matches!(s.start.weekday(), Weekday::Sat | Weekday::Sun));
-                        prop_assert!(s.start >= earliest && (s.start - earliest).num_days() <= 2);
+                        prop_assert!(!matches!(s.start.0.weekday(), Weekday::Sat | Weekday::Sun));
+                        prop_assert!(s.start.0 >= earliest && (s.start.0 - earliest).num_days() <= 2);
                         // The last day of work is a working day: no idle weekend inside the bar end.
-                        let last = s.finish.pred_opt().expect("date");
+                        let last = s.finish.0.pred_opt().expect("date");
                         prop_assert!(!matches!(last.weekday(), Weekday::Sat | Weekday::Sun));
                     } else {
-                        prop_assert_eq!(s.start, earliest);
-                        prop_assert_eq!(s.finish, s.start);
+                        prop_assert_eq!(s.start.0, earliest);
+                        prop_assert_eq!(s.finish.0, s.start.0);
                     }
                 }
             }
             // Slack is never negative; critical means no slack.
             prop_assert!(s.slack_days >= 0, "{} slack {}", s.id, s.slack_days);
             prop_assert_eq!(s.critical, s.slack_days == 0);
-            prop_assert!(s.latest_finish >= s.finish);
+            prop_assert!(s.latest_finish.0 >= s.finish.0);
         }
 
         for (mi, m) in input.markets.iter().enumerate() {
@@ -197,20 +199,20 @@ proptest! {
                 listed.extend(g.steps.iter().map(|s| s.id.as_str()));
                 listed.extend(g.uses.iter().map(String::as_str));
             }
-            let mut expected = p.start;
+            let mut expected = p.start.0;
             for id in &listed {
                 let s = by_id[id];
                 let lag = defs[id].must_end.as_ref().map_or(0, |c| c.days_before);
-                expected = expected.max(s.finish + chrono::Duration::days(lag));
+                expected = expected.max(s.finish.0 + chrono::Duration::days(lag));
                 prop_assert!(s.markets.contains(&m.market), "{} serves {}", id, m.market);
                 // A step's latest finish never lets its market slip.
-                prop_assert!(s.latest_finish + chrono::Duration::days(lag) <= p.markets[mi].earliest);
+                prop_assert!(s.latest_finish.0 + chrono::Duration::days(lag) <= p.markets[mi].earliest.0);
             }
             let mp = &p.markets[mi];
-            prop_assert_eq!(mp.earliest, expected, "market {}", m.market);
+            prop_assert_eq!(mp.earliest.0, expected, "market {}", m.market);
             if let Some(t) = m.target {
-                prop_assert_eq!(mp.target_met, Some(mp.earliest <= t));
-                prop_assert_eq!(mp.days_late, Some((mp.earliest - t).num_days().max(0)));
+                prop_assert_eq!(mp.target_met, Some(mp.earliest.0 <= t.0));
+                prop_assert_eq!(mp.days_late, Some((mp.earliest.0 - t.0).num_days().max(0)));
             }
             // Critical path: critical steps, each depending on the one before, the last one
             // setting the market's date.
@@ -223,10 +225,10 @@ proptest! {
             prop_assert_eq!(mp.critical_path.is_empty(), listed.is_empty());
             if let Some(last) = mp.critical_path.last() {
                 let lag = defs[last.as_str()].must_end.as_ref().map_or(0, |c| c.days_before);
-                prop_assert_eq!(by_id[last.as_str()].finish + chrono::Duration::days(lag), mp.earliest);
+                prop_assert_eq!(by_id[last.as_str()].finish.0 + chrono::Duration::days(lag), mp.earliest.0);
             }
         }
-        prop_assert_eq!(p.end, p.markets.iter().map(|m| m.earliest).max().unwrap_or(p.start));
+        prop_assert_eq!(p.end.0, p.markets.iter().map(|m| m.earliest.0).max().unwrap_or(p.start.0));
     }
 
     #[test]
@@ -239,9 +241,9 @@ proptest! {
             }
         }
         let b = plan(&reversed).expect("plan");
-        let dates = |p: &assay_plan::Plan| p.steps.iter().map(|s| (s.id.clone(), (s.start, s.finish, s.slack_days))).collect::<BTreeMap<_, _>>();
+        let dates = |p: &assay_plan::Plan| p.steps.iter().map(|s| (s.id.clone(), (s.start.0, s.finish.0, s.slack_days))).collect::<BTreeMap<_, _>>();
         prop_assert_eq!(dates(&a), dates(&b));
-        let markets = |p: &assay_plan::Plan| p.markets.iter().map(|m| (m.market.clone(), m.earliest)).collect::<Vec<_>>();
+        let markets = |p: &assay_plan::Plan| p.markets.iter().map(|m| (m.market.clone(), m.earliest.0)).collect::<Vec<_>>();
         prop_assert_eq!(markets(&a), markets(&b));
     }
 }

@@ -2,11 +2,11 @@
 //! path in its own colour, a marker per market date and target, a legend that names
 //! estimates, and a snapshot of a small plan.
 
+use assay_core::Day;
 use assay_plan::{Duration, Gap, MarketInput, PlanInput, Step, StepKind, plan, render_svg};
-use chrono::NaiveDate;
 
-fn day(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+fn day(text: &str) -> Day {
+    Day::parse(text).expect("date")
 }
 
 fn small_plan() -> assay_plan::Plan {

@@ -1,11 +1,11 @@
 //! The built-in template library: every number says what it rests on, the mapping names real
 //! obligations of the shipped rule packs, and a malformed library is a clear error.
 
+use assay_core::Day;
 use assay_plan::{
     Basis, Before, EndConstraint, PlanError, StepKind, StepOptions, TemplateLibrary, last_step_ids,
     steps_for,
 };
-use chrono::NaiveDate;
 
 const LIBRARY: &str = include_str!("../templates/default.toml");
 
@@ -72,8 +72,8 @@ fn mapping_names_obligations_of_the_shipped_rule_packs() {
 
 #[test]
 fn steps_for_prefixes_and_hooks_options_onto_first_and_last_steps() {
-    let due = NaiveDate::from_ymd_opt(2026, 12, 14).expect("date");
-    let slot = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let due = Day::from_ymd(2026, 12, 14).expect("date");
+    let slot = Day::from_ymd(2026, 11, 30).expect("date");
     let steps = steps_for(
         "kev-remediation",
         &StepOptions {

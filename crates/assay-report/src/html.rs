@@ -218,7 +218,7 @@ pub fn dossier_html(a: &Assessment) -> String {
                 o.confidence.as_str()
             );
             for reason in &o.reasons {
-                let _ = write!(h, "<li>{}</li>", escape(reason));
+                let _ = write!(h, "<li>{}</li>", escape(&reason.to_string()));
             }
             for e in &o.evidence {
                 let _ = write!(

@@ -156,13 +156,6 @@ pub struct PlanSection {
     pub svg: String,
 }
 
-/// The gist of an engine reason for a one-line summary: the verdict after `->` up to the
-/// first `;` (the full chain stays in the dossier's obligation table).
-fn short_reason(reason: &str) -> String {
-    let tail = reason.rsplit_once("-> ").map_or(reason, |(_, t)| t);
-    tail.split(';').next().unwrap_or(tail).trim().to_string()
-}
-
 /// One summary per market, from the evaluation: blocking obligations make a market
 /// `cannot ship`; obligations that may apply, are expiring or advised make it `at risk`.
 pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
@@ -175,24 +168,18 @@ pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
     markets
         .into_iter()
         .map(|market| {
+            // Blocking obligations are open ones (unmet or failing), so the open ones are all
+            // this summary needs to look at.
             let obligations = evaluation
-                .results
-                .iter()
-                .filter(|r| *r.market == *market)
-                .flat_map(|r| r.obligations.iter().map(move |o| (r, o)));
+                .open_obligations()
+                .filter(|(r, _)| *r.market == *market);
             let mut blocking = None;
             let mut risk = None;
             for (r, o) in obligations {
                 if o.blocking && blocking.is_none() {
-                    let reason = o
-                        .reasons
-                        .first()
-                        .map(|s| short_reason(s))
-                        .unwrap_or_default();
+                    let reason = o.reasons.first().map(|s| s.gist()).unwrap_or_default();
                     blocking = Some(format!("{}: {}", o.title, reason));
                 } else if risk.is_none()
-                    && o.status != Status::NotApplicable
-                    && o.status != Status::Met
                     && (o.applicability == Applicability::Possibly
                         || o.status == Status::Expiring
                         || o.advice
@@ -223,4 +210,83 @@ pub fn market_summaries(evaluation: &Evaluation) -> Vec<MarketSummary> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assay_rules::{Day, EvalContext, EvidenceRecord, RulePack, SubjectManifest};
+
+    const PACK: &str = r#"
+id = "test-gist"
+title = "t"
+jurisdiction = "US"
+authority = "none"
+summary = "one mandatory obligation over a vuln-scan meta value"
+
+[[source]]
+id = "s"
+title = "test source"
+publisher = "tests"
+date = "2026"
+status = "primary"
+
+[scope]
+all = [ { market_in = ["US"] } ]
+
+[[obligation]]
+id = "severity"
+title = "Severity known"
+text = "t"
+force = "mandatory"
+sources = ["s"]
+
+[[obligation.evidence]]
+kind = "vuln-scan"
+description = "a scan whose worst severity is low"
+meta = [ { key = "max_severity", eq = "low" } ]
+"#;
+
+    const MANIFEST: &str = r#"
+id = "dev"
+name = "Device"
+vendor = "V"
+kind = "device"
+category = "iris-lock"
+[[market]]
+country = "US"
+"#;
+
+    /// The market line is built from the reason's fields: evidence whose meta value holds
+    /// `-> ` (as a hostile or careless value may) no longer cuts the verdict in the middle,
+    /// which splitting the rendered text on the last `-> ` did.
+    #[test]
+    fn market_summary_takes_the_verdict_from_the_reason_fields() {
+        let pack = RulePack::from_toml(PACK, "test.toml").unwrap();
+        let manifest = SubjectManifest::from_toml(MANIFEST, "m.toml").unwrap();
+        let evidence: Vec<EvidenceRecord> = serde_json::from_value(serde_json::json!([{
+            "index": 1,
+            "kind": "vuln-scan",
+            "subject": "dev",
+            "blob_digest": "629b75238c24ac940275921b4c9da70375ffc949a90e76445fd4b7f3ee1795f9",
+            "signer_key_id": "k",
+            "signer_is_own": true,
+            "recorded_at": "2026-09-01T09:00:00Z",
+            "meta": { "max_severity": "high -> critical" }
+        }]))
+        .unwrap();
+        let ctx = EvalContext {
+            today: Day::parse("2026-09-02").unwrap(),
+            markets: Vec::new(),
+            consistency: None,
+        };
+        let e = assay_rules::evaluate(&manifest, &[pack], &evidence, &ctx);
+        assert_eq!(e.open_obligations().count(), 1);
+        let m = market_summaries(&e);
+        assert_eq!(m[0].status, MarketStatus::CannotShip);
+        assert_eq!(
+            m[0].why,
+            "Severity known: failing: 629b75238c24 max_severity = high -> critical, needs low"
+        );
+    }
 }

@@ -20,9 +20,11 @@ pub enum RulesError {
         hint: &'static str,
     },
     /// The file parses but breaks a rule the format states (a missing reference, say).
-    #[error("{file}: field `{field}`: {message}\n  hint: {hint}")]
+    #[error("{file}{}: field `{field}`: {message}\n  hint: {hint}", at_line(.line))]
     Invalid {
         file: String,
+        /// The line the offending value is on, when it can be found in the text.
+        line: Option<usize>,
         field: String,
         message: String,
         hint: String,
@@ -52,10 +54,20 @@ impl RulesError {
     ) -> Self {
         RulesError::Invalid {
             file: file.to_string(),
+            line: None,
             field: field.into(),
             message: message.into(),
             hint: hint.into(),
         }
+    }
+
+    /// The same error, located at the first line of `text` holding `value` as a quoted TOML
+    /// string (a best effort: the checks run on parsed values, which carry no position).
+    pub(crate) fn at_value(mut self, text: &str, value: &str) -> Self {
+        if let RulesError::Invalid { line, .. } = &mut self {
+            *line = line_of_value(text, value);
+        }
+        self
     }
 
     /// The file named in the error.
@@ -84,11 +96,28 @@ pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
             line,
             column,
             field: field_at(text, offset),
-            message: err.message().trim().to_string(),
+            // toml's messages quote the input (`unknown variant `...``): bound and escape it.
+            message: assay_core::quote(err.message().trim(), MESSAGE_LIMIT),
             what,
             hint,
         }
     })
+}
+
+/// Longest parser message shown, in characters (it may quote a whole hostile line).
+const MESSAGE_LIMIT: usize = 400;
+
+fn at_line(line: &Option<usize>) -> String {
+    line.map(|l| format!(":{l}")).unwrap_or_default()
+}
+
+/// 1-based number of the first line holding `value` as a quoted string.
+pub(crate) fn line_of_value(text: &str, value: &str) -> Option<usize> {
+    let double = format!("\"{value}\"");
+    let single = format!("'{value}'");
+    text.lines()
+        .position(|l| l.contains(&double) || l.contains(&single))
+        .map(|i| i + 1)
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -134,12 +163,14 @@ fn field_at(text: &str, offset: usize) -> String {
     let key = line
         .split_once('=')
         .map(|(k, _)| k.trim().trim_matches('"').to_string());
-    match (header, key) {
+    let field = match (header, key) {
         (Some(h), Some(k)) => format!("{h}.{k}"),
         (None, Some(k)) => k,
         (Some(h), None) => h,
         (None, None) => "(document)".to_string(),
-    }
+    };
+    // The key comes from the input line, which may be anything.
+    assay_core::text::quote_short(&field)
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<String, RulesError> {

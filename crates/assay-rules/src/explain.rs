@@ -124,7 +124,7 @@ fn label(o: &ObligationResult) -> String {
         Status::Failing => "FAILING".to_string(),
         Status::NotApplicable => "not applicable".to_string(),
     };
-    if o.advice && !matches!(o.status, Status::Met | Status::NotApplicable) {
+    if o.advice && o.is_open() {
         format!("advice, {}", s.to_lowercase())
     } else {
         s

@@ -35,6 +35,7 @@
 //! rendering, returned as a string).
 
 pub mod consistency;
+pub mod country;
 
 mod engine;
 mod error;
@@ -50,15 +51,15 @@ use std::path::Path;
 pub use assay_core::Day;
 pub use engine::{
     Applicability, ConditionTrace, DeadlineResult, EvalContext, Evaluation, EvidenceTrace,
-    EvidenceVerdict, Match, ObligationResult, PackResult, Status, Summary, evaluate,
-    evaluate_batch, evaluate_indexed,
+    EvidenceVerdict, Match, ObligationResult, PackResult, Reason, ReasonTopic, Status, Summary,
+    evaluate, evaluate_batch, evaluate_indexed,
 };
 pub use error::RulesError;
 pub use evidence::{EvidenceIndex, EvidenceRecord};
 pub use manifest::{CapabilityClaim, Market, ModelInfo, SubjectManifest};
 pub use pack::{
-    Condition, Deadline, EvidenceRequirement, LeadTime, LeadTimeBasis, MarketList, MarketListEntry,
-    MetaConstraint, Obligation, RulePack, Scope, Source, Test, load_packs,
+    Condition, Deadline, DeadlineKind, EvidenceRequirement, LeadTime, LeadTimeBasis, MarketList,
+    MarketListEntry, MetaConstraint, Obligation, RulePack, Scope, Source, Test, load_packs,
 };
 pub use vocab::{Basis, Category, Force, Function, SourceStatus, SubjectKind, Use};
 
@@ -88,25 +89,19 @@ pub struct PlanItem {
 /// Obligations that apply (or may) and are not met yet, with their deadline and lead time,
 /// for the future delivery plan.
 pub fn plan_items(evaluation: &Evaluation) -> Vec<PlanItem> {
-    let mut out = Vec::new();
-    for r in &evaluation.results {
-        for o in &r.obligations {
-            if o.status == Status::NotApplicable || o.status == Status::Met {
-                continue;
-            }
-            out.push(PlanItem {
-                market: r.market.to_string(),
-                pack_id: r.pack_id.to_string(),
-                obligation_id: o.id.to_string(),
-                title: o.title.to_string(),
-                status: o.status,
-                force: o.force,
-                applicability: o.applicability,
-                confidence: o.confidence,
-                deadline: o.deadline.clone(),
-                lead_time: o.lead_time.clone(),
-            });
-        }
-    }
-    out
+    evaluation
+        .open_obligations()
+        .map(|(r, o)| PlanItem {
+            market: r.market.to_string(),
+            pack_id: r.pack_id.to_string(),
+            obligation_id: o.id.to_string(),
+            title: o.title.to_string(),
+            status: o.status,
+            force: o.force,
+            applicability: o.applicability,
+            confidence: o.confidence,
+            deadline: o.deadline.clone(),
+            lead_time: o.lead_time.clone(),
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use assay_core::Sha256Digest;
 use serde::{Deserialize, Serialize};
 
+use crate::country;
 use crate::error::{RulesError, display_path, parse_toml, read_file};
 use crate::vocab::{Category, Function, SubjectKind, Use};
 use assay_core::Day;
@@ -97,7 +98,7 @@ impl SubjectManifest {
     pub fn from_toml(text: &str, file: &str) -> Result<SubjectManifest, RulesError> {
         let manifest: SubjectManifest =
             parse_toml(text, file, "manifest", "the format is in docs/rules.md")?;
-        manifest.check(file)?;
+        manifest.check(file, text)?;
         Ok(manifest)
     }
 
@@ -119,7 +120,7 @@ impl SubjectManifest {
     }
 
     /// Rules the TOML types cannot express.
-    fn check(&self, file: &str) -> Result<(), RulesError> {
+    fn check(&self, file: &str, text: &str) -> Result<(), RulesError> {
         if self.id.trim().is_empty() {
             return Err(RulesError::invalid(
                 file,
@@ -129,23 +130,21 @@ impl SubjectManifest {
             ));
         }
         if let Some(c) = &self.country_of_origin
-            && !is_country_code(c)
+            && let Some((message, hint)) = country::problem(c)
         {
-            return Err(RulesError::invalid(
-                file,
-                "country_of_origin",
-                format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
-                "write two upper-case letters, e.g. `CN`",
-            ));
+            return Err(
+                RulesError::invalid(file, "country_of_origin", message, hint).at_value(text, c),
+            );
         }
         for (i, m) in self.markets.iter().enumerate() {
-            if !is_country_code(&m.country) {
+            if let Some((message, hint)) = country::problem(&m.country) {
                 return Err(RulesError::invalid(
                     file,
                     format!("market[{i}].country"),
-                    format!("`{}` is not an ISO 3166-1 alpha-2 code", m.country),
-                    "write two upper-case letters, e.g. `US`",
-                ));
+                    message,
+                    hint,
+                )
+                .at_value(text, &m.country));
             }
             if self.markets[..i].iter().any(|p| p.country == m.country) {
                 return Err(RulesError::invalid(
@@ -153,7 +152,8 @@ impl SubjectManifest {
                     format!("market[{i}].country"),
                     format!("market `{}` is listed twice", m.country),
                     "merge the uses into one [[market]] entry",
-                ));
+                )
+                .at_value(text, &m.country));
             }
         }
         match self.kind {
@@ -181,8 +181,4 @@ impl SubjectManifest {
         }
         Ok(())
     }
-}
-
-pub(crate) fn is_country_code(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
 }

@@ -158,7 +158,7 @@ pub fn assessment_results(e: &Evaluation) -> Value {
             let mut finding = json!({
                 "uuid": uuid_for(&[&e.subject, &r.market, &r.pack_id, &o.id, "finding"]),
                 "title": format!("{}: {}", o.id, o.status.as_str()),
-                "description": o.reasons.join("\n"),
+                "description": join_lines(&o.reasons),
                 "props": [
                     prop("status", o.status.as_str()),
                     prop("force", o.force.as_str()),
@@ -215,52 +215,47 @@ pub fn assessment_results(e: &Evaluation) -> Value {
 /// those expiring) as an OSCAL plan of action and milestones.
 pub fn poam(e: &Evaluation) -> Value {
     let mut items = Vec::new();
-    for r in &e.results {
-        for o in &r.obligations {
-            if matches!(o.status, Status::Met | Status::NotApplicable) {
-                continue;
+    for (r, o) in e.open_obligations() {
+        let mut props = vec![
+            prop("market", r.market.to_string()),
+            prop("pack-id", r.pack_id.to_string()),
+            prop("obligation-id", o.id.to_string()),
+            prop("status", o.status.as_str()),
+            prop("force", o.force.as_str()),
+            prop("confidence", o.confidence.as_str()),
+            prop("blocking", o.blocking.to_string()),
+        ];
+        if let Some(d) = &o.deadline {
+            props.push(prop("deadline-kind", d.kind.as_str()));
+            if let Some(due) = d.due {
+                props.push(prop("deadline", due.to_string()));
             }
-            let mut props = vec![
-                prop("market", r.market.to_string()),
-                prop("pack-id", r.pack_id.to_string()),
-                prop("obligation-id", o.id.to_string()),
-                prop("status", o.status.as_str()),
-                prop("force", o.force.as_str()),
-                prop("confidence", o.confidence.as_str()),
-                prop("blocking", o.blocking.to_string()),
-            ];
-            if let Some(d) = &o.deadline {
-                props.push(prop("deadline-kind", d.kind));
-                if let Some(due) = d.due {
-                    props.push(prop("deadline", due.to_string()));
-                }
-            }
-            if let Some(l) = &o.lead_time {
-                props.push(prop(
-                    "lead-time-days",
-                    format!("{}-{}", l.min_days, l.max_days),
-                ));
-                props.push(prop(
-                    "lead-time-basis",
-                    if l.basis == LeadTimeBasis::Estimate {
-                        "estimate"
-                    } else {
-                        "sourced"
-                    },
-                ));
-            }
-            let mut item = json!({
-                "uuid": uuid_for(&[&e.subject, &r.market, &r.pack_id, &o.id, "poam"]),
-                "title": format!("{} ({}, {})", o.title, r.market, if o.advice { "advice" } else { "mandatory" }),
-                "description": o.reasons.join("\n"),
-                "props": props,
-                "related-findings": [{ "finding-uuid": uuid_for(&[&e.subject, &r.market, &r.pack_id, &o.id, "finding"]) }],
-            });
-            if let Some(d) = &o.deadline {
-                item["remarks"] = json!(format!("deadline: {}", d.description));
-            }
-            items.push(item);
         }
+        if let Some(l) = &o.lead_time {
+            props.push(prop(
+                "lead-time-days",
+                format!("{}-{}", l.min_days, l.max_days),
+            ));
+            props.push(prop(
+                "lead-time-basis",
+                if l.basis == LeadTimeBasis::Estimate {
+                    "estimate"
+                } else {
+                    "sourced"
+                },
+            ));
+        }
+        let mut item = json!({
+            "uuid": uuid_for(&[&e.subject, &r.market, &r.pack_id, &o.id, "poam"]),
+            "title": format!("{} ({}, {})", o.title, r.market, if o.advice { "advice" } else { "mandatory" }),
+            "description": join_lines(&o.reasons),
+            "props": props,
+            "related-findings": [{ "finding-uuid": uuid_for(&[&e.subject, &r.market, &r.pack_id, &o.id, "finding"]) }],
+        });
+        if let Some(d) = &o.deadline {
+            item["remarks"] = json!(format!("deadline: {}", d.description));
+        }
+        items.push(item);
     }
     json!({
         "plan-of-action-and-milestones": {
@@ -275,6 +270,14 @@ pub fn poam(e: &Evaluation) -> Value {
             "poam-items": items,
         }
     })
+}
+
+fn join_lines<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
 use serde::{Deserialize, Serialize};
 
+use crate::country;
 use crate::error::{RulesError, display_path, parse_toml, read_file};
-use crate::manifest::is_country_code;
 use crate::vocab::{Basis, Category, Force, Function, SourceStatus, SubjectKind, Use};
 use assay_core::Day;
 
@@ -227,6 +227,55 @@ pub enum Deadline {
     },
 }
 
+/// Which kind of deadline a [`Deadline`] (and its [`DeadlineResult`](crate::DeadlineResult))
+/// is; serialised as the pack format writes it (`before-export`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineKind {
+    BeforeExport,
+    BeforeRelease,
+    WithinDaysOfTrigger,
+    EvidenceDate,
+}
+
+impl DeadlineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::BeforeExport => "before-export",
+            DeadlineKind::BeforeRelease => "before-release",
+            DeadlineKind::WithinDaysOfTrigger => "within-days-of-trigger",
+            DeadlineKind::EvidenceDate => "evidence-date",
+        }
+    }
+}
+
+impl std::fmt::Display for DeadlineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Deadline {
+    pub fn kind(&self) -> DeadlineKind {
+        match self {
+            Deadline::BeforeExport { .. } => DeadlineKind::BeforeExport,
+            Deadline::BeforeRelease { .. } => DeadlineKind::BeforeRelease,
+            Deadline::WithinDaysOfTrigger { .. } => DeadlineKind::WithinDaysOfTrigger,
+            Deadline::EvidenceDate { .. } => DeadlineKind::EvidenceDate,
+        }
+    }
+
+    /// The pack source the deadline rests on, if it cites one.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Deadline::BeforeExport { source }
+            | Deadline::BeforeRelease { source, .. }
+            | Deadline::WithinDaysOfTrigger { source, .. }
+            | Deadline::EvidenceDate { source, .. } => source.as_deref(),
+        }
+    }
+}
+
 /// How long meeting an obligation takes, for the delivery plan. Always an estimate unless a
 /// source states it; `basis` says which.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -369,7 +418,7 @@ impl RulePack {
             "the pack format is in docs/rules.md",
         )?;
         let digest = Sha256Digest::of(text.as_bytes());
-        build(file, origin, digest)
+        build(file, origin, digest, text)
     }
 
     pub fn source(&self, id: &str) -> Option<&Source> {
@@ -397,7 +446,12 @@ pub fn load_packs(include_shipped: bool, extra: &[&Path]) -> Result<Vec<RulePack
     Ok(packs)
 }
 
-fn build(file: PackFile, origin: &str, digest: Sha256Digest) -> Result<RulePack, RulesError> {
+fn build(
+    file: PackFile,
+    origin: &str,
+    digest: Sha256Digest,
+    text: &str,
+) -> Result<RulePack, RulesError> {
     let statuses: BTreeMap<String, SourceStatus> = file
         .sources
         .iter()
@@ -405,23 +459,28 @@ fn build(file: PackFile, origin: &str, digest: Sha256Digest) -> Result<RulePack,
         .collect();
     let checker = Checker {
         origin,
+        text,
         statuses: &statuses,
         lists: &file.market_lists,
     };
     if file.id.trim().is_empty() || file.id.contains(char::is_whitespace) {
-        return Err(checker.err(
-            "id",
-            format!("`{}` is not a valid pack id", file.id),
-            "use a kebab-case id",
-        ));
+        return Err(checker
+            .err(
+                "id",
+                format!("`{}` is not a valid pack id", q(&file.id)),
+                "use a kebab-case id",
+            )
+            .at_value(text, &file.id));
     }
     for (i, s) in file.sources.iter().enumerate() {
         if file.sources[..i].iter().any(|p| p.id == s.id) {
-            return Err(checker.err(
-                format!("source[{i}].id"),
-                format!("source `{}` is declared twice", s.id),
-                "give each source its own id",
-            ));
+            return Err(checker
+                .err(
+                    format!("source[{i}].id"),
+                    format!("source `{}` is declared twice", q(&s.id)),
+                    "give each source its own id",
+                )
+                .at_value(text, &s.id));
         }
     }
     for (i, list) in file.market_lists.iter().enumerate() {
@@ -429,12 +488,14 @@ fn build(file: PackFile, origin: &str, digest: Sha256Digest) -> Result<RulePack,
             checker.source_ref(&format!("market_list[{i}].sources"), s)?;
         }
         for (j, e) in list.entries.iter().enumerate() {
-            if !is_country_code(&e.country) {
-                return Err(checker.err(
-                    format!("market_list[{i}].entries[{j}].country"),
-                    format!("`{}` is not an ISO 3166-1 alpha-2 code", e.country),
-                    "write two upper-case letters",
-                ));
+            if let Some((message, hint)) = country::problem(&e.country) {
+                return Err(checker
+                    .err(
+                        format!("market_list[{i}].entries[{j}].country"),
+                        message,
+                        &hint,
+                    )
+                    .at_value(text, &e.country));
             }
             if let Some(s) = &e.source {
                 checker.source_ref(&format!("market_list[{i}].entries[{j}].source"), s)?;
@@ -455,13 +516,15 @@ fn build(file: PackFile, origin: &str, digest: Sha256Digest) -> Result<RulePack,
     let scope = checker.scope("scope", &file.scope)?;
     let mut obligations = Vec::with_capacity(file.obligations.len());
     for (i, o) in file.obligations.into_iter().enumerate() {
-        let field = format!("obligation[{i}] ({})", o.id);
+        let field = format!("obligation[{i}] ({})", q(&o.id));
         if file_has_duplicate(&obligations, &o.id) {
-            return Err(checker.err(
-                format!("{field}.id"),
-                format!("obligation `{}` is declared twice", o.id),
-                "give each obligation its own id",
-            ));
+            return Err(checker
+                .err(
+                    format!("{field}.id"),
+                    format!("obligation `{}` is declared twice", q(&o.id)),
+                    "give each obligation its own id",
+                )
+                .at_value(text, &o.id));
         }
         if o.sources.is_empty() {
             return Err(checker.err(
@@ -487,16 +550,8 @@ fn build(file: PackFile, origin: &str, digest: Sha256Digest) -> Result<RulePack,
                 "say what shows the obligation is met",
             ));
         }
-        if let Some(d) = &o.deadline {
-            let src = match d {
-                Deadline::BeforeExport { source }
-                | Deadline::BeforeRelease { source, .. }
-                | Deadline::WithinDaysOfTrigger { source, .. }
-                | Deadline::EvidenceDate { source, .. } => source,
-            };
-            if let Some(s) = src {
-                checker.source_ref(&format!("{field}.deadline.source"), s)?;
-            }
+        if let Some(s) = o.deadline.as_ref().and_then(Deadline::source) {
+            checker.source_ref(&format!("{field}.deadline.source"), s)?;
         }
         if let Some(l) = &o.lead_time {
             if l.min_days < 0 || l.max_days < l.min_days {
@@ -559,6 +614,8 @@ fn file_has_duplicate(done: &[Obligation], id: &str) -> bool {
 
 struct Checker<'a> {
     origin: &'a str,
+    /// The pack text, to find the line of a value an error names.
+    text: &'a str,
     statuses: &'a BTreeMap<String, SourceStatus>,
     lists: &'a [MarketList],
 }
@@ -573,12 +630,13 @@ impl Checker<'_> {
             let known: Vec<&str> = self.statuses.keys().map(String::as_str).collect();
             self.err(
                 field,
-                format!("cites source `{id}`, which the pack does not declare"),
+                format!("cites source `{}`, which the pack does not declare", q(id)),
                 &format!(
                     "declare it as a [[source]] or cite one of: {}",
-                    known.join(", ")
+                    assay_core::quote(&known.join(", "), 400)
                 ),
             )
+            .at_value(self.text, id)
         })
     }
 
@@ -630,12 +688,10 @@ impl Checker<'_> {
         ] {
             if let Some(codes) = value {
                 for code in codes {
-                    if !is_country_code(code) {
-                        return Err(self.err(
-                            format!("{field}.{name}"),
-                            format!("`{code}` is not an ISO 3166-1 alpha-2 code"),
-                            "write two upper-case letters",
-                        ));
+                    if let Some((message, hint)) = country::problem(code) {
+                        return Err(self
+                            .err(format!("{field}.{name}"), message, &hint)
+                            .at_value(self.text, code));
                     }
                 }
                 let desc = match name {
@@ -668,11 +724,16 @@ impl Checker<'_> {
         }
         if let Some(list) = &c.market_in_list {
             let Some(l) = self.lists.iter().find(|l| &l.id == list) else {
-                return Err(self.err(
-                    format!("{field}.market_in_list"),
-                    format!("names market list `{list}`, which the pack does not declare"),
-                    "declare it as a [[market_list]]",
-                ));
+                return Err(self
+                    .err(
+                        format!("{field}.market_in_list"),
+                        format!(
+                            "names market list `{}`, which the pack does not declare",
+                            q(list)
+                        ),
+                        "declare it as a [[market_list]]",
+                    )
+                    .at_value(self.text, list));
             };
             tests.push((
                 Test::MarketInList(list.clone()),
@@ -775,7 +836,7 @@ impl Checker<'_> {
             let count = ops.iter().filter(|x| **x).count();
             if count != 1 {
                 return Err(self.err(
-                    format!("{field}.meta[{j}] ({})", m.key),
+                    format!("{field}.meta[{j}] ({})", q(&m.key)),
                     format!("needs exactly one operator, found {count}"),
                     "use one of eq, one_of, at_least, at_most, contains_all",
                 ));
@@ -783,6 +844,11 @@ impl Checker<'_> {
         }
         Ok(())
     }
+}
+
+/// Input quoted in a message: bounded, control and bidi characters escaped.
+fn q(input: &str) -> String {
+    assay_core::text::quote_short(input)
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

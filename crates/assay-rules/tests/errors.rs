@@ -44,7 +44,7 @@ fn pack_citing_an_undeclared_source() {
     let err = RulePack::from_path(&fixture("packs/unknown-source.toml")).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("unknown-source.toml: field `obligation[0] (o).sources`"),
+        text.contains("unknown-source.toml:22: field `obligation[0] (o).sources`"),
         "{text}"
     );
     assert!(
@@ -70,7 +70,7 @@ fn manifest_with_unknown_use_and_bad_country() {
     let text = err.to_string();
     assert!(
         text.contains(
-            "bad-country.toml: field `country_of_origin`: `China` is not an ISO 3166-1 alpha-2 code"
+            "bad-country.toml:6: field `country_of_origin`: `China` is not an officially assigned ISO 3166-1 alpha-2 code"
         ),
         "{text}"
     );
@@ -113,4 +113,94 @@ fn garbage_never_panics() {
         assert!(SubjectManifest::from_toml(text, "g.toml").is_err());
         assert!(RulePack::from_toml(text, "g.toml").is_err());
     }
+}
+
+/// An empty inline table where a date belongs panicked in the TOML date visitor (exit 101);
+/// now it is an error naming the file, line and field.
+#[test]
+fn empty_table_for_a_date_is_a_named_error() {
+    let err = SubjectManifest::from_path(&fixture("manifests/empty-table-date.toml")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("empty-table-date.toml:10:") && text.contains("market.planned_export"),
+        "{text}"
+    );
+    assert!(text.contains("expected a date"), "{text}");
+
+    let err = RulePack::from_path(&fixture("packs/empty-table-published.toml")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("empty-table-published.toml:44:") && text.contains("market_list.published"),
+        "{text}"
+    );
+}
+
+/// Unknown country codes were accepted as markets when they were two upper-case letters.
+#[test]
+fn unassigned_country_codes_are_refused_with_a_suggestion() {
+    let err = SubjectManifest::from_path(&fixture("manifests/market-uk.toml")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("market-uk.toml:12: field `market[1].country`: `UK` is not an officially assigned ISO 3166-1 alpha-2 code"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean GB"), "{text}");
+
+    let err = RulePack::from_path(&fixture("packs/market-xx.toml")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("market-xx.toml:45: field `scope.all[0].market_in`: `XX` is not"),
+        "{text}"
+    );
+    assert!(text.contains("e.g. US, DE"), "{text}");
+
+    let greece = "id = \"a\"\nname = \"b\"\nvendor = \"c\"\nkind = \"device\"\ncategory = \"other\"\ncountry_of_origin = \"EL\"\n";
+    let text = SubjectManifest::from_toml(greece, "m.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("m.toml:6: field `country_of_origin`") && text.contains("GR"),
+        "{text}"
+    );
+}
+
+/// Messages quote input bounded and escaped: a 10 MB value and a terminal escape sequence in
+/// manifest fields do not come back whole or raw.
+#[test]
+fn quoted_input_is_bounded_and_escaped() {
+    let base = "id = \"a\"\nname = \"b\"\nvendor = \"c\"\nkind = \"device\"\n";
+    let huge = "x".repeat(10 * 1024 * 1024);
+    // Wrong enum value: toml's own message quotes it.
+    let text = format!("{base}category = \"\\u001b]0;pwned\\u0007{huge}\"\n");
+    let err = SubjectManifest::from_toml(&text, "m.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 2_000, "message is {} bytes", err.len());
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err}");
+    assert!(err.contains("\\u{1b}]0;pwned"), "{err}");
+    // A country code: our own check quotes it.
+    let text = format!("{base}category = \"other\"\ncountry_of_origin = \"\\u001b[2J{huge}\"\n");
+    let err = SubjectManifest::from_toml(&text, "m.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 2_000, "message is {} bytes", err.len());
+    assert!(
+        !err.contains('\u{1b}') && err.contains("\\u{1b}[2J"),
+        "{err}"
+    );
+    // A 10 MB key on one line: the field name is bounded too.
+    let text = format!("{base}category = \"other\"\n{huge} = 1\n");
+    let err = SubjectManifest::from_toml(&text, "m.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 2_000, "message is {} bytes", err.len());
+    // A pack citing an undeclared source with a hostile id.
+    let pack = std::fs::read_to_string(fixture("packs/unknown-source.toml"))
+        .unwrap()
+        .replace("news-999", &format!("\\u001b]0;t{huge}"));
+    let err = RulePack::from_toml(&pack, "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 2_000, "message is {} bytes", err.len());
+    assert!(!err.contains('\u{1b}'), "{err}");
 }

@@ -150,6 +150,26 @@ fn expired_and_failing_evidence() {
         why.contains("max_passed_level = 1, needs >= 2") && why.contains("lacks mask"),
         "{why}"
     );
+    // The reason is typed: what was asked, what was found (the first failed constraint), and
+    // the other failed constraints as further clauses; Display renders the report line.
+    let r = &pad.reasons[0];
+    assert_eq!(r.topic, assay_rules::ReasonTopic::Requirement { index: 0 });
+    assert!(r.verdict.starts_with("failing: "), "{r:?}");
+    assert!(
+        r.verdict.contains("max_passed_level = 1, needs >= 2"),
+        "{r:?}"
+    );
+    assert!(r.detail.iter().any(|d| d.contains("lacks mask")), "{r:?}");
+    assert_eq!(
+        r.to_string(),
+        format!(
+            "requirement 1: {} -> {}; {}",
+            r.requirement.as_deref().unwrap(),
+            r.verdict,
+            r.detail.join("; ")
+        )
+    );
+    assert_eq!(r.gist(), r.verdict);
     let kev = obligation_result(&e, "US", KEV, "kev-remediated-by-due-date");
     assert_eq!(kev.status, Status::Unmet);
     assert!(
@@ -160,7 +180,7 @@ fn expired_and_failing_evidence() {
     assert!(
         kev.reasons
             .iter()
-            .any(|r| r.contains("only expired vuln-scan evidence (2)")),
+            .any(|r| r.verdict == "unmet: only expired vuln-scan evidence (2)"),
         "{:?}",
         kev.reasons
     );
@@ -367,7 +387,10 @@ fn plan_items_and_undeclared_markets() {
     let filing = obligation_result(&e, "JP", CAC, "export-filing");
     assert_eq!(filing.status, Status::Unmet);
     let deadline = filing.deadline.as_ref().unwrap();
-    assert_eq!((deadline.kind, deadline.due), ("before-export", None));
+    assert_eq!(
+        (deadline.kind, deadline.due),
+        (assay_rules::DeadlineKind::BeforeExport, None)
+    );
     let items = assay_rules::plan_items(&e);
     let de = items
         .iter()
@@ -440,7 +463,9 @@ fn unknown_origin_makes_the_cac_pack_possibly_applicable() {
         )
     );
     assert!(
-        sar.reasons[0].contains("the manifest gives no country_of_origin"),
+        sar.reasons[0]
+            .to_string()
+            .contains("the manifest gives no country_of_origin"),
         "{:?}",
         sar.reasons
     );
@@ -537,7 +562,7 @@ fn custom_pack_with_trigger_deadline_and_other_operators() {
     assert_eq!(
         (d.kind, d.description.as_str(), d.due),
         (
-            "within-days-of-trigger",
+            assay_rules::DeadlineKind::WithinDaysOfTrigger,
             "within 14 days of a finding's publication",
             None
         )

@@ -104,9 +104,12 @@ fn load_packs(args: &PackArgs) -> anyhow::Result<Vec<RulePack>> {
 
 fn evaluation_day(date: Option<&str>) -> anyhow::Result<Day> {
     match date {
-        Some(text) => {
-            Day::parse(text).with_context(|| format!("--date `{text}` is not a date YYYY-MM-DD"))
-        }
+        Some(text) => Day::parse(text).with_context(|| {
+            format!(
+                "--date `{}` is not a date YYYY-MM-DD",
+                assay_core::text::quote_short(text)
+            )
+        }),
         None => Ok(Day(chrono::Utc::now().date_naive())),
     }
 }
@@ -164,8 +167,8 @@ fn evaluate(
     let mut markets = Vec::new();
     for m in &eval.markets {
         let code = m.trim().to_ascii_uppercase();
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-            anyhow::bail!("--market `{m}` is not an ISO 3166-1 alpha-2 code (e.g. US, DE)");
+        if let Some((message, hint)) = assay_rules::country::problem(&code) {
+            anyhow::bail!("--market {message}\n  hint: {hint}");
         }
         if !markets.contains(&code) {
             markets.push(code);

@@ -1,0 +1,76 @@
+//! Deadlines made concrete: a pack's deadline rule plus the manifest's dates (planned export,
+//! planned release) or the deciding evidence's own date give a due day, where one is known.
+
+use std::collections::BTreeMap;
+
+use assay_core::Day;
+
+use crate::manifest::{Market, SubjectManifest};
+use crate::pack::{Deadline, DeadlineKind};
+
+use super::EvalContext;
+use super::results::DeadlineResult;
+
+pub(super) fn deadline(
+    d: &Deadline,
+    subject: &SubjectManifest,
+    market: &Market,
+    ctx: &EvalContext<'_>,
+    deciding_meta: Option<&BTreeMap<String, String>>,
+) -> DeadlineResult {
+    let (kind, description, due) = match d {
+        Deadline::BeforeExport { .. } => (
+            DeadlineKind::BeforeExport,
+            match market.planned_export {
+                Some(day) => format!(
+                    "before the first export to {} (planned {day})",
+                    market.country
+                ),
+                None => format!(
+                    "before the first export to {} (no planned_export date in the manifest)",
+                    market.country
+                ),
+            },
+            market.planned_export,
+        ),
+        Deadline::BeforeRelease { days, .. } => {
+            let release = subject.model.as_ref().and_then(|m| m.planned_release);
+            (
+                DeadlineKind::BeforeRelease,
+                match release {
+                    Some(r) => format!("{days} days before the planned release on {r}"),
+                    None => {
+                        format!("{days} days before release (no planned_release in the manifest)")
+                    }
+                },
+                release.map(|r| r.plus_days(-days)),
+            )
+        }
+        Deadline::WithinDaysOfTrigger { days, trigger, .. } => (
+            DeadlineKind::WithinDaysOfTrigger,
+            format!("within {days} days of {trigger}"),
+            None,
+        ),
+        Deadline::EvidenceDate { meta_key, .. } => {
+            let due = deciding_meta
+                .and_then(|m| m.get(meta_key))
+                .and_then(|v| Day::parse(v));
+            (
+                DeadlineKind::EvidenceDate,
+                match due {
+                    Some(day) => {
+                        format!("by {day}, the `{meta_key}` the deciding evidence carries")
+                    }
+                    None => format!("by the `{meta_key}` the evidence carries (none given)"),
+                },
+                due,
+            )
+        }
+    };
+    DeadlineResult {
+        kind,
+        description,
+        due,
+        days_left: due.map(|d| ctx.today.days_until(d)),
+    }
+}
