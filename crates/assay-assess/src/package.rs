@@ -104,6 +104,10 @@ fn read_tree(
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
+        if rel == ".assay-output" {
+            // assay-fs's ownership marker of the output folder, not part of the package.
+            continue;
+        }
         if ft.is_dir() {
             read_tree(root, &path, package, total)?;
         } else if ft.is_file() {

@@ -8,7 +8,6 @@
 
 mod pdf;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -76,6 +75,21 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     };
     let case = CaseInputs::discover(&args.case)?;
     let mut options = AssessOptions::resolve(&overrides, &case, today)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = case
+            .root
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "case".into());
+        PathBuf::from("out").join(name)
+    });
+    // Refused before anything is recorded: the workspace, the case, the current folder, `/`,
+    // the home folder and any non-empty folder assay did not write.
+    let target = assay_fs::OutputTarget::check(
+        &out,
+        OUTPUT_FORMAT,
+        &[ctx.workspace.as_path(), case.root.as_path()],
+    )?;
     let ledger = open_or_init(ctx)?;
     let progress = Bar::new(ctx);
 
@@ -94,20 +108,16 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     let package = assay_assess::build_package(&assessed, &ledger)?;
     let assessment = &assessed.assessment;
 
-    let out = args.out.clone().unwrap_or_else(|| {
-        let name = case
-            .root
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "case".into());
-        PathBuf::from("out").join(name)
-    });
-    assay_core::Reporter::start(&progress, "writing the dossier", None);
-    write_folder(&out, &package)?;
-    if args.pdf {
-        assay_core::Reporter::start(&progress, "printing dossier.pdf", None);
-        pdf::print_pdf(&out.join("dossier.html"), &out.join("dossier.pdf"))?;
-    }
+    assay_core::Reporter::start(
+        &progress,
+        if args.pdf {
+            "writing the dossier and dossier.pdf"
+        } else {
+            "writing the dossier"
+        },
+        None,
+    );
+    write_folder(&target, &package, args.pdf)?;
     assay_core::Reporter::finish(&progress);
 
     let blocking = assessment.evaluation.has_blocking();
@@ -165,37 +175,42 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Writes the package under a temporary name and renames it into place, so a reader never
-/// sees half an output; an existing folder is replaced only after the new one is complete.
-fn write_folder(out: &Path, package: &Package) -> anyhow::Result<()> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
+/// The format named in the output folder's `.assay-output` marker: only a folder carrying it
+/// is ever replaced by `assess`.
+const OUTPUT_FORMAT: &str = "assay-assess/v1";
+
+/// Writes the package (and the PDF, when asked) into a staging folder next to `out`, then
+/// swaps it in (`assay-fs`): a kill leaves the old output or the new one, never half, and a
+/// folder assay did not write is never replaced.
+fn write_folder(
+    target: &assay_fs::OutputTarget,
+    package: &Package,
+    pdf: bool,
+) -> anyhow::Result<()> {
+    let staging = target.stage()?;
+    for (rel, bytes) in &package.files {
+        staging.write(Path::new(rel), bytes)?;
     }
-    fs::create_dir_all(&tmp)?;
-    if let Err(e) = package.write_into(&tmp) {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e.into());
+    if pdf {
+        pdf::print_pdf(
+            &staging.path().join("dossier.html"),
+            &staging.path().join("dossier.pdf"),
+        )?;
     }
-    if out.exists() {
-        fs::remove_dir_all(out).with_context(|| format!("cannot replace {}", out.display()))?;
-    }
-    fs::rename(&tmp, out)
-        .with_context(|| format!("cannot move the output into {}", out.display()))?;
+    let digest = package
+        .get("assessment.json")
+        .map(|b| assay_core::Sha256Digest::of(b).to_hex())
+        .unwrap_or_default();
+    staging.commit(&digest)?;
     Ok(())
 }
 
 /// `--check OUT`: reads the output folder back and re-verifies it.
 fn check(ctx: &Ctx, out: &Path) -> anyhow::Result<Outcome> {
+    // A run killed between the two renames of its swap leaves the previous complete output
+    // aside; checking the target puts it back (assay-fs), so `--check` sees the old or the new
+    // output. A refusal here (the folder is not assay's) is reported by the read below.
+    let _ = assay_fs::OutputTarget::check(out, OUTPUT_FORMAT, &[]);
     let package = Package::read_dir(out)?;
     let report = assay_assess::check(&package)?;
     let ok = report.is_valid();
