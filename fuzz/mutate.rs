@@ -10,6 +10,7 @@
 //! Reproduce a reported failure with [`mutant`] and the seed name and run number it printed.
 
 #![allow(dead_code)]
+#![allow(clippy::print_stderr)] // the smoke figures, shown with --nocapture
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};

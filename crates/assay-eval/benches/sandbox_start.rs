@@ -3,6 +3,7 @@
 //! `bwrap ... true`, measured in the same process.
 //!
 //! Run: `cargo bench -p assay-eval --bench sandbox_start`
+#![allow(clippy::print_stdout)] // a bench prints its figures
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::Command;

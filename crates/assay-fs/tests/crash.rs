@@ -3,6 +3,7 @@
 //! parent SIGKILLs it at random moments (seeded) and checks after every kill that the target is
 //! a complete folder of one generation, or absent and restored by the next `check`, and that
 //! temporaries of killed runs do not accumulate.
+#![allow(clippy::print_stderr)] // the kill figures, shown with --nocapture
 
 use std::fs;
 use std::path::{Path, PathBuf};
