@@ -467,7 +467,8 @@ pub const BUNDLE_PART: &[u8] = b"\n--assay-fuzz-part--\n";
 /// The files a bundle input is cut into, in order; `bundle.json` names the other four.
 pub const BUNDLE_FILES: [&str; 5] = [
     "bundle.json",
-    "blob",
+    // The evidence file under its signed name (export names it so; bundle.json must agree).
+    "f3.txt",
     "envelope.dsse.json",
     "inclusion-proof.json",
     "checkpoint.txt",

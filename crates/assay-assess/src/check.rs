@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use assay_core::Sha256Digest;
-use assay_ledger::dsse::{Envelope, Statement, pae};
-use assay_ledger::keys::{PublicKeyText, key_id, parse_public_key, verify};
+use assay_ledger::dsse::Statement;
+use assay_ledger::keys::{PublicKeyText, parse_public_key};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -116,20 +116,13 @@ fn load_keys<'a>(
     Ok(keys)
 }
 
-/// Verifies one envelope against `keys` and returns the statement it signs.
+/// Verifies one envelope against `keys` and returns the statement it signs: the ledger's one
+/// envelope check (`assay_ledger::dsse::verify_envelope`), used by bundles and import too.
 fn open_envelope(bytes: &[u8], keys: &[PublicKeyText]) -> Result<Statement, String> {
-    let env: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a DSSE envelope ({e})"))?;
-    let (kid, sig) = env.first_signature()?;
-    let key = keys
-        .iter()
-        .find(|k| key_id(&k.key) == kid)
-        .ok_or_else(|| format!("signed by key id {kid}, not among the package's keys"))?;
-    let payload = env.payload_bytes()?;
-    if !verify(&key.key, &pae(&env.payload_type, &payload), &sig) {
-        return Err("signature does not verify".into());
-    }
-    serde_json::from_slice(&payload).map_err(|e| format!("payload is not a statement ({e})"))
+    let keys: Vec<_> = keys.iter().map(|k| k.key).collect();
+    assay_ledger::dsse::verify_envelope(bytes, &keys)
+        .map(|verified| verified.statement)
+        .map_err(|e| e.to_string())
 }
 
 fn check_signatures(p: &Package, checks: &mut Vec<CheckItem>) -> Result<(), AssessError> {

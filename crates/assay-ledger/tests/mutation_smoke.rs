@@ -122,7 +122,8 @@ fn checkpoints_proofs_and_keys_survive_mutations() {
 const PART: &[u8] = b"\n--assay-fuzz-part--\n";
 const FILES: [&str; 5] = [
     "bundle.json",
-    "blob",
+    // The evidence file under its signed name (export names it so; bundle.json must agree).
+    "f3.txt",
     "envelope.dsse.json",
     "inclusion-proof.json",
     "checkpoint.txt",
