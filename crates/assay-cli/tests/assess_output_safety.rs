@@ -32,14 +32,12 @@ fn case(tmp: &Path) -> PathBuf {
 }
 
 fn assess_in(cwd: &Path, ws: &Path, case: &Path, out: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .current_dir(cwd)
-        .arg("--workspace")
-        .arg(ws)
-        .args(["assess", case.to_str().unwrap(), "--date", "2026-11-22"])
-        .args(["--out", out])
-        .output()
-        .expect("run assay")
+    let case = case.to_str().unwrap();
+    common::assay_in(
+        cwd,
+        ws,
+        &["assess", case, "--date", "2026-11-22", "--out", out],
+    )
 }
 
 fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {

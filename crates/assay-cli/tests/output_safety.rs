@@ -4,10 +4,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
-use common::{assay, repo, text};
+use common::{assay, assay_in, repo, text};
 
 /// A workspace with one entry: a real CycloneDX SBOM from the shared data.
 fn workspace() -> (tempfile::TempDir, PathBuf) {
@@ -41,17 +41,6 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     );
     assert!(o.status.success(), "{}", text(&o));
     (dir, ws)
-}
-
-/// Runs `assay --workspace WS ARGS` from the folder `cwd`.
-fn assay_in(cwd: &Path, ws: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .current_dir(cwd)
-        .arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .output()
-        .expect("run assay")
 }
 
 /// Every file under `dir` with its content, to compare before and after.

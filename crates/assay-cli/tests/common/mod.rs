@@ -19,6 +19,17 @@ pub fn assay(ws: &Path, args: &[&str]) -> Output {
         .expect("run assay")
 }
 
+/// Runs `assay --workspace WS ARGS...` from the folder `cwd`.
+pub fn assay_in(cwd: &Path, ws: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_assay"))
+        .current_dir(cwd)
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .output()
+        .expect("run assay")
+}
+
 /// Runs `assay assess CASE --date 2026-11-22 --out OUT EXTRA...` for a reproducible verdict.
 pub fn assess(ws: &Path, case: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
