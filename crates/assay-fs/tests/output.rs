@@ -314,3 +314,13 @@ fn atomic_file_write_replaces_files_and_refuses_others() {
     assert!(write_file_atomic(&dir.path().join("link.pdf"), b"x").is_err());
     assert_eq!(fs::read(&pdf).unwrap(), b"three");
 }
+
+#[test]
+fn long_target_names_get_bounded_temporary_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("o".repeat(250));
+    write_output(&target, &[("a", "1")], "d1");
+    write_output(&target, &[("b", "2")], "d2");
+    assert_eq!(listing(&target), [MARKER, "b"]);
+    assert_eq!(listing(dir.path()), ["o".repeat(250)]);
+}
