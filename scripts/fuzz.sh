@@ -7,12 +7,13 @@
 # Installs cargo-fuzz from crates.io if missing, seeds fuzz/corpus/<target>/ from the shared
 # data (../shared/data), examples/, the crates' test fixtures, fuzz/seeds/ and
 # fuzz/regressions/, builds, runs each target for SECONDS and prints a table
-# target / seconds / execs / corpus / crashes. Exits 1 if any target crashed, naming the
+# target / seconds / cpu seconds / execs / corpus / crashes. Exits 1 if any target crashed, naming the
 # artifact (fuzz/artifacts/<target>/crash-*). See docs/reliability.md.
 #
 # Environment: FUZZ_SANITIZER (default none: the code is safe Rust; `address` for C deps),
 # FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (10 s per input), FUZZ_SEED_ONLY=1 (only seed the corpora),
-# FUZZ_NO_BUILD=1 (use the binaries already built).
+# FUZZ_NO_BUILD=1 (use the binaries already built). `touch fuzz/.pause` holds the run between
+# targets until the file is removed.
 set -euo pipefail
 
 SECONDS_PER_TARGET="${1:-60}"
@@ -121,6 +122,7 @@ seed pad_scheme "$ROOT"/crates/assay-pad/schemes/*.toml
 seed rules_pack "$ROOT"/crates/assay-rules/packs/*.toml "$RULESFIX"/packs/*.toml
 seed rules_subject_manifest "$ROOT"/examples/*/subject.toml "$RULESFIX"/manifests/*.toml
 seed rules_consistency "$ROOT"/examples/*/docs/*.md "$RULESFIX"/docs/*
+seed assess_case_toml "$ROOT"/examples/*/case.toml
 
 mapfile -t go_osv < <(ls "$DATA"/advisories/go/*.json 2>/dev/null | sample 40 100)
 seed vuln_osv_json "${go_osv[@]}"
@@ -169,23 +171,29 @@ mkdir -p "$FUZZ/artifacts" logs
 : > "$RESULTS"
 failed=0
 for t in "${TARGETS[@]}"; do
+    # `touch fuzz/.pause` holds the run between targets (to measure a benchmark on a quiet
+    # machine without cutting a target's time short); remove the file to go on.
+    while [ -e "$FUZZ/.pause" ]; do sleep 5; done
     mkdir -p "artifacts/$t"
     before=$(ls "artifacts/$t" | wc -l)
     log="logs/$t.log"
     start=$(date +%s)
     set +e
-    cargo fuzz run -s "$SAN" "$t" "corpus/$t" -- \
+    # CPU seconds beside wall seconds: on a shared machine a target may get less than a core.
+    /usr/bin/time -o "logs/$t.time" -f '%U %S' \
+        cargo fuzz run -s "$SAN" "$t" "corpus/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb="$RSS" -timeout="$TIMEOUT" \
         -print_final_stats=1 > "$log" 2>&1
     rc=$?
     set -e
     elapsed=$(( $(date +%s) - start ))
+    cpu=$(awk 'END { printf "%d", $1 + $2 }' "logs/$t.time" 2>/dev/null || echo '?')
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     after=$(ls "artifacts/$t" | wc -l)
     crashes=$(( after - before ))
     corpus=$(ls "corpus/$t" | wc -l)
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
-    printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$elapsed" "${execs:-?}" "$corpus" "$crashes" >> "$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$elapsed" "$cpu" "${execs:-?}" "$corpus" "$crashes" >> "$RESULTS"
     if [ "$crashes" -ne 0 ]; then
         failed=1
         echo "CRASH in $t: $(ls -t "artifacts/$t" | head -1 | sed "s|^|fuzz/artifacts/$t/|") (log: fuzz/$log)" >&2
@@ -193,9 +201,9 @@ for t in "${TARGETS[@]}"; do
     fi
 done
 
-printf '\n%-26s %8s %12s %8s %8s\n' target seconds execs corpus crashes
-while IFS=$'\t' read -r t s e c x; do
-    printf '%-26s %8s %12s %8s %8s\n' "$t" "$s" "$e" "$c" "$x"
+printf '\n%-26s %8s %8s %12s %8s %8s\n' target seconds cpu-s execs corpus crashes
+while IFS=$'\t' read -r t s u e c x; do
+    printf '%-26s %8s %8s %12s %8s %8s\n' "$t" "$s" "$u" "$e" "$c" "$x"
 done < "$RESULTS"
 if [ "$failed" -ne 0 ]; then
     echo "fuzz.sh: crashes found; minimise with \`cargo fuzz tmin TARGET ARTIFACT\` in fuzz/, commit the input under fuzz/regressions/TARGET/ and add a regression test" >&2

@@ -509,3 +509,29 @@ pub fn split_parts<'a>(data: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
     parts.push(rest);
     parts
 }
+
+// ---------------------------------------------------------------------------------------
+// assay-assess: case.toml
+
+/// `case.toml`: the TOML parse, then the settings resolution that reads its dates and paths.
+pub fn assess_case_toml(data: &[u8]) {
+    let Some(t) = text(data) else { return };
+    let Ok(file) = assay_assess::CaseFile::parse(t) else {
+        return;
+    };
+    let case = assay_assess::CaseInputs {
+        root: "/nonexistent-case".into(),
+        file,
+        subject: "subject.toml".into(),
+        pad: Vec::new(),
+        sboms: Vec::new(),
+        vex: Vec::new(),
+        docs: Vec::new(),
+        evidence_files: Vec::new(),
+        bundles: Vec::new(),
+        unrecognised: Vec::new(),
+        refused: Vec::new(),
+    };
+    let today = assay_core::Day::parse("2026-11-29").expect("a valid day");
+    let _ = assay_assess::AssessOptions::resolve(&Default::default(), &case, today);
+}

@@ -69,6 +69,14 @@ pub struct CaseFile {
     pub targets: std::collections::BTreeMap<String, String>,
 }
 
+impl CaseFile {
+    /// Parses the text of a `case.toml`; the error is the TOML problem with its line and
+    /// column, for the caller to put beside the file's path.
+    pub fn parse(text: &str) -> Result<CaseFile, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+}
+
 /// A PAD campaign and its manifest, if any (paths relative to the case folder).
 #[derive(Debug, Clone)]
 pub struct PadInput {
@@ -280,8 +288,7 @@ impl CaseInputs {
                     "not UTF-8 text; save it as UTF-8".into(),
                 )
             })?;
-            toml::from_str(&text)
-                .map_err(|e| invalid(dir.join("case.toml"), e.to_string().trim_end().into()))?
+            CaseFile::parse(&text).map_err(|problem| invalid(dir.join("case.toml"), problem))?
         } else {
             CaseFile::default()
         };
