@@ -52,6 +52,53 @@ pub(crate) fn plain_components(rel: &Path) -> Result<Vec<OsString>, FsError> {
     Ok(out)
 }
 
+/// Where [`InputRoot::descend`] ended.
+enum Descent {
+    /// No component: the root itself.
+    Root,
+    /// A symbolic link on the way (or at the end), never followed.
+    Link(Refused),
+    /// The last component (relative to the root) and its type, not followed if a link.
+    Entry(PathBuf, fs::FileType),
+}
+
+impl InputRoot {
+    /// Goes down `comps` one component at a time without following a symbolic link: every
+    /// component but the last must be a real folder (else [`FsError::NotADirectory`]); the
+    /// first symbolic link met is refused where it is. The one place both [`InputRoot::walk`]
+    /// and [`InputRoot::read`] check the way to an entry.
+    fn descend(&self, comps: &[OsString]) -> Result<Descent, FsError> {
+        let mut here = PathBuf::new();
+        for (i, c) in comps.iter().enumerate() {
+            here.push(c);
+            let abs = self.root.join(&here);
+            let md = fs::symlink_metadata(&abs).map_err(|e| {
+                if e.kind() == io::ErrorKind::NotFound {
+                    FsError::NotFound { path: abs.clone() }
+                } else {
+                    FsError::io("inspect", &abs)(e)
+                }
+            })?;
+            let ft = md.file_type();
+            if ft.is_symlink() {
+                return Ok(Descent::Link(Refused {
+                    path: here,
+                    why: RefusedKind::Symlink {
+                        target: fs::read_link(&abs).unwrap_or_default(),
+                    },
+                }));
+            }
+            if i + 1 == comps.len() {
+                return Ok(Descent::Entry(here, ft));
+            }
+            if !ft.is_dir() {
+                return Err(FsError::NotADirectory { path: abs });
+            }
+        }
+        Ok(Descent::Root)
+    }
+}
+
 impl InputRoot {
     /// Opens a root; `dir` must exist and be a folder (a symbolic link to a folder is resolved
     /// here, once: the root is what the user named).
@@ -87,43 +134,25 @@ impl InputRoot {
     pub fn walk(&self, rel: &Path) -> Result<Walk, FsError> {
         let comps = plain_components(rel)?;
         let mut walk = Walk::default();
-        let mut here = PathBuf::new();
-        for (i, c) in comps.iter().enumerate() {
-            here.push(c);
-            let abs = self.root.join(&here);
-            let md = fs::symlink_metadata(&abs).map_err(|e| {
-                if e.kind() == io::ErrorKind::NotFound {
-                    FsError::NotFound { path: abs.clone() }
-                } else {
-                    FsError::io("inspect", &abs)(e)
-                }
-            })?;
-            let ft = md.file_type();
-            let last = i + 1 == comps.len();
-            if ft.is_symlink() {
-                walk.refused.push(Refused {
-                    path: here.clone(),
-                    why: RefusedKind::Symlink {
-                        target: fs::read_link(&abs).unwrap_or_default(),
-                    },
-                });
+        let here = match self.descend(&comps)? {
+            Descent::Root => PathBuf::new(),
+            Descent::Link(refused) => {
+                walk.refused.push(refused);
                 return Ok(walk);
             }
-            if ft.is_dir() {
-                continue;
-            }
-            if last && ft.is_file() {
+            Descent::Entry(here, ft) if ft.is_dir() => here,
+            Descent::Entry(here, ft) if ft.is_file() => {
                 walk.files.push(here);
-            } else if last {
+                return Ok(walk);
+            }
+            Descent::Entry(here, ft) => {
                 walk.refused.push(Refused {
                     path: here,
                     why: RefusedKind::of(ft),
                 });
-            } else {
-                return Err(FsError::NotADirectory { path: abs });
+                return Ok(walk);
             }
-            return Ok(walk);
-        }
+        };
         let mut count = 0usize;
         self.walk_dir(&here, 0, &mut walk, &mut count)?;
         walk.files.sort();
@@ -228,50 +257,28 @@ impl InputRoot {
     /// root.
     pub fn read(&self, rel: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
         let comps = plain_components(rel)?;
-        if comps.is_empty() {
-            return Err(FsError::BadPath {
-                path: rel.to_path_buf(),
-                why: "names the folder itself, not a file",
-            });
-        }
-        let mut here = PathBuf::new();
-        for (i, c) in comps.iter().enumerate() {
-            here.push(c);
-            let abs = self.root.join(&here);
-            let md = fs::symlink_metadata(&abs).map_err(|e| {
-                if e.kind() == io::ErrorKind::NotFound {
-                    FsError::NotFound { path: abs.clone() }
-                } else {
-                    FsError::io("inspect", &abs)(e)
-                }
-            })?;
-            let ft = md.file_type();
-            let refuse = |why| {
-                FsError::Refused(Refused {
-                    path: here.clone(),
-                    why,
-                })
-            };
-            if ft.is_symlink() {
-                return Err(refuse(RefusedKind::Symlink {
-                    target: fs::read_link(&abs).unwrap_or_default(),
-                }));
-            }
-            if i + 1 < comps.len() {
-                if !ft.is_dir() {
-                    return Err(FsError::NotADirectory { path: abs });
-                }
-            } else if !ft.is_file() {
-                return Err(if ft.is_dir() {
-                    FsError::BadPath {
-                        path: here,
-                        why: "is a folder, not a file",
-                    }
-                } else {
-                    refuse(RefusedKind::of(ft))
+        let here = match self.descend(&comps)? {
+            Descent::Root => {
+                return Err(FsError::BadPath {
+                    path: rel.to_path_buf(),
+                    why: "names the folder itself, not a file",
                 });
             }
-        }
+            Descent::Link(refused) => return Err(FsError::Refused(refused)),
+            Descent::Entry(here, ft) if ft.is_file() => here,
+            Descent::Entry(here, ft) if ft.is_dir() => {
+                return Err(FsError::BadPath {
+                    path: here,
+                    why: "is a folder, not a file",
+                });
+            }
+            Descent::Entry(here, ft) => {
+                return Err(FsError::Refused(Refused {
+                    path: here,
+                    why: RefusedKind::of(ft),
+                }));
+            }
+        };
         let abs = self.root.join(&here);
         let refused = |why| {
             FsError::Refused(Refused {
