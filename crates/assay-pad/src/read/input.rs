@@ -52,6 +52,24 @@ impl Input<'_> {
         self.for_each_block_sized(BLOCK, progress, f)
     }
 
+    /// Calls `f` with each line (without its `\n`) and its number from 1, block by block: the
+    /// loop the line readers (JSON Lines, bob formats) share.
+    pub(super) fn for_each_line(
+        &self,
+        progress: &dyn Reporter,
+        mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut line_no = 0u64;
+        self.for_each_block(progress, |block| {
+            let body = block.strip_suffix(b"\n").unwrap_or(block);
+            for line in body.split(|&b| b == b'\n') {
+                line_no += 1;
+                f(line_no, line)?;
+            }
+            Ok(())
+        })
+    }
+
     pub(super) fn for_each_block_sized(
         &self,
         block_size: usize,
