@@ -12,7 +12,9 @@
 #
 # Environment: FUZZ_SANITIZER (default none: the code is safe Rust; `address` for C deps),
 # FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (10 s per input), FUZZ_SEED_ONLY=1 (only seed the corpora),
-# FUZZ_NO_BUILD=1 (use the binaries already built). `touch fuzz/.pause` holds the run between
+# FUZZ_NO_BUILD=1 (use the binaries already built), FUZZ_CPU=1 (SECONDS counts CPU seconds: a
+# target runs again on its corpus until it has had that much CPU time, for a shared machine),
+# FUZZ_RESULTS (the results table, default fuzz/artifacts/results.tsv). `touch fuzz/.pause` holds the run between
 # targets until the file is removed.
 set -euo pipefail
 
@@ -166,7 +168,11 @@ if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
     cargo fuzz build -s "$SAN"
 fi
 
-RESULTS="$FUZZ/artifacts/results.tsv"
+BIN="$FUZZ/target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
+for t in "${TARGETS[@]}"; do
+    [ -x "$BIN/$t" ] || { echo "fuzz.sh: $BIN/$t is not built (run without FUZZ_NO_BUILD)" >&2; exit 2; }
+done
+RESULTS="${FUZZ_RESULTS:-$FUZZ/artifacts/results.tsv}"
 mkdir -p "$FUZZ/artifacts" logs
 : > "$RESULTS"
 failed=0
@@ -177,23 +183,40 @@ for t in "${TARGETS[@]}"; do
     mkdir -p "artifacts/$t"
     before=$(ls "artifacts/$t" | wc -l)
     log="logs/$t.log"
+    : > "$log"
     start=$(date +%s)
-    set +e
+    cpu=0
+    execs=0
+    rc=0
     # CPU seconds beside wall seconds: on a shared machine a target may get less than a core.
-    /usr/bin/time -o "logs/$t.time" -f '%U %S' \
-        cargo fuzz run -s "$SAN" "$t" "corpus/$t" -- \
-        -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb="$RSS" -timeout="$TIMEOUT" \
-        -print_final_stats=1 > "$log" 2>&1
-    rc=$?
-    set -e
+    # With FUZZ_CPU=1 a target runs again (same corpus) until it has had SECONDS of CPU time.
+    while :; do
+        left=$(( SECONDS_PER_TARGET - cpu ))
+        [ "$left" -lt 5 ] && left=5
+        set +e
+        # The built binary itself, not `cargo fuzz run`: no rebuild (and no build time counted
+        # as fuzzing) when the sources change during a long run.
+        /usr/bin/time -o "logs/$t.time" -f '%U %S' \
+            "$BIN/$t" -artifact_prefix="artifacts/$t/" \
+            -max_total_time="$left" -rss_limit_mb="$RSS" -timeout="$TIMEOUT" \
+            -print_final_stats=1 "corpus/$t" > "logs/$t.part" 2>&1
+        rc=$?
+        set -e
+        cat "logs/$t.part" >> "$log"
+        cpu=$(( cpu + $(awk 'END { printf "%d", $1 + $2 }' "logs/$t.time" 2>/dev/null || echo 0) ))
+        part=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.part" | grep -o '[0-9]*$' | tail -1)
+        execs=$(( execs + ${part:-0} ))
+        if [ "$rc" -ne 0 ] || [ "${FUZZ_CPU:-0}" != 1 ] || [ "$cpu" -ge $(( SECONDS_PER_TARGET - 5 )) ]; then
+            break
+        fi
+    done
+    rm -f "logs/$t.part"
     elapsed=$(( $(date +%s) - start ))
-    cpu=$(awk 'END { printf "%d", $1 + $2 }' "logs/$t.time" 2>/dev/null || echo '?')
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     after=$(ls "artifacts/$t" | wc -l)
     crashes=$(( after - before ))
     corpus=$(ls "corpus/$t" | wc -l)
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$elapsed" "$cpu" "${execs:-?}" "$corpus" "$crashes" >> "$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$elapsed" "$cpu" "$execs" "$corpus" "$crashes" >> "$RESULTS"
     if [ "$crashes" -ne 0 ]; then
         failed=1
         echo "CRASH in $t: $(ls -t "artifacts/$t" | head -1 | sed "s|^|fuzz/artifacts/$t/|") (log: fuzz/$log)" >&2
