@@ -155,9 +155,8 @@ const SYMLINK: &str = "refused: a symbolic link; only regular files inside the c
 /// The dossier's words for an entry the input root does not read.
 fn refused_problem(why: &assay_fs::RefusedKind) -> String {
     use assay_fs::RefusedKind as K;
-    let special = |what: &str| {
-        format!("refused: not a regular file ({what}); only regular files are read")
-    };
+    let special =
+        |what: &str| format!("refused: not a regular file ({what}); only regular files are read");
     match why {
         K::Symlink { .. } => SYMLINK.into(),
         K::Fifo => special("a named pipe (FIFO)"),
@@ -211,10 +210,12 @@ fn hidden(rel: &str) -> bool {
 /// Lists a case folder through the input root (no symbolic link followed; dot files
 /// skipped). A name that is not UTF-8 is refused (the dossier could not name it faithfully).
 fn list_folder(root: &assay_fs::InputRoot) -> Result<Listing, AssessError> {
-    let walk = root.walk(Path::new("")).map_err(|e| AssessError::InvalidCase {
-        path: root.path().to_path_buf(),
-        problem: e.to_string(),
-    })?;
+    let walk = root
+        .walk(Path::new(""))
+        .map_err(|e| AssessError::InvalidCase {
+            path: root.path().to_path_buf(),
+            problem: e.to_string(),
+        })?;
     let mut out = Listing::default();
     for f in walk.files {
         match f.to_str() {
@@ -262,7 +263,13 @@ fn prefix(rel: &str, n: usize) -> String {
 /// The roles of a case's names by the folder conventions (see the module docs): the one
 /// classification both sources share. Entries deeper than a convention reaches are reported
 /// by the folder that holds them, as before (`pad/old/` is unrecognised, not each file in it).
-fn classify(listing: Listing, file: CaseFile, subject: String, root: PathBuf, source: Source) -> CaseInputs {
+fn classify(
+    listing: Listing,
+    file: CaseFile,
+    subject: String,
+    root: PathBuf,
+    source: Source,
+) -> CaseInputs {
     let mut case = CaseInputs {
         root,
         file,
@@ -400,8 +407,8 @@ impl CaseInputs {
                 "not a case folder: give a folder holding subject.toml (see docs/assess.md)".into(),
             ));
         }
-        let root = assay_fs::InputRoot::new(dir)
-            .map_err(|e| invalid(dir.to_path_buf(), e.to_string()))?;
+        let root =
+            assay_fs::InputRoot::new(dir).map_err(|e| invalid(dir.to_path_buf(), e.to_string()))?;
         let listing = list_folder(&root)?;
         let source = Source::Folder(root.clone());
         Self::from_listing(listing, root.path().to_path_buf(), source, |rel| {

@@ -329,14 +329,22 @@ fn compare(
     packs: &[assay_rules::RulePack],
     evaluation: &assay_rules::Evaluation,
 ) -> Option<String> {
-    fn differs<T: PartialEq + std::fmt::Display>(field: &str, recorded: T, now: T) -> Option<String> {
+    fn differs<T: PartialEq + std::fmt::Display>(
+        field: &str,
+        recorded: T,
+        now: T,
+    ) -> Option<String> {
         (recorded != now).then(|| format!("{field}: recorded {recorded}, recomputed {now}"))
     }
     let shown = |d: Option<Sha256Digest>| d.map_or_else(|| "none".to_string(), |d| d.to_hex());
     if let Some(d) = differs("date", recorded.date, date) {
         return Some(d);
     }
-    if let Some(d) = differs("subject.id", recorded.subject.id.as_str(), manifest.id.as_str()) {
+    if let Some(d) = differs(
+        "subject.id",
+        recorded.subject.id.as_str(),
+        manifest.id.as_str(),
+    ) {
         return Some(d);
     }
     if let Some(d) = differs(
@@ -384,15 +392,19 @@ fn compare(
         ));
     }
     for (i, (r, m)) in recorded.markets.iter().zip(&markets).enumerate() {
-        let d = differs(&format!("markets[{i}].market"), r.market.as_str(), m.market.as_str())
-            .or_else(|| {
-                differs(
-                    &format!("markets[{i}].status"),
-                    r.status.label(),
-                    m.status.label(),
-                )
-            })
-            .or_else(|| differs(&format!("markets[{i}].why"), r.why.as_str(), m.why.as_str()));
+        let d = differs(
+            &format!("markets[{i}].market"),
+            r.market.as_str(),
+            m.market.as_str(),
+        )
+        .or_else(|| {
+            differs(
+                &format!("markets[{i}].status"),
+                r.status.label(),
+                m.status.label(),
+            )
+        })
+        .or_else(|| differs(&format!("markets[{i}].why"), r.why.as_str(), m.why.as_str()));
         if d.is_some() {
             return d;
         }

@@ -503,9 +503,14 @@ impl Evaluator for VulnEvaluator {
         for rel in &case.sboms {
             // The path relative to the case folder: what the scan shows must not depend on
             // the folder assess was started from.
-            let Some(p) = read_role(case, rel, "SBOM", limits::DOCUMENT_LARGE, &mut out.inputs, |b| {
-                assay_vuln::sbom::read_bytes(Path::new(rel), b)
-            }) else {
+            let Some(p) = read_role(
+                case,
+                rel,
+                "SBOM",
+                limits::DOCUMENT_LARGE,
+                &mut out.inputs,
+                |b| assay_vuln::sbom::read_bytes(Path::new(rel), b),
+            ) else {
                 continue;
             };
             let read = p.value;
@@ -525,9 +530,14 @@ impl Evaluator for VulnEvaluator {
         let mut statements = Vec::new();
         let mut vex_items = Vec::new();
         for rel in &case.vex {
-            let Some(p) = read_role(case, rel, "VEX", limits::DOCUMENT_LARGE, &mut out.inputs, |b| {
-                assay_vuln::vex::read_vex_bytes(Path::new(rel), b)
-            }) else {
+            let Some(p) = read_role(
+                case,
+                rel,
+                "VEX",
+                limits::DOCUMENT_LARGE,
+                &mut out.inputs,
+                |b| assay_vuln::vex::read_vex_bytes(Path::new(rel), b),
+            ) else {
                 continue;
             };
             warnings.extend(p.value.warnings.iter().map(ToString::to_string));
@@ -603,12 +613,10 @@ impl Evaluator for VulnEvaluator {
 
 /// The deadline policy case.toml names: from the case folder (as written), or from the upload
 /// in memory (an upload may only name its own files; see [`CaseInputs::from_files`]).
-fn load_policy(
-    case: &CaseInputs,
-    p: &Path,
-) -> Result<assay_vuln::policy::DeadlinePolicy, String> {
+fn load_policy(case: &CaseInputs, p: &Path) -> Result<assay_vuln::policy::DeadlinePolicy, String> {
     if !case.is_upload() {
-        return assay_vuln::policy::DeadlinePolicy::load(&case.resolve(p)).map_err(|e| e.to_string());
+        return assay_vuln::policy::DeadlinePolicy::load(&case.resolve(p))
+            .map_err(|e| e.to_string());
     }
     let rel = p.to_string_lossy();
     let bytes = case.read(&rel, limits::SMALL_TEXT)?;

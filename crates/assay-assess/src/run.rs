@@ -503,7 +503,8 @@ fn import_bundle(
         // Names were validated by `from_files`: plain relative paths.
         let path = scratch.0.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot unpack the bundle: {e}"))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot unpack the bundle: {e}"))?;
         }
         std::fs::write(&path, bytes).map_err(|e| format!("cannot unpack the bundle: {e}"))?;
     }

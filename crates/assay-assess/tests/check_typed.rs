@@ -19,9 +19,12 @@ fn package(tmp: &Path) -> Package {
         date: assay_core::Day::parse("2026-11-22"),
         ..Default::default()
     };
-    let mut options =
-        AssessOptions::resolve(&overrides, &case, assay_core::Day::parse("2000-01-01").unwrap())
-            .unwrap();
+    let mut options = AssessOptions::resolve(
+        &overrides,
+        &case,
+        assay_core::Day::parse("2000-01-01").unwrap(),
+    )
+    .unwrap();
     options.advisories = assay_assess::import_advisories(&case, &ledger, &Silent);
     let assessed = assay_assess::assess(&case, &options, &ledger, &Silent).unwrap();
     assay_assess::build_package(&assessed, &ledger).unwrap()
@@ -31,10 +34,8 @@ fn with_assessment(p: &Package, edit: impl FnOnce(&mut Value)) -> Package {
     let mut v: Value = serde_json::from_slice(p.get("assessment.json").unwrap()).unwrap();
     edit(&mut v);
     let mut p = p.clone();
-    p.files.insert(
-        "assessment.json".into(),
-        serde_json::to_vec(&v).unwrap(),
-    );
+    p.files
+        .insert("assessment.json".into(), serde_json::to_vec(&v).unwrap());
     p
 }
 
@@ -105,9 +106,13 @@ fn check_compares_typed_values_and_names_the_field_that_differs() {
     let mut text = String::new();
     reversed_keys(&v, 0, &mut text);
     let mut same = p.clone();
-    same.files.insert("assessment.json".into(), text.into_bytes());
+    same.files
+        .insert("assessment.json".into(), text.into_bytes());
     let c = verdicts(&same);
-    assert!(c.ok, "an equal assessment written differently failed: {c:?}");
+    assert!(
+        c.ok,
+        "an equal assessment written differently failed: {c:?}"
+    );
 
     // A verdict changed.
     let changed = with_assessment(&p, |v| {
@@ -143,7 +148,9 @@ fn check_compares_typed_values_and_names_the_field_that_differs() {
     });
     let c = verdicts(&changed);
     assert!(
-        !c.ok && c.detail.starts_with("subject.artefact_digest: recorded abab"),
+        !c.ok
+            && c.detail
+                .starts_with("subject.artefact_digest: recorded abab"),
         "{}",
         c.detail
     );
@@ -151,7 +158,14 @@ fn check_compares_typed_values_and_names_the_field_that_differs() {
     // A market verdict changed.
     let changed = with_assessment(&p, |v| {
         let s = &mut v["markets"][0]["status"];
-        *s = Value::String(if s == "can-ship" { "cannot-ship" } else { "can-ship" }.into());
+        *s = Value::String(
+            if s == "can-ship" {
+                "cannot-ship"
+            } else {
+                "can-ship"
+            }
+            .into(),
+        );
     });
     let c = verdicts(&changed);
     assert!(
@@ -166,7 +180,9 @@ fn check_compares_typed_values_and_names_the_field_that_differs() {
     });
     let c = verdicts(&changed);
     assert!(
-        !c.ok && c.detail.contains("does not read as an assessment") && c.detail.contains("not-a-digest"),
+        !c.ok
+            && c.detail.contains("does not read as an assessment")
+            && c.detail.contains("not-a-digest"),
         "{}",
         c.detail
     );

@@ -22,7 +22,12 @@ fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if ft.is_dir() {
                 walk(root, &e.path(), out);
             } else if ft.is_file() {
-                let rel = e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 out.insert(rel, std::fs::read(e.path()).unwrap());
             }
         }
@@ -68,9 +73,12 @@ fn run(case: &CaseInputs, ws: &Path, advisories_from: &CaseInputs) -> Assessed {
         date: assay_core::Day::parse("2026-11-22"),
         ..Default::default()
     };
-    let mut options =
-        AssessOptions::resolve(&overrides, case, assay_core::Day::parse("2000-01-01").unwrap())
-            .unwrap();
+    let mut options = AssessOptions::resolve(
+        &overrides,
+        case,
+        assay_core::Day::parse("2000-01-01").unwrap(),
+    )
+    .unwrap();
     // The server's workspace holds the advisories: imported beforehand, the same for both.
     options.advisories = assay_assess::import_advisories(advisories_from, &ledger, &Silent);
     assay_assess::assess(case, &options, &ledger, &Silent).unwrap()
@@ -161,10 +169,7 @@ fn folder_and_upload_classify_the_same_names_the_same_way() {
     ]
     .iter()
     .map(|n| (n.to_string(), format!("content of {n}\n").into_bytes()))
-    .chain([(
-        "case.toml".to_string(),
-        b"markets = [\"US\"]\n".to_vec(),
-    )])
+    .chain([("case.toml".to_string(), b"markets = [\"US\"]\n".to_vec())])
     .collect();
     let tmp = tempfile::tempdir().unwrap();
     write_case(tmp.path(), &files);
@@ -194,9 +199,22 @@ fn folder_and_upload_classify_the_same_names_the_same_way() {
             .collect::<Vec<_>>(),
         ["evidence/a-b/x.pdf", "evidence/lab-report/r.pdf"]
     );
-    assert_eq!(upload.read("pad/a.csv", 1 << 20).unwrap(), b"content of pad/a.csv\n");
-    assert!(upload.read("pad/a.csv", 4).unwrap_err().contains("over the limit of 4 bytes"));
-    assert!(upload.read("nope.csv", 1 << 20).unwrap_err().contains("not in the upload"));
+    assert_eq!(
+        upload.read("pad/a.csv", 1 << 20).unwrap(),
+        b"content of pad/a.csv\n"
+    );
+    assert!(
+        upload
+            .read("pad/a.csv", 4)
+            .unwrap_err()
+            .contains("over the limit of 4 bytes")
+    );
+    assert!(
+        upload
+            .read("nope.csv", 1 << 20)
+            .unwrap_err()
+            .contains("not in the upload")
+    );
 }
 
 fn refused(files: &[(&str, &[u8])]) -> String {
@@ -222,7 +240,10 @@ fn names_that_are_not_plain_relative_paths_are_refused_by_name() {
     let e = refused(&[("../x", b"x")]);
     assert!(e.starts_with("../x:") && e.contains("`..`"), "{e}");
     let e = refused(&[("/etc/passwd", b"x")]);
-    assert!(e.starts_with("/etc/passwd:") && e.contains("absolute"), "{e}");
+    assert!(
+        e.starts_with("/etc/passwd:") && e.contains("absolute"),
+        "{e}"
+    );
     let e = refused(&[("docs/a/../../x.md", b"x")]);
     assert!(e.contains("docs/a/../../x.md") && e.contains("`..`"), "{e}");
     let e = refused(&[("docs/./x.md", b"x")]);
@@ -233,9 +254,15 @@ fn names_that_are_not_plain_relative_paths_are_refused_by_name() {
     assert!(e.contains("backslash"), "{e}");
     // A control character is refused, and shown escaped, never raw.
     let e = refused(&[("docs/a\u{1b}[31m.md", b"x")]);
-    assert!(e.contains("control character") && !e.contains('\u{1b}'), "{e}");
+    assert!(
+        e.contains("control character") && !e.contains('\u{1b}'),
+        "{e}"
+    );
     let e = refused(&[("docs/x.md", b"x"), ("docs/x.md/y.md", b"y")]);
-    assert!(e.starts_with("docs/x.md:") && e.contains("a file and a folder"), "{e}");
+    assert!(
+        e.starts_with("docs/x.md:") && e.contains("a file and a folder"),
+        "{e}"
+    );
     let long = "a/".repeat(40) + "x";
     assert!(refused(&[(long.as_str(), b"x")]).contains("deeper"));
 }
@@ -246,9 +273,15 @@ fn an_upload_may_not_name_files_outside_it_in_case_toml() {
         "case.toml",
         b"advisories = [\"../../../shared/data/advisories/go\"]\n",
     )]);
-    assert!(e.starts_with("case.toml:") && e.contains("`advisories`"), "{e}");
+    assert!(
+        e.starts_with("case.toml:") && e.contains("`advisories`"),
+        "{e}"
+    );
     let e = refused(&[("case.toml", b"packs = [\"/etc/assay/pack.toml\"]\n")]);
-    assert!(e.contains("`packs`") && e.contains("/etc/assay/pack.toml"), "{e}");
+    assert!(
+        e.contains("`packs`") && e.contains("/etc/assay/pack.toml"),
+        "{e}"
+    );
     let e = refused(&[("case.toml", b"policy = \"/etc/policy.toml\"\n")]);
     assert!(e.contains("`policy`"), "{e}");
     // A policy that is a file of the upload is read from the upload.
@@ -257,11 +290,17 @@ fn an_upload_may_not_name_files_outside_it_in_case_toml() {
             "subject.toml".to_string(),
             std::fs::read(repo().join("examples/iris-lock-non-autonomous/subject.toml")).unwrap(),
         ),
-        ("case.toml".to_string(), b"policy = \"policy.toml\"\n".to_vec()),
+        (
+            "case.toml".to_string(),
+            b"policy = \"policy.toml\"\n".to_vec(),
+        ),
         ("policy.toml".to_string(), b"".to_vec()),
     ]);
     assert!(CaseInputs::from_files(files.clone()).is_ok());
     files.remove("subject.toml");
     let e = CaseInputs::from_files(files).unwrap_err().to_string();
-    assert!(e.starts_with("subject.toml:") && e.contains("no subject manifest"), "{e}");
+    assert!(
+        e.starts_with("subject.toml:") && e.contains("no subject manifest"),
+        "{e}"
+    );
 }

@@ -108,8 +108,10 @@ pub fn dossier_html(a: &Assessment) -> String {
             escape(&m.why),
             match (&m.delivery, &m.earliest_date) {
                 (Some(line), _) => format!("<p class=\"note\">{}</p>", escape(line)),
-                (None, Some(d)) =>
-                    format!("<p class=\"note\">earliest delivery: {}</p>", escape(&d.to_string())),
+                (None, Some(d)) => format!(
+                    "<p class=\"note\">earliest delivery: {}</p>",
+                    escape(&d.to_string())
+                ),
                 (None, None) => String::new(),
             }
         );
