@@ -13,10 +13,13 @@
 //!   evidence/<bundle>/      bundles exported by a lab (`bundle.json`): imported when trusted
 //! ```
 //!
-//! Inputs only from inside their root: discovery lists folders without following symbolic
-//! links, and every read of a case file goes through one function, [`CaseInputs::read`], which
-//! reads only a regular file whose resolved path lies inside the case folder (opened with
-//! `O_NOFOLLOW | O_NONBLOCK`, so a FIFO never blocks a run). Anything else (a symbolic link, a
+//! Inputs only from inside their root: discovery lists the folder through
+//! [`assay_fs::InputRoot::walk`] (no symbolic link followed), and every read of a case file goes
+//! through one function, [`CaseInputs::read`], which for a folder is
+//! [`assay_fs::InputRoot::read`]: only a regular file whose resolved path lies inside the case
+//! folder (opened with `O_NOFOLLOW | O_NONBLOCK`, so a FIFO never blocks a run). An upload
+//! ([`CaseInputs::from_files`]) is served from memory, its names checked to be plain relative
+//! paths; both sources share one classification of names by the conventions above. Anything else (a symbolic link, a
 //! symlinked folder, a FIFO, a device) is kept as a [`Refused`] entry: a named problem in the
 //! dossier, never read and never recorded.
 
