@@ -15,9 +15,12 @@ fn assess(ledger: &Ledger, case: &CaseInputs) -> Assessed {
         date: assay_core::Day::parse("2026-11-22"),
         ..Default::default()
     };
-    let mut options =
-        AssessOptions::resolve(&overrides, case, assay_core::Day::parse("2000-01-01").unwrap())
-            .unwrap();
+    let mut options = AssessOptions::resolve(
+        &overrides,
+        case,
+        assay_core::Day::parse("2000-01-01").unwrap(),
+    )
+    .unwrap();
     options.advisories = assay_assess::import_advisories(case, ledger, &Silent);
     assay_assess::assess(case, &options, ledger, &Silent).unwrap()
 }
@@ -32,7 +35,9 @@ fn evidence_about_the_firmware_under_another_name_counts_and_other_products_do_n
         "subject.toml",
     )
     .unwrap();
-    let digest = manifest.artefact_digest().expect("the example declares its firmware");
+    let digest = manifest
+        .artefact_digest()
+        .expect("the example declares its firmware");
 
     let tmp = tempfile::tempdir().unwrap();
     let fresh = assess(&Ledger::init(&tmp.path().join("fresh")).unwrap(), &case);
@@ -65,5 +70,10 @@ fn evidence_about_the_firmware_under_another_name_counts_and_other_products_do_n
         fresh.assessment.evaluation.evidence_considered + 1
     );
     assert!(shared.records.iter().any(|r| r.subject == "lab-batch-7"));
-    assert!(!shared.records.iter().any(|r| r.subject == "another-product"));
+    assert!(
+        !shared
+            .records
+            .iter()
+            .any(|r| r.subject == "another-product")
+    );
 }
