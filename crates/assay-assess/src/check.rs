@@ -11,6 +11,8 @@ use assay_ledger::keys::{PublicKeyText, parse_public_key};
 use serde::Serialize;
 use serde_json::Value;
 
+use assay_report::Assessment;
+
 use crate::package::Scratch;
 use crate::{AssessError, Package};
 
@@ -287,11 +289,7 @@ fn check_verdicts(p: &Package, checks: &mut Vec<CheckItem>) -> Result<(), Assess
             consistency: consistency.as_ref(),
         },
     );
-    let assessment: Value = serde_json::from_slice(p.get("assessment.json").unwrap_or_default())
-        .map_err(|e| bad("assessment.json", &e))?;
-    let recomputed = serde_json::to_value(&evaluation).expect("evaluations serialise");
-    let same = assessment["evaluation"] == recomputed;
-    let mut detail = format!(
+    let detail_ok = format!(
         "{} obligations re-evaluated on {date} with {} packs",
         evaluation
             .results
@@ -300,12 +298,118 @@ fn check_verdicts(p: &Package, checks: &mut Vec<CheckItem>) -> Result<(), Assess
             .sum::<usize>(),
         packs.len()
     );
-    if !same {
-        detail = first_difference(&assessment["evaluation"], &recomputed, "evaluation")
-            .unwrap_or_else(|| "the evaluation differs".into());
-    }
-    checks.push(item("verdicts follow from inputs and packs", same, detail));
+    let recorded: Assessment =
+        match serde_json::from_slice(p.get("assessment.json").unwrap_or_default()) {
+            Ok(a) => a,
+            Err(e) => {
+                checks.push(item(
+                    "verdicts follow from inputs and packs",
+                    false,
+                    format!("assessment.json does not read as an assessment: {e}"),
+                ));
+                return Ok(());
+            }
+        };
+    let difference = compare(&recorded, &manifest, date, &packs, &evaluation);
+    checks.push(item(
+        "verdicts follow from inputs and packs",
+        difference.is_none(),
+        difference.unwrap_or(detail_ok),
+    ));
     Ok(())
+}
+
+/// Compares the typed assessment read from the package with what the inputs and packs give
+/// now: the date, the subject, the packs applied, the evaluation and the market verdicts.
+/// Returns the first field that differs, with both values.
+fn compare(
+    recorded: &Assessment,
+    manifest: &assay_rules::SubjectManifest,
+    date: assay_rules::Day,
+    packs: &[assay_rules::RulePack],
+    evaluation: &assay_rules::Evaluation,
+) -> Option<String> {
+    fn differs<T: PartialEq + std::fmt::Display>(
+        field: &str,
+        recorded: T,
+        now: T,
+    ) -> Option<String> {
+        (recorded != now).then(|| format!("{field}: recorded {recorded}, recomputed {now}"))
+    }
+    let shown = |d: Option<Sha256Digest>| d.map_or_else(|| "none".to_string(), |d| d.to_hex());
+    if let Some(d) = differs("date", recorded.date, date) {
+        return Some(d);
+    }
+    if let Some(d) = differs(
+        "subject.id",
+        recorded.subject.id.as_str(),
+        manifest.id.as_str(),
+    ) {
+        return Some(d);
+    }
+    if let Some(d) = differs(
+        "subject.artefact_digest",
+        shown(recorded.subject.artefact_digest),
+        shown(manifest.firmware_digest.or(manifest.model_digest)),
+    ) {
+        return Some(d);
+    }
+    if recorded.packs.len() != packs.len() {
+        return Some(format!(
+            "packs has {} items, recomputed {}",
+            recorded.packs.len(),
+            packs.len()
+        ));
+    }
+    for (i, (r, p)) in recorded.packs.iter().zip(packs).enumerate() {
+        if let Some(d) = differs(&format!("packs[{i}].id"), r.id.as_str(), p.id.as_str())
+            .or_else(|| differs(&format!("packs[{i}].digest"), r.digest, p.digest))
+        {
+            return Some(d);
+        }
+    }
+    // A reason is serialised as its rendered line and read back as that line: compare the
+    // recomputed evaluation after the same round trip, so both sides hold the same form.
+    let now: assay_rules::Evaluation = serde_json::to_value(evaluation)
+        .and_then(serde_json::from_value)
+        .expect("an evaluation reads back");
+    if recorded.evaluation != now {
+        return Some(
+            first_difference(
+                &serde_json::to_value(&recorded.evaluation).expect("evaluations serialise"),
+                &serde_json::to_value(&now).expect("evaluations serialise"),
+                "evaluation",
+            )
+            .unwrap_or_else(|| "the evaluation differs".into()),
+        );
+    }
+    let markets = assay_report::market_summaries(evaluation);
+    if recorded.markets.len() != markets.len() {
+        return Some(format!(
+            "markets has {} items, recomputed {}",
+            recorded.markets.len(),
+            markets.len()
+        ));
+    }
+    for (i, (r, m)) in recorded.markets.iter().zip(&markets).enumerate() {
+        let d = differs(
+            &format!("markets[{i}].market"),
+            r.market.as_str(),
+            m.market.as_str(),
+        )
+        .or_else(|| {
+            differs(
+                &format!("markets[{i}].status"),
+                r.status.label(),
+                m.status.label(),
+            )
+        })
+        .or_else(|| differs(&format!("markets[{i}].why"), r.why.as_str(), m.why.as_str()));
+        if d.is_some() {
+            return d;
+        }
+    }
+    None
 }
 
 /// The first path at which two JSON values differ, for a message that says where.

@@ -79,7 +79,7 @@ pub(crate) fn read_ok(path: impl Into<String>, role: &str, digest: &Sha256Digest
     InputRow {
         path: path.into(),
         role: role.to_string(),
-        digest: Some(digest.to_hex()),
+        digest: Some(*digest),
         status: InputStatus::Read,
         problem: None,
     }
@@ -90,6 +90,56 @@ pub(crate) fn file_name(p: &str) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// A case file read and parsed: its bytes, their digest, and what the parser made of them.
+pub(crate) struct Parsed<T> {
+    pub bytes: Vec<u8>,
+    pub digest: Sha256Digest,
+    pub value: T,
+}
+
+/// Reads `rel` from the case (at most `limit` bytes) and parses it; the error is the problem,
+/// in words for the dossier (the read's or the parser's).
+pub(crate) fn read_parsed<T, E: std::fmt::Display>(
+    case: &CaseInputs,
+    rel: &str,
+    limit: u64,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<Parsed<T>, String> {
+    let bytes = case.read(rel, limit)?;
+    let value = parse(&bytes).map_err(|e| e.to_string())?;
+    Ok(Parsed {
+        digest: Sha256Digest::of(&bytes),
+        bytes,
+        value,
+    })
+}
+
+/// [`read_parsed`], with the input's row: `read` with its digest, or `failed` with the
+/// problem. The one read-parse-report step of the SBOM, VEX and description inputs.
+pub(crate) fn read_role<T, E: std::fmt::Display>(
+    case: &CaseInputs,
+    rel: &str,
+    role: &str,
+    limit: u64,
+    inputs: &mut Vec<InputRow>,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Option<Parsed<T>> {
+    match read_parsed(case, rel, limit, parse) {
+        Ok(p) => {
+            inputs.push(read_ok(rel, role, &p.digest));
+            Some(p)
+        }
+        Err(e) => {
+            inputs.push(failed(rel, role, e));
+            None
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, &'static str> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| "not UTF-8 text; save it as UTF-8")
 }
 
 /// One recorded item: its ledger index, and whether this call appended it.
@@ -267,16 +317,11 @@ impl Evaluator for PadEvaluator {
             let manifest = match &input.manifest {
                 None => None,
                 Some(path) => {
-                    let parsed = case.read(path, limits::SMALL_TEXT).and_then(|b| {
-                        let digest = Sha256Digest::of(&b);
-                        let text = String::from_utf8(b)
-                            .map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())?;
-                        let m =
-                            assay_pad::Manifest::parse(&text, path).map_err(|e| e.to_string())?;
-                        Ok((m, digest))
+                    let parsed = read_parsed(case, path, limits::SMALL_TEXT, |b| {
+                        assay_pad::Manifest::parse(&utf8(b)?, path).map_err(|e| e.to_string())
                     });
                     match parsed {
-                        Ok(m) => Some(m),
+                        Ok(p) => Some((p.value, p.digest)),
                         Err(e) => {
                             out.inputs.push(failed(path, "PAD campaign manifest", &e));
                             out.inputs.push(failed(
@@ -289,16 +334,14 @@ impl Evaluator for PadEvaluator {
                     }
                 }
             };
-            let bytes = match case.read(&rel, limits::CAMPAIGN) {
-                Ok(b) => b,
-                Err(e) => {
-                    out.inputs.push(failed(rel, "PAD campaign", e));
-                    continue;
-                }
-            };
-            let digest = Sha256Digest::of(&bytes);
-            let campaign = match assay_pad::read::read_bytes(&bytes, &rel) {
-                Ok(c) => c,
+            let Parsed {
+                bytes,
+                digest,
+                value: campaign,
+            } = match read_parsed(case, &rel, limits::CAMPAIGN, |b| {
+                assay_pad::read::read_bytes(b, &rel)
+            }) {
+                Ok(p) => p,
                 Err(e) => {
                     out.inputs.push(failed(rel, "PAD campaign", e));
                     continue;
@@ -340,7 +383,7 @@ impl Evaluator for PadEvaluator {
             ));
             sections.push(PadSection {
                 file: rel,
-                digest: digest.to_hex(),
+                digest,
                 report,
             });
         }
@@ -458,31 +501,28 @@ impl Evaluator for VulnEvaluator {
         let mut warnings = Vec::new();
         let mut sboms = Vec::new();
         for rel in &case.sboms {
-            let bytes = match case.read(rel, limits::DOCUMENT_LARGE) {
-                Ok(b) => b,
-                Err(e) => {
-                    out.inputs.push(failed(rel.clone(), "SBOM", e));
-                    continue;
-                }
-            };
             // The path relative to the case folder: what the scan shows must not depend on
             // the folder assess was started from.
-            match assay_vuln::sbom::read_bytes(Path::new(rel), &bytes) {
-                Ok(read) => {
-                    let digest = Sha256Digest::of(&bytes);
-                    out.inputs.push(read_ok(rel.clone(), "SBOM", &digest));
-                    warnings.extend(read.warnings.iter().map(ToString::to_string));
-                    files.push((rel.clone(), digest.to_hex()));
-                    sboms.push((
-                        file_name(rel),
-                        bytes,
-                        read.format.meta_name().to_string(),
-                        read.components.len(),
-                    ));
-                    components.extend(read.components);
-                }
-                Err(e) => out.inputs.push(failed(rel.clone(), "SBOM", e)),
-            }
+            let Some(p) = read_role(
+                case,
+                rel,
+                "SBOM",
+                limits::DOCUMENT_LARGE,
+                &mut out.inputs,
+                |b| assay_vuln::sbom::read_bytes(Path::new(rel), b),
+            ) else {
+                continue;
+            };
+            let read = p.value;
+            warnings.extend(read.warnings.iter().map(ToString::to_string));
+            files.push((rel.clone(), p.digest));
+            sboms.push((
+                file_name(rel),
+                p.bytes,
+                read.format.meta_name().to_string(),
+                read.components.len(),
+            ));
+            components.extend(read.components);
         }
         if files.is_empty() {
             return out;
@@ -490,33 +530,29 @@ impl Evaluator for VulnEvaluator {
         let mut statements = Vec::new();
         let mut vex_items = Vec::new();
         for rel in &case.vex {
-            let bytes = match case.read(rel, limits::DOCUMENT_LARGE) {
-                Ok(b) => b,
-                Err(e) => {
-                    out.inputs.push(failed(rel.clone(), "VEX", e));
-                    continue;
-                }
+            let Some(p) = read_role(
+                case,
+                rel,
+                "VEX",
+                limits::DOCUMENT_LARGE,
+                &mut out.inputs,
+                |b| assay_vuln::vex::read_vex_bytes(Path::new(rel), b),
+            ) else {
+                continue;
             };
-            match assay_vuln::vex::read_vex_bytes(Path::new(rel), &bytes) {
-                Ok(doc) => {
-                    out.inputs
-                        .push(read_ok(rel.clone(), "VEX", &Sha256Digest::of(&bytes)));
-                    warnings.extend(doc.warnings.iter().map(ToString::to_string));
-                    statements.extend(doc.statements);
-                    vex_items.push(EvidenceInput {
-                        kind: EvidenceKind::Vex,
-                        subject: ctx.manifest.id.clone(),
-                        file_name: file_name(rel),
-                        bytes,
-                        meta: BTreeMap::new(),
-                    });
-                }
-                Err(e) => out.inputs.push(failed(rel.clone(), "VEX", e)),
-            }
+            warnings.extend(p.value.warnings.iter().map(ToString::to_string));
+            statements.extend(p.value.statements);
+            vex_items.push(EvidenceInput {
+                kind: EvidenceKind::Vex,
+                subject: ctx.manifest.id.clone(),
+                file_name: file_name(rel),
+                bytes: p.bytes,
+                meta: BTreeMap::new(),
+            });
         }
         let policy = match &case.file.policy {
             None => assay_vuln::policy::DeadlinePolicy::default(),
-            Some(p) => match assay_vuln::policy::DeadlinePolicy::load(&case.resolve(p)) {
+            Some(p) => match load_policy(case, p) {
                 Ok(p) => p,
                 Err(e) => {
                     out.inputs
@@ -551,7 +587,7 @@ impl Evaluator for VulnEvaluator {
             assay_vuln::vex::apply_vex(&mut result.findings, &statements);
         }
         result.recompute_summary();
-        let digests: Vec<String> = files.iter().map(|(_, d)| d.clone()).collect();
+        let digests: Vec<String> = files.iter().map(|(_, d)| d.to_hex()).collect();
         let scanned: Vec<ScannedSbom<'_>> = sboms
             .iter()
             .map(|(name, bytes, format, n)| ScannedSbom {
@@ -575,6 +611,18 @@ impl Evaluator for VulnEvaluator {
     }
 }
 
+/// The deadline policy case.toml names: from the case folder (as written), or from the upload
+/// in memory (an upload may only name its own files; see [`CaseInputs::from_files`]).
+fn load_policy(case: &CaseInputs, p: &Path) -> Result<assay_vuln::policy::DeadlinePolicy, String> {
+    if !case.is_upload() {
+        return assay_vuln::policy::DeadlinePolicy::load(&case.resolve(p))
+            .map_err(|e| e.to_string());
+    }
+    let rel = p.to_string_lossy();
+    let bytes = case.read(&rel, limits::SMALL_TEXT)?;
+    assay_vuln::policy::DeadlinePolicy::from_toml(&rel, &utf8(&bytes)?).map_err(|e| e.to_string())
+}
+
 /// Description consistency: the product documents against the manifest and each other.
 #[derive(Debug, Default)]
 pub struct DescriptionEvaluator;
@@ -594,26 +642,21 @@ impl Evaluator for DescriptionEvaluator {
         let mut docs = Vec::new();
         for rel in &case.docs {
             let (role, kind) = doc_role(rel);
-            match case.read(rel, limits::DOCUMENT).and_then(|b| {
-                String::from_utf8(b).map_err(|_| "not UTF-8 text; save it as UTF-8".to_string())
-            }) {
-                Ok(text) => {
-                    let digest = Sha256Digest::of(text.as_bytes());
-                    out.inputs.push(read_ok(rel.clone(), role, &digest));
-                    out.evidence.push(EvidenceInput {
-                        kind,
-                        subject: ctx.manifest.id.clone(),
-                        file_name: file_name(rel),
-                        bytes: text.clone().into_bytes(),
-                        meta: BTreeMap::from([("role".to_string(), role.to_string())]),
-                    });
-                    docs.push(assay_rules::consistency::Document {
-                        name: rel.clone(),
-                        text,
-                    });
-                }
-                Err(e) => out.inputs.push(failed(rel.clone(), role, e)),
-            }
+            let Some(p) = read_role(case, rel, role, limits::DOCUMENT, &mut out.inputs, utf8)
+            else {
+                continue;
+            };
+            out.evidence.push(EvidenceInput {
+                kind,
+                subject: ctx.manifest.id.clone(),
+                file_name: file_name(rel),
+                bytes: p.bytes,
+                meta: BTreeMap::from([("role".to_string(), role.to_string())]),
+            });
+            docs.push(assay_rules::consistency::Document {
+                name: rel.clone(),
+                text: p.value,
+            });
         }
         if !docs.is_empty() {
             out.section = Some(Section::Consistency(Box::new(

@@ -5,7 +5,8 @@
 //! printing. The CLI (`assay assess`) and a server call the same functions:
 //!
 //! 1. [`CaseInputs::discover`] finds a case's named files by role (inputs only from inside the
-//!    case folder: see [`case`]).
+//!    case folder: see [`case`]); [`CaseInputs::from_files`] gives an upload held in memory the
+//!    same roles.
 //! 2. [`AssessOptions::resolve`] merges the caller's [`Overrides`] with `case.toml`.
 //! 3. [`import_advisories`] imports the advisory sources the case names (its own step).
 //! 4. [`assess`] runs every [`Evaluator`] (PAD, vulnerability scan, description consistency),

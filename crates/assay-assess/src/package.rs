@@ -185,8 +185,11 @@ pub fn build_package(assessed: &Assessed, ledger: &Ledger) -> Result<Package, As
 
     // The dossier attestation: an in-toto statement about dossier.html naming every input
     // and pack digest, signed and logged.
-    let input_digests: BTreeSet<String> =
-        a.inputs.iter().filter_map(|i| i.digest.clone()).collect();
+    let input_digests: BTreeSet<String> = a
+        .inputs
+        .iter()
+        .filter_map(|i| i.digest.map(|d| d.to_hex()))
+        .collect();
     let meta = BTreeMap::from([
         (
             "assessment_digest".to_string(),
@@ -208,11 +211,11 @@ pub fn build_package(assessed: &Assessed, ledger: &Ledger) -> Result<Package, As
             "evidence".to_string(),
             a.evidence
                 .iter()
-                .map(|e| e.digest.clone())
+                .map(|e| e.digest.to_hex())
                 .collect::<Vec<_>>()
                 .join(","),
         ),
-        ("date".to_string(), a.date.clone()),
+        ("date".to_string(), a.date.to_string()),
         (
             "blocking".to_string(),
             a.evaluation.summary.blocking.to_string(),

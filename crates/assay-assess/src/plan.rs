@@ -83,7 +83,7 @@ pub(crate) fn plan(
     let plan = assay_plan::plan(&input)?;
     for m in markets.iter_mut() {
         if let Some(p) = plan.markets.iter().find(|p| p.market == m.market) {
-            m.earliest_date = Some(p.earliest.to_string());
+            m.earliest_date = Some(p.earliest);
             m.delivery = Some(p.explanation.clone());
         }
     }

@@ -209,15 +209,8 @@ pub fn assess_with(
     case_evidence.extend(imported);
 
     reporter.start("evaluating obligations", None);
-    // EVIDENCE BY SUBJECT: the one call site that loads the evidence the rules judge. Swap for
-    // `Ledger::evidence_for_subject` once it lands (the warm re-run then reads only this
-    // subject's entries). Dossier attestations are assay's own output about earlier runs, not
-    // evidence an obligation rests on: leaving them out keeps a re-run's verdicts identical.
-    let summaries: Vec<assay_ledger::EvidenceSummary> = ledger
-        .summaries()?
-        .into_iter()
-        .filter(|s| s.kind != EvidenceKind::Dossier)
-        .collect();
+    // The evidence the rules judge, through the ledger's subject index (see `evidence_for`).
+    let summaries = evidence_for(ledger, &manifest)?;
     let records: Vec<assay_rules::EvidenceRecord> = summaries
         .iter()
         .map(|s| {
@@ -252,16 +245,19 @@ pub fn assess_with(
     let shown: Vec<u64> = shown.into_iter().collect();
     let checks: BTreeMap<u64, Vec<assay_ledger::Problem>> =
         ledger.check_entries(&shown)?.into_iter().collect();
-    let evidence = summaries
-        .iter()
+    let others = case_evidence_about_others(ledger, &summaries, &case_evidence)?;
+    let mut listed: Vec<&assay_ledger::EvidenceSummary> = summaries.iter().chain(&others).collect();
+    listed.sort_by_key(|s| s.index);
+    let evidence = listed
+        .into_iter()
         .filter(|s| checks.contains_key(&s.index))
         .map(|s| {
             let problems = &checks[&s.index];
             EvidenceRow {
                 index: s.index,
-                kind: s.kind.to_string(),
+                kind: s.kind,
                 file_name: s.file_name.clone(),
-                digest: s.blob_digest.to_hex(),
+                digest: s.blob_digest,
                 signer: s
                     .signer_name
                     .clone()
@@ -285,7 +281,7 @@ pub fn assess_with(
         .map(|p| PackRef {
             id: p.id.clone(),
             title: p.title.clone(),
-            digest: p.digest.to_hex(),
+            digest: p.digest,
             origin: p.origin.clone(),
             sources: p.sources.clone(),
         })
@@ -299,7 +295,7 @@ pub fn assess_with(
     let assessment = Assessment {
         format: "assay-assessment/1".into(),
         generator: format!("assay {}", env!("CARGO_PKG_VERSION")),
-        date: options.date.to_string(),
+        date: options.date,
         subject: SubjectInfo {
             id: m.id.clone(),
             name: m.name.clone(),
@@ -311,7 +307,7 @@ pub fn assess_with(
                 .iter()
                 .map(|f| name_of(serde_json::to_value(f)))
                 .collect(),
-            artefact_digest: m.firmware_digest.or(m.model_digest).map(|d| d.to_hex()),
+            artefact_digest: m.firmware_digest.or(m.model_digest),
         },
         markets,
         gaps,
@@ -332,6 +328,77 @@ pub fn assess_with(
         case_evidence,
         newly_recorded,
     })
+}
+
+/// The evidence the rules judge for `manifest`, in log order, without dossier attestations
+/// (assay's own output about earlier runs, not evidence an obligation rests on: leaving them
+/// out keeps a re-run's verdicts identical).
+///
+/// The rules match evidence three ways (`assay_rules::EvidenceIndex::for_subject`): recorded
+/// under the subject's id, under one of its `evidence_subjects`, or carrying its firmware/model
+/// digest in the `firmware_digest` meta under any subject. The first two are index lookups
+/// (`Ledger::evidence_for_subject`), decoding only those entries. The ledger has no index on
+/// meta values, so the third reads the rest of the log, and only when the subject has an
+/// artefact digest and the log holds entries about other subjects (a workspace shared by
+/// several products); nothing the rules matched before is lost.
+fn evidence_for(
+    ledger: &Ledger,
+    manifest: &SubjectManifest,
+) -> Result<Vec<assay_ledger::EvidenceSummary>, AssessError> {
+    let mut names: Vec<&str> = std::iter::once(manifest.id.as_str())
+        .chain(manifest.evidence_subjects.iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut found: BTreeMap<u64, assay_ledger::EvidenceSummary> = BTreeMap::new();
+    for name in names {
+        for s in ledger.evidence_for_subject(name)? {
+            found.insert(s.index, s);
+        }
+    }
+    if let Some(digest) = manifest.artefact_digest()
+        && (found.len() as u64) < ledger.len()?
+    {
+        let hex = digest.to_hex();
+        for s in ledger.summaries()? {
+            if s.meta.get("firmware_digest") == Some(&hex) {
+                found.entry(s.index).or_insert(s);
+            }
+        }
+    }
+    Ok(found
+        .into_values()
+        .filter(|s| s.kind != EvidenceKind::Dossier)
+        .collect())
+}
+
+/// The case's own evidence recorded under other subject names (a bundle a lab issued under
+/// its own name for the product, say), for the evidence table: the rules did not judge it,
+/// but the dossier lists every item the case brought, as it did when the whole log was read.
+fn case_evidence_about_others(
+    ledger: &Ledger,
+    judged: &[assay_ledger::EvidenceSummary],
+    case_evidence: &[u64],
+) -> Result<Vec<assay_ledger::EvidenceSummary>, AssessError> {
+    let known: HashSet<u64> = judged.iter().map(|s| s.index).collect();
+    let mut subjects = BTreeSet::new();
+    for &i in case_evidence {
+        if !known.contains(&i) {
+            subjects.insert(ledger.entry(i)?.subject);
+        }
+    }
+    let wanted: HashSet<u64> = case_evidence.iter().copied().collect();
+    let mut out = Vec::new();
+    for subject in subjects {
+        out.extend(
+            ledger
+                .evidence_for_subject(&subject)?
+                .into_iter()
+                .filter(|s| wanted.contains(&s.index) && !known.contains(&s.index)),
+        );
+    }
+    out.sort_by_key(|s| s.index);
+    Ok(out)
 }
 
 fn parse_manifest(case: &CaseInputs, bytes: &[u8]) -> Result<SubjectManifest, AssessError> {
@@ -405,7 +472,7 @@ fn read_evidence_files(
 fn import_bundles(case: &CaseInputs, ledger: &Ledger, inputs: &mut Vec<InputRow>) -> Vec<u64> {
     let mut imported = Vec::new();
     for rel in &case.bundles {
-        match ledger.import_bundle(&case.path(rel)) {
+        match import_bundle(case, ledger, rel) {
             Ok((appended, issuer)) => {
                 let mut row = read_ok(rel.clone(), "evidence bundle", &appended.blob_digest);
                 row.role = format!("evidence bundle from `{issuer}`");
@@ -416,6 +483,32 @@ fn import_bundles(case: &CaseInputs, ledger: &Ledger, inputs: &mut Vec<InputRow>
         }
     }
     imported
+}
+
+/// Imports one bundle: from the case folder, or (an upload) from a scratch folder of ours
+/// holding the upload's files of the bundle, since the ledger's importer reads a folder.
+fn import_bundle(
+    case: &CaseInputs,
+    ledger: &Ledger,
+    rel: &str,
+) -> Result<(assay_ledger::Appended, String), String> {
+    let Some(files) = case.upload_files_under(rel) else {
+        return ledger
+            .import_bundle(&case.path(rel))
+            .map_err(|e| e.to_string());
+    };
+    let scratch = crate::package::Scratch::new(&ledger.dir().join("tmp"), "bundle")
+        .map_err(|e| e.to_string())?;
+    for (name, bytes) in files {
+        // Names were validated by `from_files`: plain relative paths.
+        let path = scratch.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot unpack the bundle: {e}"))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot unpack the bundle: {e}"))?;
+    }
+    ledger.import_bundle(&scratch.0).map_err(|e| e.to_string())
 }
 
 /// Every applicable obligation that is not met, with a recommended action drawn from the

@@ -61,7 +61,7 @@ fn a_new_evaluator_plugs_in_and_is_recorded_once() {
         .filter(|e| e.file_name == "harness-report.json")
         .collect();
     assert_eq!(harness.len(), 1, "the harness's evidence is shown");
-    assert_eq!(harness[0].kind, "eval-report");
+    assert_eq!(harness[0].kind.as_str(), "eval-report");
     assert!(
         first.newly_recorded >= 2,
         "technical file and harness report"

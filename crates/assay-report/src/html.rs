@@ -81,14 +81,14 @@ pub fn dossier_html(a: &Assessment) -> String {
         escape(&s.id),
         escape(&s.vendor),
         escape(&s.category),
-        escape(&a.date),
+        escape(&a.date.to_string()),
         escape(&a.generator)
     );
     if let Some(d) = &s.artefact_digest {
         let _ = write!(
             h,
             "<p>Firmware / model digest: <code>{}</code></p>",
-            escape(d)
+            escape(&d.to_hex())
         );
     }
 
@@ -108,8 +108,10 @@ pub fn dossier_html(a: &Assessment) -> String {
             escape(&m.why),
             match (&m.delivery, &m.earliest_date) {
                 (Some(line), _) => format!("<p class=\"note\">{}</p>", escape(line)),
-                (None, Some(d)) =>
-                    format!("<p class=\"note\">earliest delivery: {}</p>", escape(d)),
+                (None, Some(d)) => format!(
+                    "<p class=\"note\">earliest delivery: {}</p>",
+                    escape(&d.to_string())
+                ),
                 (None, None) => String::new(),
             }
         );
@@ -270,9 +272,9 @@ pub fn dossier_html(a: &Assessment) -> String {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"digest\">{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
                 e.index,
-                escape(&e.kind),
+                escape(e.kind.as_str()),
                 escape(&e.file_name),
-                escape(&e.digest),
+                escape(&e.digest.to_hex()),
                 escape(&e.signer),
                 e.role
                     .as_ref()
@@ -362,7 +364,7 @@ pub fn dossier_html(a: &Assessment) -> String {
             badge(class, label),
             match (&i.problem, &i.digest) {
                 (Some(p), _) => escape(p),
-                (None, Some(d)) => format!("<span class=\"digest\">{}</span>", escape(d)),
+                (None, Some(d)) => format!("<span class=\"digest\">{}</span>", escape(&d.to_hex())),
                 (None, None) => String::new(),
             }
         );
@@ -377,7 +379,7 @@ pub fn dossier_html(a: &Assessment) -> String {
             "<h3>{} <span class=\"note\">{} · sha256 <code>{}</code> · {}</span></h3><table><tr><th>Source</th><th>Publisher</th><th>Date</th><th>Status</th></tr>",
             escape(&p.title),
             escape(&p.id),
-            escape(&p.digest),
+            escape(&p.digest.to_hex()),
             escape(&p.origin)
         );
         for src in &p.sources {
@@ -409,7 +411,7 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
         h,
         "<h3>{}</h3><p class=\"note\">sha256 <code>{}</code> · {} presentations ({} bona fide, {} attacks, {} subjects, {} species) · species groups: {}{}</p>",
         escape(&p.file),
-        escape(&p.digest),
+        escape(&p.digest.to_hex()),
         c.presentations,
         c.bona_fide,
         c.attacks,
@@ -521,7 +523,7 @@ fn vuln_section(h: &mut String, v: &crate::model::VulnSection) {
             h,
             "<p class=\"note\">{} <code>{}</code></p>",
             escape(f),
-            escape(short(d))
+            escape(short(&d.to_hex()))
         );
     }
     if v.result.findings.is_empty() {
@@ -590,7 +592,7 @@ pub fn filing_report_html(a: &Assessment) -> String {
         escape(&s.name),
         escape(&s.id),
         escape(&s.vendor),
-        escape(&a.date),
+        escape(&a.date.to_string()),
         escape(&a.generator)
     );
     h.push_str("<p class=\"note\">Prepared for the export filing of intelligent agents in sensitive fields (CAC Implementation Opinions of 2026-05-08, as reported in the news sources cited below). The required structure of the report is not published in the sources assay holds; this report states the facts the filing asks about and the evidence behind each.</p>");
@@ -605,7 +607,10 @@ pub fn filing_report_html(a: &Assessment) -> String {
         } else {
             "not declared"
         },
-        escape(s.artefact_digest.as_deref().unwrap_or("not declared"))
+        escape(
+            &s.artefact_digest
+                .map_or_else(|| "not declared".to_string(), |d| d.to_hex())
+        )
     );
     h.push_str("<h2>2. Export markets and obligations</h2><table><tr><th>Market</th><th>Status</th><th>Why</th></tr>");
     for m in &a.markets {
@@ -659,8 +664,8 @@ pub fn filing_report_html(a: &Assessment) -> String {
             h,
             "<tr><td>{}</td><td>{}</td><td class=\"digest\">{}</td><td>{}</td></tr>",
             escape(&e.file_name),
-            escape(&e.kind),
-            escape(&e.digest),
+            escape(e.kind.as_str()),
+            escape(&e.digest.to_hex()),
             escape(&e.signer)
         );
     }

@@ -1,14 +1,15 @@
+use assay_core::{Day, EvidenceKind, Sha256Digest};
 use assay_rules::{Applicability, Evaluation, Force, Status};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything one run of `assay assess` concluded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Assessment {
     /// `assay-assessment/1`.
     pub format: String,
     pub generator: String,
     /// The day verdicts were judged on (YYYY-MM-DD).
-    pub date: String,
+    pub date: Day,
     pub subject: SubjectInfo,
     pub markets: Vec<MarketSummary>,
     pub gaps: Vec<Gap>,
@@ -23,7 +24,7 @@ pub struct Assessment {
     pub plan: Option<PlanSection>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SubjectInfo {
     pub id: String,
     pub name: String,
@@ -32,10 +33,10 @@ pub struct SubjectInfo {
     pub category: String,
     pub functions: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub artefact_digest: Option<String>,
+    pub artefact_digest: Option<Sha256Digest>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MarketStatus {
     /// No mandatory obligation that applies is unmet or failing, and nothing is in doubt.
@@ -56,7 +57,7 @@ impl MarketStatus {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MarketSummary {
     pub market: String,
     pub status: MarketStatus,
@@ -64,14 +65,14 @@ pub struct MarketSummary {
     pub why: String,
     /// Earliest date the market can be served, from the delivery plan.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub earliest_date: Option<String>,
+    pub earliest_date: Option<Day>,
     /// The plan's one line on this market: earliest date, target met or missed, what sets it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
 }
 
 /// An obligation that is not met, with what to do about it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Gap {
     pub market: String,
     pub pack_id: String,
@@ -83,28 +84,28 @@ pub struct Gap {
     pub action: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PadSection {
     pub file: String,
-    pub digest: String,
+    pub digest: Sha256Digest,
     pub report: assay_pad::PadReport,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VulnSection {
     /// SBOMs and lockfiles scanned, with digests.
-    pub files: Vec<(String, String)>,
+    pub files: Vec<(String, Sha256Digest)>,
     pub advisory_sources: Vec<String>,
     pub result: assay_vuln::finding::ScanResult,
 }
 
 /// One piece of evidence the verdicts could rest on.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EvidenceRow {
     pub index: u64,
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub file_name: String,
-    pub digest: String,
+    pub digest: Sha256Digest,
     pub signer: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -118,7 +119,7 @@ pub struct EvidenceRow {
     pub new: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InputStatus {
     Read,
@@ -127,29 +128,29 @@ pub enum InputStatus {
 }
 
 /// A file of the case folder and what became of it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InputRow {
     pub path: String,
     pub role: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
+    pub digest: Option<Sha256Digest>,
     pub status: InputStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
 
 /// A rule pack applied, with its digest and sources.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PackRef {
     pub id: String,
     pub title: String,
-    pub digest: String,
+    pub digest: Sha256Digest,
     pub origin: String,
     pub sources: Vec<assay_rules::Source>,
 }
 
 /// The delivery plan as JSON (from `assay-plan`) and its Gantt chart.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlanSection {
     pub plan: serde_json::Value,
     #[serde(skip)]

@@ -14,7 +14,7 @@
 //! Known limits (documented in docs/rules.md): no coreference ("it does not" about another
 //! product), no paraphrase beyond the phrase lists, no tables.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::SubjectManifest;
 use crate::vocab::{Category, Function, Use};
@@ -30,7 +30,7 @@ pub struct Document {
 }
 
 /// What the claims are about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topic {
     AutonomousDecision,
@@ -51,7 +51,7 @@ impl Topic {
 }
 
 /// One statement found in a document (or read from the manifest).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Claim {
     pub document: String,
     /// 1-based line of the sentence start (0 for the manifest).
@@ -71,7 +71,7 @@ pub struct Claim {
 }
 
 /// Two claims that cannot both be true.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Conflict {
     pub topic: Topic,
     pub value: String,
@@ -81,7 +81,7 @@ pub struct Conflict {
 }
 
 /// All claims and the conflicts among them.
-#[derive(Clone, Debug, Serialize, PartialEq, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
 pub struct ConsistencyReport {
     pub documents: Vec<String>,
     pub claims: Vec<Claim>,

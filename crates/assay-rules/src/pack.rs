@@ -278,7 +278,7 @@ impl Deadline {
 
 /// How long meeting an obligation takes, for the delivery plan. Always an estimate unless a
 /// source states it; `basis` says which.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LeadTime {
     pub min_days: i64,

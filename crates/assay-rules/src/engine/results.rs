@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use assay_core::{Day, EvidenceKind, Sha256Digest};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::consistency::ConsistencyReport;
 use crate::pack::{DeadlineKind, LeadTime};
@@ -13,7 +13,7 @@ use crate::vocab::{Force, SourceStatus};
 
 /// Outcome of a scope test. `Unknown` when the manifest or the sources lack what the test
 /// needs (a list whose members no source names, a missing country of origin).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Match {
     Matched,
@@ -22,7 +22,7 @@ pub enum Match {
 }
 
 /// Whether a pack or an obligation applies to the subject in the market.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applicability {
     Applies,
@@ -33,7 +33,7 @@ pub enum Applicability {
 }
 
 /// Where an obligation stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Met,
@@ -70,7 +70,7 @@ impl Status {
 }
 
 /// One scope test as evaluated, with the manifest value it looked at.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConditionTrace {
     /// Nesting under all/any/not (0 = top level).
     pub depth: u8,
@@ -84,7 +84,7 @@ pub struct ConditionTrace {
 }
 
 /// How a piece of evidence was judged against one requirement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EvidenceVerdict {
     /// Decides the requirement and satisfies it.
@@ -102,7 +102,7 @@ pub enum EvidenceVerdict {
 }
 
 /// One piece of evidence considered for one requirement.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceTrace {
     /// Index of the requirement in the obligation (0-based).
     pub requirement: usize,
@@ -118,7 +118,7 @@ pub struct EvidenceTrace {
 }
 
 /// A deadline made concrete for this subject and market, where the manifest dates it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeadlineResult {
     pub kind: DeadlineKind,
     pub description: String,
@@ -223,8 +223,23 @@ impl Serialize for Reason {
     }
 }
 
+/// Read back from the rendered line (an assessment.json read by `assess --check`): the parts
+/// are not recoverable from the text, so the whole line becomes the verdict of a
+/// [`ReasonTopic::PackScope`] reason, whose `Display` (and so its JSON) is that line again.
+/// Compare a reason read back with one made by the engine through the same round trip.
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Reason {
+            topic: ReasonTopic::PackScope,
+            requirement: None,
+            verdict: Cow::Owned(String::deserialize(d)?),
+            detail: Vec::new(),
+        })
+    }
+}
+
 /// The verdict on one obligation for one subject, market and pack.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ObligationResult {
     pub id: Arc<str>,
     pub title: Arc<str>,
@@ -239,10 +254,10 @@ pub struct ObligationResult {
     pub confidence: SourceStatus,
     pub sources: Arc<[String]>,
     /// The obligation's own scope tests (the pack's are on the pack result).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scope: Vec<ConditionTrace>,
     pub reasons: Vec<Reason>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceTrace>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineResult>,
@@ -251,7 +266,7 @@ pub struct ObligationResult {
 }
 
 /// One pack in one market for one subject.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PackResult {
     pub market: Arc<str>,
     pub pack_id: Arc<str>,
@@ -263,7 +278,7 @@ pub struct PackResult {
 }
 
 /// Counts over every obligation result of an evaluation.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Summary {
     pub met: usize,
     pub expiring: usize,
@@ -279,7 +294,7 @@ pub struct Summary {
 }
 
 /// Everything the engine says about one subject.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub subject: String,
     pub subject_name: String,
