@@ -513,25 +513,21 @@ pub fn split_parts<'a>(data: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
 // ---------------------------------------------------------------------------------------
 // assay-assess: case.toml
 
-/// `case.toml`: the TOML parse, then the settings resolution that reads its dates and paths.
+/// `case.toml` of an uploaded case (subject manifest fixed): the TOML parse, the upload's
+/// checks of the paths it names, then the settings resolution that reads its dates.
 pub fn assess_case_toml(data: &[u8]) {
-    let Some(t) = text(data) else { return };
-    let Ok(file) = assay_assess::CaseFile::parse(t) else {
+    if data.len() > MAX_INPUT {
         return;
-    };
-    let case = assay_assess::CaseInputs {
-        root: "/nonexistent-case".into(),
-        file,
-        subject: "subject.toml".into(),
-        pad: Vec::new(),
-        sboms: Vec::new(),
-        vex: Vec::new(),
-        docs: Vec::new(),
-        evidence_files: Vec::new(),
-        bundles: Vec::new(),
-        unrecognised: Vec::new(),
-        refused: Vec::new(),
+    }
+    let files = std::collections::BTreeMap::from([
+        ("subject.toml".to_string(), FUZZ_SUBJECT.as_bytes().to_vec()),
+        ("case.toml".to_string(), data.to_vec()),
+    ]);
+    let Ok(case) = assay_assess::CaseInputs::from_files(files) else {
+        return;
     };
     let today = assay_core::Day::parse("2026-11-29").expect("a valid day");
     let _ = assay_assess::AssessOptions::resolve(&Default::default(), &case, today);
 }
+
+const FUZZ_SUBJECT: &str = "id = \"dev\"\nname = \"Device\"\nvendor = \"V\"\nkind = \"device\"\ncategory = \"iris-lock\"\n[[market]]\ncountry = \"US\"\n";
