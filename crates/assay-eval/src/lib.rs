@@ -20,4 +20,5 @@ pub use error::{EvalError, Result};
 pub mod agent;
 pub mod provider;
 pub mod run;
+pub mod stats;
 pub mod view;
