@@ -40,8 +40,14 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     let o = assay(
         &ws,
         &[
-            "eval", "import", "intercode", INTERCODE, "--out",
-            suite.to_str().unwrap(), "--only", "4,5,22",
+            "eval",
+            "import",
+            "intercode",
+            INTERCODE,
+            "--out",
+            suite.to_str().unwrap(),
+            "--only",
+            "4,5,22",
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -65,7 +71,10 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
         .unwrap();
     let started = Instant::now();
     while lines(&log).len() < 5 {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run never wrote 4 samples");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never wrote 4 samples"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL: no cleanup of our own runs
@@ -79,22 +88,42 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
 
     let o = assay(
         &ws,
-        &["eval", "resume", log.to_str().unwrap(), "--sandbox-dir", sb.to_str().unwrap()],
+        &[
+            "eval",
+            "resume",
+            log.to_str().unwrap(),
+            "--sandbox-dir",
+            sb.to_str().unwrap(),
+        ],
     );
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("cut a torn last line (38 bytes)"), "{t}");
-    assert!(t.contains("2 missing and 0 errored samples run again; 2 samples, 2 correct"), "{t}");
-    assert!(t.contains("swept 1 sample folders"), "the killed run's folder: {t}");
+    assert!(
+        t.contains("2 missing and 0 errored samples run again; 2 samples, 2 correct"),
+        "{t}"
+    );
+    assert!(
+        t.contains("swept 1 sample folders"),
+        "the killed run's folder: {t}"
+    );
     assert_eq!(std::fs::read_dir(&sb).unwrap().count(), 0);
 
     // Every line parses; each (task, epoch) exactly once.
     let raw = std::fs::read_to_string(&log).unwrap();
-    let all: Vec<serde_json::Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let all: Vec<serde_json::Value> = raw
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let mut keys: Vec<(String, u64)> = all
         .iter()
         .filter(|v| v["type"] == "sample")
-        .map(|v| (v["task_id"].as_str().unwrap().to_string(), v["epoch"].as_u64().unwrap()))
+        .map(|v| {
+            (
+                v["task_id"].as_str().unwrap().to_string(),
+                v["epoch"].as_u64().unwrap(),
+            )
+        })
         .collect();
     keys.sort();
     let n = keys.len();
@@ -103,23 +132,60 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     let runs: Vec<_> = all.iter().filter(|v| v["type"] == "run").collect();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[1]["resumes"], runs[0]["run_id"]);
-    assert!(runs[0]["invocation"]["model"].as_str().unwrap().starts_with("replay:/"));
+    assert!(
+        runs[0]["invocation"]["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("replay:/")
+    );
 
     // view: 4 of 6 samples; pass@2 and pass^2 per task; k = 3 is refused by name.
     let o = assay(&ws, &["eval", "view", log.to_str().unwrap()]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    let all_line = t.lines().find(|l| l.contains(" all ")).unwrap_or_else(|| panic!("{t}"));
+    let all_line = t
+        .lines()
+        .find(|l| l.contains(" all "))
+        .unwrap_or_else(|| panic!("{t}"));
     assert!(all_line.contains("4       6     66.7%"), "{t}");
     assert!(all_line.contains("(bootstrap by task, 3 tasks)"), "{t}");
-    let o = assay(&ws, &["eval", "view", log.to_str().unwrap(), "--reducer", "pass@k", "--k", "2"]);
+    let o = assay(
+        &ws,
+        &[
+            "eval",
+            "view",
+            log.to_str().unwrap(),
+            "--reducer",
+            "pass@k",
+            "--k",
+            "2",
+        ],
+    );
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("pass@2 66.7% ["), "{t}");
-    let o = assay(&ws, &["eval", "view", log.to_str().unwrap(), "--reducer", "pass^k", "--k", "3"]);
+    let o = assay(
+        &ws,
+        &[
+            "eval",
+            "view",
+            log.to_str().unwrap(),
+            "--reducer",
+            "pass^k",
+            "--k",
+            "3",
+        ],
+    );
     assert!(!o.status.success());
-    assert!(text(&o).contains("k = 3 but task ic-22 has only 2 epoch(s)"), "{}", text(&o));
-    let o = assay(&ws, &["eval", "view", log.to_str().unwrap(), "--reducer", "pass@k"]);
+    assert!(
+        text(&o).contains("k = 3 but task ic-22 has only 2 epoch(s)"),
+        "{}",
+        text(&o)
+    );
+    let o = assay(
+        &ws,
+        &["eval", "view", log.to_str().unwrap(), "--reducer", "pass@k"],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("needs --k"), "{}", text(&o));
 
@@ -130,8 +196,14 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     let o = assay(
         &ws,
         &[
-            "eval", "import", "intercode", INTERCODE, "--out",
-            five.to_str().unwrap(), "--only", "4,5,22,18",
+            "eval",
+            "import",
+            "intercode",
+            INTERCODE,
+            "--out",
+            five.to_str().unwrap(),
+            "--only",
+            "4,5,22,18",
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -140,15 +212,27 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     let o = assay(
         &ws,
         &[
-            "eval", "run", five.to_str().unwrap(), "--model",
-            &format!("replay:{}", replay.display()), "--sandbox-dir", sb.to_str().unwrap(),
-            "--log", ref_log.to_str().unwrap(),
+            "eval",
+            "run",
+            five.to_str().unwrap(),
+            "--model",
+            &format!("replay:{}", replay.display()),
+            "--sandbox-dir",
+            sb.to_str().unwrap(),
+            "--log",
+            ref_log.to_str().unwrap(),
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
     let o = assay(
         &ws,
-        &["eval", "view", log.to_str().unwrap(), "--against", ref_log.to_str().unwrap()],
+        &[
+            "eval",
+            "view",
+            log.to_str().unwrap(),
+            "--against",
+            ref_log.to_str().unwrap(),
+        ],
     );
     let t = text(&o);
     assert!(o.status.success(), "{t}");
@@ -156,14 +240,29 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     assert!(t.contains("replay:slow-solver"), "{t}");
     // this log: (2 + 0 + 2) / 6; the reference: 3 / 3; ic-5 is the one discordant task.
     assert!(t.contains("difference -33.3 points"), "{t}");
-    assert!(t.contains("this log better on 0, reference better on 1"), "{t}");
+    assert!(
+        t.contains("this log better on 0, reference better on 1"),
+        "{t}"
+    );
     assert!(t.contains("p = 1.0000"), "{t}");
-    assert!(t.contains("1 tasks only in the reference (not compared): intercode-ctf/ic-18"), "{t}");
+    assert!(
+        t.contains("1 tasks only in the reference (not compared): intercode-ctf/ic-18"),
+        "{t}"
+    );
     let o = assay(
         &ws,
-        &["--format", "json", "eval", "view", log.to_str().unwrap(), "--against", ref_log.to_str().unwrap()],
+        &[
+            "--format",
+            "json",
+            "eval",
+            "view",
+            log.to_str().unwrap(),
+            "--against",
+            ref_log.to_str().unwrap(),
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert_eq!(v["comparison"]["paired"]["b_better"], 1);
 
     // Edit the suite: resume refuses by name and leaves the log alone.
@@ -173,10 +272,20 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     std::fs::write(&suite, s).unwrap();
     let o = assay(
         &ws,
-        &["eval", "resume", log.to_str().unwrap(), "--sandbox-dir", sb.to_str().unwrap()],
+        &[
+            "eval",
+            "resume",
+            log.to_str().unwrap(),
+            "--sandbox-dir",
+            sb.to_str().unwrap(),
+        ],
     );
     assert!(!o.status.success());
-    assert!(text(&o).contains("the suite changed since the run began"), "{}", text(&o));
+    assert!(
+        text(&o).contains("the suite changed since the run began"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(std::fs::read(&log).unwrap(), before);
 }
 
@@ -192,11 +301,26 @@ fn anthropic_without_a_key_is_a_named_error() {
     let log = d.path().join("l.jsonl");
     let o = Command::new(env!("CARGO_BIN_EXE_assay"))
         .env_remove("ANTHROPIC_API_KEY")
-        .args(["--workspace", "/nonexistent-ws", "eval", "run", suite.to_str().unwrap()])
-        .args(["--model", "anthropic/claude-test", "--log", log.to_str().unwrap()])
+        .args([
+            "--workspace",
+            "/nonexistent-ws",
+            "eval",
+            "run",
+            suite.to_str().unwrap(),
+        ])
+        .args([
+            "--model",
+            "anthropic/claude-test",
+            "--log",
+            log.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(text(&o).contains("ANTHROPIC_API_KEY holds no API key"), "{}", text(&o));
+    assert!(
+        text(&o).contains("ANTHROPIC_API_KEY holds no API key"),
+        "{}",
+        text(&o)
+    );
     assert!(!log.exists());
 }

@@ -689,8 +689,16 @@ pub fn parse_anthropic(text: &str) -> std::result::Result<Generation, String> {
                 content.push_str(b.get("text").and_then(Value::as_str).unwrap_or(""));
             }
             Some("tool_use") => tool_calls.push(ToolCall {
-                id: b.get("id").and_then(Value::as_str).unwrap_or("").to_string(),
-                name: b.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                id: b
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 arguments: b.get("input").cloned().unwrap_or(Value::Null),
             }),
             _ => {} // thinking and other blocks are not part of the conversation we keep

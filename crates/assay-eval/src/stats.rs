@@ -211,10 +211,17 @@ pub fn estimate(tasks: &[TaskCount], reducer: Reducer) -> f64 {
             let (c, n) = tasks
                 .iter()
                 .fold((0, 0), |(c, n), t| (c + t.correct, n + t.epochs));
-            if n == 0 { f64::NAN } else { c as f64 / n as f64 }
+            if n == 0 {
+                f64::NAN
+            } else {
+                c as f64 / n as f64
+            }
         }
         r => {
-            let s: f64 = tasks.iter().map(|t| r.task_score(t.correct, t.epochs)).sum();
+            let s: f64 = tasks
+                .iter()
+                .map(|t| r.task_score(t.correct, t.epochs))
+                .sum();
             s / tasks.len() as f64
         }
     }

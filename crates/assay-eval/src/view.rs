@@ -179,7 +179,11 @@ pub fn summarize_reader(r: impl BufRead, name: &str) -> Result<Summary> {
 /// Summarises a log from any reader; `name` names it in messages. Each (suite, task, epoch)
 /// counts once, the latest record winning (a resumed sample replaces its errored record);
 /// only one small outcome per (task, epoch) is kept, never a transcript.
-pub fn summarize_reader_with(mut r: impl BufRead, name: &str, opts: &ViewOptions) -> Result<Summary> {
+pub fn summarize_reader_with(
+    mut r: impl BufRead,
+    name: &str,
+    opts: &ViewOptions,
+) -> Result<Summary> {
     let mut s = Summary {
         reducer: opts.reducer.label(),
         bootstrap: opts.bootstrap,
@@ -253,10 +257,7 @@ pub fn summarize_reader_with(mut r: impl BufRead, name: &str, opts: &ViewOptions
                 let suite = line.suite.unwrap_or_default();
                 let task = line.task_id.unwrap_or_default();
                 // A record without an epoch (hand-written) is a sample of its own.
-                let epoch = line
-                    .epoch
-                    .map(u64::from)
-                    .unwrap_or((1 << 40) + lineno);
+                let epoch = line.epoch.map(u64::from).unwrap_or((1 << 40) + lineno);
                 let outcome = Outcome {
                     category: line.category.unwrap_or_else(|| "unknown".into()),
                     tag: line.tag.unwrap_or_default(),
@@ -545,7 +546,11 @@ pub fn render_comparison(c: &Comparison) -> String {
     ));
     for (n, named, which) in [
         (c.only_in_log, &c.only_in_log_named, "this log"),
-        (c.only_in_reference, &c.only_in_reference_named, "the reference"),
+        (
+            c.only_in_reference,
+            &c.only_in_reference_named,
+            "the reference",
+        ),
     ] {
         if n > 0 {
             out.push_str(&format!(

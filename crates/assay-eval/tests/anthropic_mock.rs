@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use assay_core::Reporter;
 use assay_eval::agent::{AgentLimits, Stop, run_sample};
-use assay_eval::provider::{
-    Anthropic, CallContext, HttpConfig, Message, Provider, Role, ToolCall,
-};
+use assay_eval::provider::{Anthropic, CallContext, HttpConfig, Message, Provider, Role, ToolCall};
 use assay_eval::sandbox::Sandbox;
 use assay_eval::suite::Suite;
 use serde_json::{Value, json};
@@ -175,12 +173,21 @@ fn a_tool_using_conversation_captures_the_flag() {
     assert_eq!(seen.len(), 2);
     // The first request: headers, system prompt on its own, tools with input_schema.
     assert!(seen[0].starts_with("POST /v1/messages"), "{}", seen[0]);
-    assert!(seen[0].to_ascii_lowercase().contains(&format!("x-api-key: {KEY}")));
+    assert!(
+        seen[0]
+            .to_ascii_lowercase()
+            .contains(&format!("x-api-key: {KEY}"))
+    );
     assert!(seen[0].contains("anthropic-version: 2023-06-01"));
     let first = body_of(&seen[0]);
     assert_eq!(first["model"], "claude-test");
     assert_eq!(first["max_tokens"], 1024);
-    assert!(first["system"].as_str().unwrap().contains("security evaluation"));
+    assert!(
+        first["system"]
+            .as_str()
+            .unwrap()
+            .contains("security evaluation")
+    );
     assert_eq!(first["messages"][0]["role"], "user");
     assert_eq!(first["tools"][0]["name"], "bash");
     assert_eq!(first["tools"][0]["input_schema"]["required"][0], "cmd");
@@ -223,7 +230,9 @@ fn a_429_is_retried_then_succeeds() {
     let notes = notes.0.lock().unwrap();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
-        notes[0].contains("anthropic:claude-test (task t1): retry 1/3 after 429 (rate limited), waiting 0.0 s"),
+        notes[0].contains(
+            "anthropic:claude-test (task t1): retry 1/3 after 429 (rate limited), waiting 0.0 s"
+        ),
         "{notes:?}"
     );
 }
@@ -258,7 +267,10 @@ fn a_529_storm_ends_as_a_clear_sample_failure() {
     assert_eq!(seen.lock().unwrap().len(), 3);
     let notes = notes.0.lock().unwrap();
     assert_eq!(notes.len(), 2, "{notes:?}");
-    assert!(notes[1].contains("retry 2/2 after 529 (overloaded)"), "{notes:?}");
+    assert!(
+        notes[1].contains("retry 2/2 after 529 (overloaded)"),
+        "{notes:?}"
+    );
 }
 
 #[test]
@@ -270,7 +282,10 @@ fn garbage_is_retried_and_named() {
     ]);
     let notes = Notes::default();
     let e = call(&provider(&url, 2), &notes).unwrap_err().to_string();
-    assert!(e.contains("gave up after 3 attempts; last: the answer is not JSON"), "{e}");
+    assert!(
+        e.contains("gave up after 3 attempts; last: the answer is not JSON"),
+        "{e}"
+    );
     let notes = notes.0.lock().unwrap();
     assert!(notes[0].contains("not JSON"), "{notes:?}");
     assert!(notes[1].contains("no content blocks"), "{notes:?}");
@@ -286,7 +301,10 @@ fn a_client_error_fails_at_once_quoting_the_answer() {
     let e = call(&provider(&url, 3), &Notes::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("HTTP 400") && e.contains("max_tokens: too large"), "{e}");
+    assert!(
+        e.contains("HTTP 400") && e.contains("max_tokens: too large"),
+        "{e}"
+    );
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 

@@ -145,7 +145,10 @@ fn resume_runs_only_missing_and_errored_samples() {
     for s in samples(&log) {
         if s["error"].is_null() {
             *finished
-                .entry((s["task_id"].as_str().unwrap().into(), s["epoch"].as_u64().unwrap()))
+                .entry((
+                    s["task_id"].as_str().unwrap().into(),
+                    s["epoch"].as_u64().unwrap(),
+                ))
                 .or_default() += 1;
         }
     }
@@ -199,7 +202,10 @@ fn resume_refuses_a_changed_suite() {
         &Silent,
     )
     .unwrap_err();
-    assert!(matches!(e, assay_eval::EvalError::SuiteChanged { .. }), "{e}");
+    assert!(
+        matches!(e, assay_eval::EvalError::SuiteChanged { .. }),
+        "{e}"
+    );
     assert!(
         e.to_string()
             .contains("the suite changed since the run began"),

@@ -142,7 +142,10 @@ fn paired_comparison_by_hand() {
     // McNemar exact: 2 * (C(7,0) + C(7,1)) / 2^7 = 16/128.
     assert!(close(p.p_value, 0.125, 1e-12));
     let i = p.difference_interval.unwrap();
-    assert!(i.lower > 0.0 && i.upper <= 1.0 && i.lower < 0.5 && 0.5 < i.upper, "{i:?}");
+    assert!(
+        i.lower > 0.0 && i.upper <= 1.0 && i.lower < 0.5 && 0.5 < i.upper,
+        "{i:?}"
+    );
 }
 
 /// Checks against scipy/numpy when they are installed; otherwise prints why it skips.
@@ -196,7 +199,12 @@ print(at, hat, p, lo, hi)
         .collect();
     assert!(close(estimate(&tasks, Reducer::PassAtK(2)), v[0], 1e-12));
     assert!(close(estimate(&tasks, Reducer::PassHatK(2)), v[1], 1e-12));
-    assert!(close(sign_test(3, 14), v[2], 1e-12), "{} {}", sign_test(3, 14), v[2]);
+    assert!(
+        close(sign_test(3, 14), v[2], 1e-12),
+        "{} {}",
+        sign_test(3, 14),
+        v[2]
+    );
     // Different generators: the two bootstrap intervals agree up to Monte-Carlo noise.
     let b = clustered_bootstrap(
         &tasks,
@@ -207,5 +215,8 @@ print(at, hat, p, lo, hi)
         },
     )
     .unwrap();
-    assert!(close(b.lower, v[3], 0.015) && close(b.upper, v[4], 0.015), "{b:?} vs {v:?}");
+    assert!(
+        close(b.lower, v[3], 0.015) && close(b.upper, v[4], 0.015),
+        "{b:?} vs {v:?}"
+    );
 }

@@ -93,7 +93,11 @@ fn a_large_log_is_summarised_line_by_line() {
 }
 
 fn epoch_sample(task: &str, epoch: u32, correct: bool, error: bool) -> String {
-    let err = if error { r#""provider: gave up""# } else { "null" };
+    let err = if error {
+        r#""provider: gave up""#
+    } else {
+        "null"
+    };
     format!(
         r#"{{"type":"sample","suite":"s","task_id":"{task}","epoch":{epoch},"category":"offensive","tag":"crypto","correct":{correct},"stop":"{}","error":{err},"transcript":[]}}"#,
         if error { "error" } else { "submitted" }
@@ -194,8 +198,14 @@ fn paired_comparison_of_two_logs() {
     assert_eq!((c.only_in_log, c.only_in_reference), (1, 2));
     assert_eq!(c.only_in_reference_named, vec!["s/only-b1", "s/only-b2"]);
     let text = render_comparison(&c);
-    assert!(text.contains("paired comparison on 10 shared tasks"), "{text}");
+    assert!(
+        text.contains("paired comparison on 10 shared tasks"),
+        "{text}"
+    );
     assert!(text.contains("difference +50.0 points, 95% ["), "{text}");
     assert!(text.contains("p = 0.1250"), "{text}");
-    assert!(text.contains("2 tasks only in the reference (not compared): s/only-b1, s/only-b2"), "{text}");
+    assert!(
+        text.contains("2 tasks only in the reference (not compared): s/only-b1, s/only-b2"),
+        "{text}"
+    );
 }

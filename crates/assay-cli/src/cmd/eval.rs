@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use assay_eval::agent::{self, AgentLimits, Gate};
 use assay_eval::provider::{Anthropic, HttpConfig, OpenAi, Provider, Replay};
 use assay_eval::run::{RunOptions, resume, resume_options, run};
-use assay_eval::stats::{Bootstrap, Reducer};
 use assay_eval::sandbox::Sandbox;
+use assay_eval::stats::{Bootstrap, Reducer};
 use assay_eval::suite::Suite;
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -399,13 +399,14 @@ fn note_sandbox(notes: &Notes, sandbox: &Sandbox) {
 fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("eval resume", &[Format::Text, Format::Json])?;
     let state = assay_eval::run::read_state(&a.log)?;
-    let spec: ModelSpec = serde_json::from_value(state.run.invocation.clone()).with_context(|| {
-        format!(
-            "{}: the run record does not say how to start its model again (a log from an older \
+    let spec: ModelSpec =
+        serde_json::from_value(state.run.invocation.clone()).with_context(|| {
+            format!(
+                "{}: the run record does not say how to start its model again (a log from an older \
              assay); start a new run instead",
-            a.log.display()
-        )
-    })?;
+                a.log.display()
+            )
+        })?;
     let suite = Suite::load(&state.run.suite_path)?;
     let provider = provider(&spec)?;
     let sandbox = make_sandbox(&a.sandbox)?;
