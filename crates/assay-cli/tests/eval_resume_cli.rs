@@ -207,7 +207,7 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    // Same suite id ("intercode-ctf"), so tasks pair by (suite, task).
+    // Same suite id ("intercode-ctf-offline"), so tasks pair by (suite, task).
     let replay = repo().join("crates/assay-cli/tests/fixtures/eval/replay-3-of-5.json");
     let o = assay(
         &ws,
@@ -246,7 +246,7 @@ fn a_killed_run_resumes_and_each_sample_is_logged_once() {
     );
     assert!(t.contains("p = 1.0000"), "{t}");
     assert!(
-        t.contains("1 tasks only in the reference (not compared): intercode-ctf/ic-18"),
+        t.contains("1 tasks only in the reference (not compared): intercode-ctf-offline/ic-18"),
         "{t}"
     );
     let o = assay(

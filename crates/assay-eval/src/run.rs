@@ -61,6 +61,29 @@ fn absolute(p: &Path) -> std::path::PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// When the log ends in a torn line (a run killed mid-write), appends a newline so the next
+/// record starts a line of its own: the fragment stays one bad line that `view` skips and
+/// reports, and nothing is deleted (`resume`, which knows the file is a log, cuts it off).
+fn start_on_a_new_line(file: &mut std::fs::File, log: &Path) -> Result<()> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let len = file.metadata().map_err(|e| EvalError::io(log, e))?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut reader = std::fs::File::open(log).map_err(|e| EvalError::io(log, e))?;
+    reader
+        .seek(SeekFrom::Start(len - 1))
+        .map_err(|e| EvalError::io(log, e))?;
+    let mut last = [0u8; 1];
+    reader
+        .read_exact(&mut last)
+        .map_err(|e| EvalError::io(log, e))?;
+    if last[0] != b'\n' {
+        file.write_all(b"\n").map_err(|e| EvalError::io(log, e))?;
+    }
+    Ok(())
+}
+
 /// Appends one JSON line and syncs it to disk.
 fn append(file: &mut std::fs::File, path: &Path, value: &serde_json::Value) -> Result<()> {
     let mut line = serde_json::to_vec(value).map_err(|e| EvalError::Sandbox(e.to_string()))?;
@@ -92,6 +115,7 @@ pub fn run(
         .append(true)
         .open(log)
         .map_err(|e| EvalError::io(log, e))?;
+    start_on_a_new_line(&mut file, log)?;
     let started = chrono::Utc::now();
     let run_id = format!(
         "{}-{}",

@@ -224,3 +224,25 @@ fn a_log_without_a_run_record_is_a_named_error() {
     let e = read_state(&log).unwrap_err().to_string();
     assert!(e.contains("no run record"), "{e}");
 }
+
+#[test]
+fn a_new_run_after_a_torn_line_starts_on_a_line_of_its_own() {
+    let d = tempfile::tempdir().unwrap();
+    let (suite, sandbox, replay) = setup(d.path());
+    let log = d.path().join("run.jsonl");
+    let torn = r#"{"type":"sample","task_id":"ic-5","epo"#;
+    std::fs::write(&log, torn).unwrap();
+    let opts = RunOptions {
+        tasks: vec!["ic-4".into()],
+        ..RunOptions::default()
+    };
+    run(&suite, &replay, &sandbox, &log, &opts, &Silent).unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with(&format!("{torn}\n")), "nothing deleted");
+    // The run's own records are intact: the fragment is one bad line, skipped.
+    let v = assay_eval::view::summarize(&log).unwrap();
+    assert_eq!(v.bad_lines, 1);
+    assert_eq!(v.runs.len(), 1);
+    let g = v.groups.iter().find(|g| g.group == "all").unwrap();
+    assert_eq!((g.correct, g.samples), (1, 1));
+}
