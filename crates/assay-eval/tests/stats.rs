@@ -1,3 +1,4 @@
+#![allow(clippy::print_stderr)] // says why the scipy check is skipped
 //! Reducers, the task-clustered bootstrap and the sign test against hand-computed cases,
 //! and (when python3 with numpy and scipy is installed) against scipy/numpy.
 
