@@ -13,7 +13,7 @@ use crate::sandbox::{ExecOutput, SampleBox, Sandbox};
 use crate::suite::{Scorer, Suite, Task};
 
 /// Limits of one sample.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AgentLimits {
     pub max_turns: u32,
     /// Input plus output tokens, as the provider reports them.

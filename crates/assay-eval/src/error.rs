@@ -26,6 +26,19 @@ pub enum EvalError {
     /// A model provider failed for good (after its retries).
     #[error("provider: {0}")]
     Provider(String),
+    /// An option that does not fit the data (e.g. `--k` larger than a task's epochs).
+    #[error("{0}")]
+    Usage(String),
+    /// `resume`: the suite file changed since the run started.
+    #[error(
+        "{path}: the suite changed since the run began (sha256 {found}, the run record says {expected}); \
+         resuming would mix two versions of the tasks. Restore that suite or start a new log"
+    )]
+    SuiteChanged {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     /// An importer met data it cannot use.
     #[error("import: {0}")]
     Import(String),

@@ -9,6 +9,11 @@
 //!   allows; a `local` backend without isolation exists only for callers that ask for it
 //!   explicitly.
 //!
+//! - [`provider`]: replay, OpenAI-compatible and Anthropic Messages models; [`agent`]: the
+//!   loop; [`run`]: runs and `resume`, appending to crash-safe JSON-lines logs.
+//! - [`view`] and [`stats`]: summaries in bounded memory, epoch reducers, Wilson and
+//!   task-clustered bootstrap intervals, the paired comparison of two logs.
+//!
 //! Libraries never print: long work reports through [`assay_core::Reporter`].
 
 pub mod error;
@@ -20,4 +25,5 @@ pub use error::{EvalError, Result};
 pub mod agent;
 pub mod provider;
 pub mod run;
+pub mod stats;
 pub mod view;

@@ -1,5 +1,5 @@
 //! Model providers: one blocking [`Provider`] trait, a replay provider for tests and demos,
-//! and OpenAI-compatible chat completions with tool calling.
+//! OpenAI-compatible chat completions with tool calling, and Anthropic Messages with tool use.
 //!
 //! Keys come from the environment and live only in the provider (its `Debug` hides them);
 //! nothing here writes them anywhere. Rate limits and server errors are retried with
@@ -239,10 +239,11 @@ fn substitute(v: &Value, last: &str) -> Value {
 
 // ---- OpenAI-compatible chat completions ----
 
-/// Settings of an OpenAI-compatible provider.
+/// Settings of an HTTP model provider (OpenAI-compatible or Anthropic).
 #[derive(Clone)]
-pub struct OpenAiConfig {
-    /// e.g. `https://api.openai.com/v1`; `/chat/completions` is appended.
+pub struct HttpConfig {
+    /// e.g. `https://api.openai.com/v1` (`/chat/completions` is appended) or
+    /// `https://api.anthropic.com` (`/v1/messages` is appended).
     pub base_url: String,
     pub model: String,
     pub api_key: String,
@@ -258,9 +259,12 @@ pub struct OpenAiConfig {
     pub timeout: Duration,
 }
 
-impl std::fmt::Debug for OpenAiConfig {
+/// The OpenAI-compatible provider's settings (the same as every HTTP provider's).
+pub type OpenAiConfig = HttpConfig;
+
+impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiConfig")
+        f.debug_struct("HttpConfig")
             .field("base_url", &self.base_url)
             .field("model", &self.model)
             .field("api_key", &"(hidden)")
@@ -268,7 +272,7 @@ impl std::fmt::Debug for OpenAiConfig {
     }
 }
 
-impl OpenAiConfig {
+impl HttpConfig {
     /// Defaults for `model` at `base_url`, the key read from the environment variable `key_env`.
     pub fn from_env(base_url: &str, model: &str, key_env: &str) -> Result<Self> {
         let api_key = std::env::var(key_env).map_err(|_| {
@@ -277,7 +281,7 @@ impl OpenAiConfig {
                  with --api-key-env)"
             ))
         })?;
-        Ok(OpenAiConfig {
+        Ok(HttpConfig {
             base_url: base_url.trim_end_matches('/').to_string(),
             model: model.to_string(),
             api_key,
@@ -355,10 +359,7 @@ impl OpenAi {
     }
 
     /// One HTTP attempt: Ok(answer), or Err((retryable, message, retry-after)).
-    fn attempt(
-        &self,
-        body: &[u8],
-    ) -> std::result::Result<Generation, (bool, String, Option<Duration>)> {
+    fn attempt(&self, body: &[u8]) -> std::result::Result<Generation, AttemptError> {
         let url = format!("{}/chat/completions", self.cfg.base_url);
         let resp = self
             .agent
@@ -371,12 +372,7 @@ impl OpenAi {
             Err(e) => return Err((true, format!("request failed: {e}"), None)),
         };
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(&resp);
         let text = resp
             .body_mut()
             .with_config()
@@ -477,41 +473,274 @@ impl Provider for OpenAi {
     ) -> Result<Generation> {
         let body = serde_json::to_vec(&self.body(messages, tools))
             .map_err(|e| EvalError::Provider(e.to_string()))?;
-        let total = self.cfg.retries + 1;
-        let mut last = String::new();
-        for attempt in 1..=total {
-            match self.attempt(&body) {
-                Ok(g) => return Ok(g),
-                Err((false, msg, _)) => {
-                    return Err(EvalError::Provider(format!("{}: {msg}", self.name())));
+        with_retries(&self.name(), &self.cfg, ctx, || self.attempt(&body))
+    }
+}
+
+/// One failed attempt: whether to retry, what happened (for the note and the final error)
+/// and the server's `Retry-After`.
+type AttemptError = (bool, String, Option<Duration>);
+
+/// Calls `attempt` until it succeeds, fails for good, or the retries are spent; waits with
+/// exponential backoff (or the server's `Retry-After`, both capped) between attempts and
+/// announces each retry through the reporter.
+fn with_retries(
+    name: &str,
+    cfg: &HttpConfig,
+    ctx: &CallContext,
+    mut attempt: impl FnMut() -> std::result::Result<Generation, AttemptError>,
+) -> Result<Generation> {
+    let total = cfg.retries + 1;
+    let mut last = String::new();
+    for n in 1..=total {
+        match attempt() {
+            Ok(g) => return Ok(g),
+            Err((false, msg, _)) => {
+                return Err(EvalError::Provider(format!("{name}: {msg}")));
+            }
+            Err((true, msg, after)) => {
+                last = msg;
+                if n == total {
+                    break;
                 }
-                Err((true, msg, after)) => {
-                    last = msg;
-                    if attempt == total {
-                        break;
+                let backoff = cfg
+                    .backoff
+                    .saturating_mul(1 << (n - 1).min(16))
+                    .min(cfg.max_backoff);
+                let wait = after.map(|a| a.min(cfg.max_backoff)).unwrap_or(backoff);
+                ctx.reporter.note(&format!(
+                    "{name} (task {}): retry {n}/{} after {last}, waiting {:.1} s",
+                    ctx.task_id,
+                    cfg.retries,
+                    wait.as_secs_f64()
+                ));
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    Err(EvalError::Provider(format!(
+        "{name}: gave up after {total} attempts; last: {last}"
+    )))
+}
+
+fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    resp.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+// ---- Anthropic Messages ----
+
+/// The Anthropic Messages API version sent in `anthropic-version`.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// `max_tokens` is required by the Messages API; this is sent when none is configured.
+pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// Anthropic Messages with tool use: the system prompt goes in `system`, tools as `tools`
+/// with `input_schema`, the model's calls come back as `tool_use` content blocks and their
+/// results go back as `tool_result` blocks in the next user message. 429, 5xx and 529
+/// (overloaded) are retried.
+#[derive(Debug)]
+pub struct Anthropic {
+    cfg: HttpConfig,
+    agent: ureq::Agent,
+}
+
+impl Anthropic {
+    pub fn new(cfg: HttpConfig) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(cfg.timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Anthropic { cfg, agent }
+    }
+
+    /// The request body.
+    pub fn body(&self, messages: &[Message], tools: &[ToolSpec]) -> Value {
+        let mut system = Vec::new();
+        let mut out: Vec<Value> = Vec::new();
+        // Consecutive blocks of the same role merge into one message (the API wants user and
+        // assistant turns to alternate; several tool results form one user turn).
+        let mut push = |role: &str, blocks: Vec<Value>| {
+            if let Some(last) = out.last_mut()
+                && last["role"] == role
+                && let Some(arr) = last["content"].as_array_mut()
+            {
+                arr.extend(blocks);
+                return;
+            }
+            out.push(json!({"role": role, "content": blocks}));
+        };
+        for m in messages {
+            match m.role {
+                Role::System => system.push(m.content.clone()),
+                Role::User => push("user", vec![json!({"type": "text", "text": m.content})]),
+                Role::Tool => push(
+                    "user",
+                    vec![json!({
+                        "type": "tool_result",
+                        "tool_use_id": m.tool_call_id.clone().unwrap_or_default(),
+                        "content": m.content,
+                    })],
+                ),
+                Role::Assistant => {
+                    let mut blocks = Vec::new();
+                    if !m.content.is_empty() {
+                        blocks.push(json!({"type": "text", "text": m.content}));
                     }
-                    let backoff = self
-                        .cfg
-                        .backoff
-                        .saturating_mul(1 << (attempt - 1).min(16))
-                        .min(self.cfg.max_backoff);
-                    let wait = after
-                        .map(|a| a.min(self.cfg.max_backoff))
-                        .unwrap_or(backoff);
-                    ctx.reporter.note(&format!(
-                        "{} (task {}): retry {attempt}/{} after {last}, waiting {:.1} s",
-                        self.name(),
-                        ctx.task_id,
-                        self.cfg.retries,
-                        wait.as_secs_f64()
-                    ));
-                    std::thread::sleep(wait);
+                    for c in &m.tool_calls {
+                        let input = if c.arguments.is_object() {
+                            c.arguments.clone()
+                        } else {
+                            json!({})
+                        };
+                        blocks.push(
+                            json!({"type": "tool_use", "id": c.id, "name": c.name, "input": input}),
+                        );
+                    }
+                    if blocks.is_empty() {
+                        blocks.push(json!({"type": "text", "text": "(no answer)"}));
+                    }
+                    push("assistant", blocks);
                 }
             }
         }
-        Err(EvalError::Provider(format!(
-            "{}: gave up after {total} attempts; last: {last}",
-            self.name()
-        )))
+        let mut body = json!({
+            "model": self.cfg.model,
+            "max_tokens": self.cfg.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),
+            "messages": out,
+        });
+        if !system.is_empty() {
+            body["system"] = json!(system.join("\n\n"));
+        }
+        if !tools.is_empty() {
+            body["tools"] = tools
+                .iter()
+                .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
+                .collect();
+        }
+        if let Some(t) = self.cfg.temperature {
+            body["temperature"] = json!(t);
+        }
+        body
+    }
+
+    fn attempt(&self, body: &[u8]) -> std::result::Result<Generation, AttemptError> {
+        let url = format!("{}/v1/messages", self.cfg.base_url);
+        let resp = self
+            .agent
+            .post(&url)
+            .header("x-api-key", &self.cfg.api_key)
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .content_type("application/json")
+            .send(body);
+        let mut resp = match resp {
+            Ok(r) => r,
+            Err(e) => return Err((true, format!("request failed: {e}"), None)),
+        };
+        let status = resp.status().as_u16();
+        let after = retry_after(&resp);
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_string()
+            .map_err(|e| (true, format!("reading the response: {e}"), None))?;
+        match status {
+            200 => parse_anthropic(&text).map_err(|m| (true, m, None)),
+            429 => Err((true, "429 (rate limited)".into(), after)),
+            529 => Err((true, "529 (overloaded)".into(), after)),
+            s if s >= 500 => Err((true, format!("{s}"), after)),
+            s => Err((
+                false,
+                format!("HTTP {s}: {}", assay_core::quote(&text, 300)),
+                None,
+            )),
+        }
+    }
+}
+
+/// Parses a Messages API response: text blocks join into the content, `tool_use` blocks
+/// become tool calls; usage and the reported model are kept.
+pub fn parse_anthropic(text: &str) -> std::result::Result<Generation, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "the answer is not JSON ({e}): {}",
+            assay_core::quote(text, 120)
+        )
+    })?;
+    let blocks = v.get("content").and_then(Value::as_array).ok_or_else(|| {
+        format!(
+            "no content blocks in the answer: {}",
+            assay_core::quote(text, 120)
+        )
+    })?;
+    let mut content = String::new();
+    let mut tool_calls = Vec::new();
+    for b in blocks {
+        match b.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                if !content.is_empty() {
+                    content.push('\n');
+                }
+                content.push_str(b.get("text").and_then(Value::as_str).unwrap_or(""));
+            }
+            Some("tool_use") => tool_calls.push(ToolCall {
+                id: b
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                arguments: b.get("input").cloned().unwrap_or(Value::Null),
+            }),
+            _ => {} // thinking and other blocks are not part of the conversation we keep
+        }
+    }
+    let usage = |k: &str| {
+        v.pointer(&format!("/usage/{k}"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    Ok(Generation {
+        message: Message {
+            role: Role::Assistant,
+            content,
+            tool_calls,
+            tool_call_id: None,
+        },
+        input_tokens: usage("input_tokens"),
+        output_tokens: usage("output_tokens"),
+        model_version: v.get("model").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+impl Provider for Anthropic {
+    fn name(&self) -> String {
+        format!("anthropic:{}", self.cfg.model)
+    }
+
+    fn settings(&self) -> Value {
+        json!({"base_url": self.cfg.base_url, "temperature": self.cfg.temperature,
+               "max_tokens": self.cfg.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),
+               "anthropic_version": ANTHROPIC_VERSION})
+    }
+
+    fn generate(
+        &self,
+        ctx: &CallContext,
+        messages: &[Message],
+        tools: &[ToolSpec],
+    ) -> Result<Generation> {
+        let body = serde_json::to_vec(&self.body(messages, tools))
+            .map_err(|e| EvalError::Provider(e.to_string()))?;
+        with_retries(&self.name(), &self.cfg, ctx, || self.attempt(&body))
     }
 }

@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub gate: bool,
     /// Only these task ids (all when empty).
     pub tasks: Vec<String>,
+    /// What the caller needs to start the same model again on `resume` (the CLI stores its
+    /// `--model`, base URL, key variable's name, ...). Recorded as is: never put a secret here.
+    pub invocation: serde_json::Value,
 }
 
 impl Default for RunOptions {
@@ -38,6 +41,7 @@ impl Default for RunOptions {
             limits: AgentLimits::default(),
             gate: false,
             tasks: Vec::new(),
+            invocation: serde_json::Value::Null,
         }
     }
 }
@@ -50,6 +54,34 @@ pub struct RunSummary {
     pub correct: usize,
     pub errors: usize,
     pub excluded: Vec<(String, String)>,
+}
+
+/// The suite's path as recorded: absolute, so `resume` finds it from any folder.
+fn absolute(p: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// When the log ends in a torn line (a run killed mid-write), appends a newline so the next
+/// record starts a line of its own: the fragment stays one bad line that `view` skips and
+/// reports, and nothing is deleted (`resume`, which knows the file is a log, cuts it off).
+fn start_on_a_new_line(file: &mut std::fs::File, log: &Path) -> Result<()> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let len = file.metadata().map_err(|e| EvalError::io(log, e))?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut reader = std::fs::File::open(log).map_err(|e| EvalError::io(log, e))?;
+    reader
+        .seek(SeekFrom::Start(len - 1))
+        .map_err(|e| EvalError::io(log, e))?;
+    let mut last = [0u8; 1];
+    reader
+        .read_exact(&mut last)
+        .map_err(|e| EvalError::io(log, e))?;
+    if last[0] != b'\n' {
+        file.write_all(b"\n").map_err(|e| EvalError::io(log, e))?;
+    }
+    Ok(())
 }
 
 /// Appends one JSON line and syncs it to disk.
@@ -83,6 +115,7 @@ pub fn run(
         .append(true)
         .open(log)
         .map_err(|e| EvalError::io(log, e))?;
+    start_on_a_new_line(&mut file, log)?;
     let started = chrono::Utc::now();
     let run_id = format!(
         "{}-{}",
@@ -99,7 +132,7 @@ pub fn run(
             "started": started.to_rfc3339(),
             "suite": suite.id,
             "suite_digest": suite.digest,
-            "suite_path": suite.path.display().to_string(),
+            "suite_path": absolute(&suite.path).display().to_string(),
             "model": provider.name(),
             "model_settings": provider.settings(),
             "epochs": opts.epochs,
@@ -107,6 +140,8 @@ pub fn run(
             "sandbox": sandbox.backend(),
             "sandbox_limits": limits,
             "agent_limits": opts.limits,
+            "tasks": opts.tasks,
+            "invocation": opts.invocation,
             "assay_version": env!("CARGO_PKG_VERSION"),
         }),
     )?;
@@ -145,24 +180,42 @@ pub fn run(
     let work: Vec<(usize, u32)> = (0..runnable.len())
         .flat_map(|i| (0..opts.epochs.max(1)).map(move |e| (i, e + 1)))
         .collect();
-    let queue = Mutex::new(work.into_iter());
-    let (tx, rx) = mpsc::channel::<SampleResult>();
-    let mut summary = RunSummary {
+    let summary = RunSummary {
         run_id: run_id.clone(),
         samples: 0,
         correct: 0,
         errors: 0,
         excluded,
     };
-    reporter.start(
-        "samples",
-        Some((runnable.len() * opts.epochs.max(1) as usize) as u64),
-    );
+    execute(
+        suite, provider, sandbox, &mut file, log, &runnable, work, opts, reporter, summary,
+    )
+}
+
+/// Runs the `(task index, epoch)` pairs of `work` on the worker pool, appending each finished
+/// sample to `file`.
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    suite: &Suite,
+    provider: &dyn Provider,
+    sandbox: &Sandbox,
+    file: &mut std::fs::File,
+    log: &Path,
+    runnable: &[&crate::suite::Task],
+    work: Vec<(usize, u32)>,
+    opts: &RunOptions,
+    reporter: &dyn Reporter,
+    mut summary: RunSummary,
+) -> Result<RunSummary> {
+    let run_id = summary.run_id.clone();
+    let total = work.len() as u64;
+    let queue = Mutex::new(work.into_iter());
+    let (tx, rx) = mpsc::channel::<SampleResult>();
+    reporter.start("samples", Some(total));
     let written: Result<()> = std::thread::scope(|scope| {
         for _ in 0..opts.max_connections.max(1) {
             let tx = tx.clone();
             let queue = &queue;
-            let runnable = &runnable;
             scope.spawn(move || {
                 loop {
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
@@ -191,7 +244,7 @@ pub fn run(
             v["type"] = json!("sample");
             v["run_id"] = json!(run_id);
             v["difficulty"] = json!(suite.task(&r.task_id).map(|t| t.difficulty));
-            append(&mut file, log, &v)?;
+            append(file, log, &v)?;
             reporter.advance(1);
         }
         Ok(())
@@ -199,4 +252,301 @@ pub fn run(
     reporter.finish();
     written?;
     Ok(summary)
+}
+
+// ---- resume ----
+
+/// The first run record of a log: what `resume` needs to run the rest.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub suite: String,
+    pub suite_digest: String,
+    pub suite_path: std::path::PathBuf,
+    pub model: String,
+    #[serde(default = "one")]
+    pub epochs: u32,
+    #[serde(default = "four")]
+    pub max_connections: usize,
+    #[serde(default)]
+    pub agent_limits: Option<AgentLimits>,
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    #[serde(default)]
+    pub invocation: serde_json::Value,
+}
+
+fn one() -> u32 {
+    1
+}
+fn four() -> usize {
+    4
+}
+
+/// What a log holds, read for `resume`.
+#[derive(Debug, Clone)]
+pub struct LogState {
+    pub run: RunRecord,
+    /// (task, epoch) whose latest sample record ended without an error (correct or not).
+    pub finished: std::collections::BTreeSet<(String, u32)>,
+    /// (task, epoch) whose latest sample record ended in an error.
+    pub errored: std::collections::BTreeSet<(String, u32)>,
+    /// Tasks the solvability gate left out.
+    pub excluded: std::collections::BTreeSet<String>,
+    /// Bytes up to the end of the last complete line.
+    pub complete_len: u64,
+    /// Bytes of a torn last line (no newline: a kill mid-write), 0 when none.
+    pub torn_bytes: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct StateLine {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    suite: Option<String>,
+    #[serde(default)]
+    task_id: Option<String>,
+    #[serde(default)]
+    epoch: Option<u32>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    stop: Option<String>,
+}
+
+/// Reads a log's run record and which samples it holds, line by line (bounded memory: one
+/// line at a time, at most [`crate::view::MAX_LINE_BYTES`]; over-long lines are skipped).
+pub fn read_state(log: &Path) -> Result<LogState> {
+    use std::io::BufRead as _;
+    use std::io::Read as _;
+    let name = log.display().to_string();
+    let f = std::fs::File::open(log).map_err(|e| EvalError::io(log, e))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+    let mut run: Option<RunRecord> = None;
+    let mut latest: std::collections::BTreeMap<(String, u32), bool> = Default::default();
+    let mut excluded = std::collections::BTreeSet::new();
+    let (mut offset, mut complete_len, mut lineno) = (0u64, 0u64, 0usize);
+    let mut buf = Vec::new();
+    let max = crate::view::MAX_LINE_BYTES;
+    loop {
+        buf.clear();
+        let n = r
+            .by_ref()
+            .take(max as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| EvalError::io(log, e))?;
+        if n == 0 {
+            break;
+        }
+        lineno += 1;
+        offset += n as u64;
+        if buf.last() != Some(&b'\n') {
+            if buf.len() <= max {
+                break; // the torn last line
+            }
+            // Over-long: skip to its end.
+            loop {
+                buf.clear();
+                let n = r
+                    .by_ref()
+                    .take(1 << 20)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|e| EvalError::io(log, e))?;
+                offset += n as u64;
+                if n == 0 || buf.last() == Some(&b'\n') {
+                    break;
+                }
+            }
+            if buf.last() == Some(&b'\n') {
+                complete_len = offset;
+            }
+            continue;
+        }
+        complete_len = offset;
+        let Ok(line) = serde_json::from_slice::<StateLine>(&buf) else {
+            continue;
+        };
+        match line.kind.as_str() {
+            "run" if run.is_none() => {
+                run = Some(serde_json::from_slice(&buf).map_err(|e| {
+                    EvalError::invalid(&name, lineno, "(run record)", e.to_string())
+                })?);
+            }
+            "excluded" => {
+                excluded.extend(line.task_id);
+            }
+            "sample" => {
+                let (Some(task), Some(epoch)) = (line.task_id, line.epoch) else {
+                    continue;
+                };
+                if let Some(run) = &run
+                    && line.suite.as_deref().is_some_and(|s| s != run.suite)
+                {
+                    continue;
+                }
+                let failed = line.error.is_some() || line.stop.as_deref() == Some("error");
+                latest.insert((task, epoch), failed);
+            }
+            _ => {}
+        }
+    }
+    let run = run.ok_or_else(|| {
+        EvalError::invalid(
+            &name,
+            0,
+            "(run record)",
+            "no run record: this is not a log written by `assay eval run`, so there is nothing to resume",
+        )
+    })?;
+    let (errored, finished): (Vec<_>, Vec<_>) = latest.into_iter().partition(|(_, f)| *f);
+    Ok(LogState {
+        run,
+        finished: finished.into_iter().map(|(k, _)| k).collect(),
+        errored: errored.into_iter().map(|(k, _)| k).collect(),
+        excluded,
+        complete_len,
+        torn_bytes: offset - complete_len,
+    })
+}
+
+/// What `resume` did besides running samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResumeSummary {
+    pub resumed_run: String,
+    /// Samples run again because their last record ended in an error.
+    pub rerun_errored: usize,
+    /// Samples the log did not hold at all.
+    pub missing: usize,
+    /// Bytes of a torn last line cut off before appending.
+    pub truncated_bytes: u64,
+    pub run: RunSummary,
+}
+
+/// Continues the run of the log at `log`: refuses when `suite` is not the suite the run
+/// record names (its sha256 differs), cuts a torn last line off (the file is truncated back
+/// to the end of its last complete line), appends a new `run` record naming the resumed run,
+/// then runs only the (task, epoch) samples that are missing or whose latest record ended in
+/// an error, appending them as `run` does. Samples scored incorrect are not run again.
+/// `opts` should come from [`resume_options`] (the run record's settings).
+pub fn resume(
+    state: &LogState,
+    suite: &Suite,
+    provider: &dyn Provider,
+    sandbox: &Sandbox,
+    log: &Path,
+    opts: &RunOptions,
+    reporter: &dyn Reporter,
+) -> Result<ResumeSummary> {
+    if suite.digest != state.run.suite_digest {
+        return Err(EvalError::SuiteChanged {
+            path: suite.path.clone(),
+            expected: state.run.suite_digest.clone(),
+            found: suite.digest.clone(),
+        });
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(log)
+        .map_err(|e| EvalError::io(log, e))?;
+    let len = file.metadata().map_err(|e| EvalError::io(log, e))?.len();
+    let mut truncated = 0;
+    if len > state.complete_len {
+        truncated = len - state.complete_len;
+        file.set_len(state.complete_len)
+            .map_err(|e| EvalError::io(log, e))?;
+        file.sync_all().map_err(|e| EvalError::io(log, e))?;
+        reporter.note(&format!(
+            "{}: its last line was torn ({truncated} bytes, a run killed mid-write); cut it off \
+             before appending",
+            log.display()
+        ));
+    }
+    drop(file);
+    let mut file = OpenOptions::new()
+        .append(true)
+        .open(log)
+        .map_err(|e| EvalError::io(log, e))?;
+    let selected: Vec<&crate::suite::Task> = suite
+        .tasks
+        .iter()
+        .filter(|t| opts.tasks.is_empty() || opts.tasks.contains(&t.id))
+        .filter(|t| !state.excluded.contains(&t.id))
+        .collect();
+    let (mut work, mut rerun, mut missing) = (Vec::new(), 0, 0);
+    for (i, t) in selected.iter().enumerate() {
+        for epoch in 1..=opts.epochs.max(1) {
+            let key = (t.id.clone(), epoch);
+            if state.finished.contains(&key) {
+                continue;
+            }
+            if state.errored.contains(&key) {
+                rerun += 1;
+            } else {
+                missing += 1;
+            }
+            work.push((i, epoch));
+        }
+    }
+    let started = chrono::Utc::now();
+    let run_id = format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id()
+    );
+    append(
+        &mut file,
+        log,
+        &json!({
+            "type": "run",
+            "run_id": run_id,
+            "resumes": state.run.run_id,
+            "started": started.to_rfc3339(),
+            "suite": suite.id,
+            "suite_digest": suite.digest,
+            "suite_path": absolute(&suite.path).display().to_string(),
+            "model": provider.name(),
+            "model_settings": provider.settings(),
+            "epochs": opts.epochs,
+            "max_connections": opts.max_connections,
+            "sandbox": sandbox.backend(),
+            "sandbox_limits": sandbox.limits(),
+            "agent_limits": opts.limits,
+            "tasks": opts.tasks,
+            "invocation": opts.invocation,
+            "samples_to_run": work.len(),
+            "assay_version": env!("CARGO_PKG_VERSION"),
+        }),
+    )?;
+    let summary = RunSummary {
+        run_id,
+        samples: 0,
+        correct: 0,
+        errors: 0,
+        excluded: Vec::new(),
+    };
+    let run = execute(
+        suite, provider, sandbox, &mut file, log, &selected, work, opts, reporter, summary,
+    )?;
+    Ok(ResumeSummary {
+        resumed_run: state.run.run_id.clone(),
+        rerun_errored: rerun,
+        missing,
+        truncated_bytes: truncated,
+        run,
+    })
+}
+
+/// The run options a run record implies (epochs, concurrency, agent limits, task selection,
+/// invocation); no gate (the excluded tasks stay excluded).
+pub fn resume_options(run: &RunRecord) -> RunOptions {
+    RunOptions {
+        epochs: run.epochs.max(1),
+        max_connections: run.max_connections.max(1),
+        limits: run.agent_limits.clone().unwrap_or_default(),
+        gate: false,
+        tasks: run.tasks.clone(),
+        invocation: run.invocation.clone(),
+    }
 }

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use assay_eval::agent::{self, AgentLimits, Gate};
-use assay_eval::provider::{OpenAi, OpenAiConfig, Provider, Replay};
-use assay_eval::run::{RunOptions, run};
+use assay_eval::provider::{Anthropic, HttpConfig, OpenAi, Provider, Replay};
+use assay_eval::run::{RunOptions, resume, resume_options, run};
 use assay_eval::sandbox::Sandbox;
+use assay_eval::stats::{Bootstrap, Reducer};
 use assay_eval::suite::Suite;
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -28,7 +29,10 @@ pub enum EvalCommand {
     CheckSuite(CheckSuiteArgs),
     /// Run a model on a suite, appending each finished sample to a JSON-lines log.
     Run(RunArgs),
-    /// Summarise a log: accuracy per suite and category with 95% intervals.
+    /// Continue a log's run: run only the samples that are missing or ended in an error.
+    Resume(ResumeArgs),
+    /// Summarise a log: accuracy per suite and category with 95% intervals (Wilson and a
+    /// bootstrap clustered by task), under a reducer; `--against` compares with another log.
     View(ViewArgs),
 }
 
@@ -82,7 +86,8 @@ pub struct CheckSuiteArgs {
 pub struct RunArgs {
     /// The suite (TOML).
     pub suite: PathBuf,
-    /// The model: replay:FILE (scripted turns) or openai:MODEL.
+    /// The model: replay:FILE (scripted turns), openai:MODEL or anthropic:MODEL
+    /// (`openai/MODEL` and `anthropic/MODEL` work too).
     #[arg(long, value_name = "PROVIDER:MODEL")]
     pub model: String,
     /// The log to append to (JSON lines).
@@ -109,12 +114,14 @@ pub struct RunArgs {
     /// Most wall-clock seconds per sample.
     #[arg(long, default_value_t = 1800)]
     pub max_seconds: u64,
-    /// OpenAI-compatible endpoint.
-    #[arg(long, default_value = "https://api.openai.com/v1")]
-    pub base_url: String,
-    /// Environment variable holding the API key (never logged).
-    #[arg(long, default_value = "OPENAI_API_KEY")]
-    pub api_key_env: String,
+    /// The provider's endpoint (default: https://api.openai.com/v1 for openai,
+    /// https://api.anthropic.com for anthropic).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key, never logged (default: OPENAI_API_KEY or
+    /// ANTHROPIC_API_KEY).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
     #[arg(long)]
     pub temperature: Option<f64>,
     #[arg(long)]
@@ -130,8 +137,46 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The log of the run to continue (appended to).
+    pub log: PathBuf,
+    /// Samples run at once (default: the run record's).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReducerArg {
+    /// Correct epochs over epochs.
+    Mean,
+    /// At least one of k attempts succeeds (unbiased estimator).
+    #[value(name = "pass@k")]
+    PassAtK,
+    /// All k of k attempts succeed.
+    #[value(name = "pass^k")]
+    PassHatK,
+}
+
+#[derive(Debug, Args)]
 pub struct ViewArgs {
     pub log: PathBuf,
+    /// How the epochs of a task reduce to its score.
+    #[arg(long, value_enum, default_value_t = ReducerArg::Mean)]
+    pub reducer: ReducerArg,
+    /// k of pass@k and pass^k (at most the epochs of every task).
+    #[arg(long)]
+    pub k: Option<u32>,
+    /// Bootstrap resamples (tasks resampled with replacement).
+    #[arg(long, default_value_t = 2000)]
+    pub resamples: u32,
+    /// Bootstrap seed (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 0x5EED)]
+    pub seed: u64,
+    /// A reference model's log: a paired comparison on the tasks both logs hold.
+    #[arg(long, value_name = "REF_LOG")]
+    pub against: Option<PathBuf>,
 }
 
 /// Notes (retries, exclusions) are shown even without a terminal: a waiting run must never
@@ -165,6 +210,7 @@ pub fn run_cmd(ctx: &Ctx, command: EvalCommand) -> anyhow::Result<Outcome> {
         EvalCommand::Import(ImportCommand::Intercode(a)) => import(ctx, a),
         EvalCommand::CheckSuite(a) => check_suite(ctx, a),
         EvalCommand::Run(a) => run_eval(ctx, a),
+        EvalCommand::Resume(a) => resume_eval(ctx, a),
         EvalCommand::View(a) => view(ctx, a),
     }
 }
@@ -253,40 +299,88 @@ fn check_suite(ctx: &Ctx, a: CheckSuiteArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-fn provider(a: &RunArgs) -> anyhow::Result<Box<dyn Provider>> {
-    let (kind, rest) = a
-        .model
-        .split_once(':')
-        .with_context(|| format!("--model {}: write replay:FILE or openai:MODEL", a.model))?;
+/// How to start a model; recorded in the run record (`invocation`) so `resume` can start the
+/// same model again. Holds the key's variable name, never the key.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct ModelSpec {
+    model: String,
+    base_url: Option<String>,
+    api_key_env: Option<String>,
+    temperature: Option<f64>,
+    seed: Option<u64>,
+    timeout: u64,
+    retries: u32,
+}
+
+fn split_model(model: &str) -> Option<(&str, &str)> {
+    if let Some((kind, rest)) = model.split_once(':') {
+        return Some((kind, rest));
+    }
+    // openai/MODEL and anthropic/MODEL
+    model
+        .split_once('/')
+        .filter(|(kind, _)| matches!(*kind, "openai" | "anthropic"))
+}
+
+fn provider(spec: &ModelSpec) -> anyhow::Result<Box<dyn Provider>> {
+    let (kind, rest) = split_model(&spec.model).with_context(|| {
+        format!(
+            "--model {}: write replay:FILE, openai:MODEL or anthropic:MODEL",
+            spec.model
+        )
+    })?;
+    let http = |default_url: &str, default_env: &str| -> anyhow::Result<HttpConfig> {
+        let mut cfg = HttpConfig::from_env(
+            spec.base_url.as_deref().unwrap_or(default_url),
+            rest,
+            spec.api_key_env.as_deref().unwrap_or(default_env),
+        )?;
+        cfg.temperature = spec.temperature;
+        cfg.seed = spec.seed;
+        cfg.timeout = Duration::from_secs(spec.timeout);
+        cfg.retries = spec.retries;
+        Ok(cfg)
+    };
     match kind {
         "replay" => Ok(Box::new(Replay::load(Path::new(rest))?)),
-        "openai" => {
-            let mut cfg = OpenAiConfig::from_env(&a.base_url, rest, &a.api_key_env)?;
-            cfg.temperature = a.temperature;
-            cfg.seed = a.seed;
-            cfg.timeout = Duration::from_secs(a.timeout);
-            cfg.retries = a.retries;
-            Ok(Box::new(OpenAi::new(cfg)))
-        }
-        other => {
-            anyhow::bail!("--model: unknown provider {other:?}; use replay:FILE or openai:MODEL")
-        }
+        "openai" => Ok(Box::new(OpenAi::new(http(
+            "https://api.openai.com/v1",
+            "OPENAI_API_KEY",
+        )?))),
+        "anthropic" => Ok(Box::new(Anthropic::new(http(
+            "https://api.anthropic.com",
+            "ANTHROPIC_API_KEY",
+        )?))),
+        other => anyhow::bail!(
+            "--model: unknown provider {other:?}; use replay:FILE, openai:MODEL or anthropic:MODEL"
+        ),
     }
 }
 
-fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
-    ctx.require_format("eval run", &[Format::Text, Format::Json])?;
-    let suite = Suite::load(&a.suite)?;
-    let provider = provider(&a)?;
-    let sandbox = make_sandbox(&a.sandbox)?;
-    let notes = Notes {
-        bar: Bar::new(ctx),
-        ctx,
+fn model_spec(a: &RunArgs) -> ModelSpec {
+    // A replay file is recorded by its absolute path so `resume` finds it from anywhere.
+    let model = match a.model.split_once(':') {
+        Some(("replay", file)) => std::fs::canonicalize(file)
+            .map(|p| format!("replay:{}", p.display()))
+            .unwrap_or_else(|_| a.model.clone()),
+        _ => a.model.clone(),
     };
+    ModelSpec {
+        model,
+        base_url: a.base_url.clone(),
+        api_key_env: a.api_key_env.clone(),
+        temperature: a.temperature,
+        seed: a.seed,
+        timeout: a.timeout,
+        retries: a.retries,
+    }
+}
+
+fn note_sandbox(notes: &Notes, sandbox: &Sandbox) {
     let swept = sandbox.swept();
     if !swept.folders.is_empty() || !swept.cgroups.is_empty() {
         assay_core::Reporter::note(
-            &notes,
+            notes,
             &format!(
                 "swept {} sample folders and {} cgroups left by an earlier run",
                 swept.folders.len(),
@@ -294,13 +388,80 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
             ),
         );
     }
-    let limits = sandbox.limits();
-    if !limits.pids {
+    if !sandbox.limits().pids {
         assay_core::Reporter::note(
-            &notes,
+            notes,
             "warning: no pids cgroup here; the process limit is not enforced (memory via ulimit -v)",
         );
     }
+}
+
+fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("eval resume", &[Format::Text, Format::Json])?;
+    let state = assay_eval::run::read_state(&a.log)?;
+    let spec: ModelSpec =
+        serde_json::from_value(state.run.invocation.clone()).with_context(|| {
+            format!(
+                "{}: the run record does not say how to start its model again (a log from an older \
+             assay); start a new run instead",
+                a.log.display()
+            )
+        })?;
+    let suite = Suite::load(&state.run.suite_path)?;
+    let provider = provider(&spec)?;
+    let sandbox = make_sandbox(&a.sandbox)?;
+    let notes = Notes {
+        bar: Bar::new(ctx),
+        ctx,
+    };
+    note_sandbox(&notes, &sandbox);
+    let mut opts = resume_options(&state.run);
+    if let Some(n) = a.max_connections {
+        opts.max_connections = n.max(1);
+    }
+    let r = resume(
+        &state,
+        &suite,
+        provider.as_ref(),
+        &sandbox,
+        &a.log,
+        &opts,
+        &notes,
+    )?;
+    if ctx.format == Format::Json {
+        print_json(&r)?;
+    } else if !ctx.quiet {
+        if r.truncated_bytes > 0 {
+            println!(
+                "cut a torn last line ({} bytes) off the log before appending",
+                r.truncated_bytes
+            );
+        }
+        println!(
+            "resumed run {}: {} missing and {} errored samples run again; {} samples, {} correct, {} errored; log: {}",
+            r.resumed_run,
+            r.missing,
+            r.rerun_errored,
+            r.run.samples,
+            r.run.correct,
+            r.run.errors,
+            a.log.display()
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
+    ctx.require_format("eval run", &[Format::Text, Format::Json])?;
+    let suite = Suite::load(&a.suite)?;
+    let spec = model_spec(&a);
+    let provider = provider(&spec)?;
+    let sandbox = make_sandbox(&a.sandbox)?;
+    let notes = Notes {
+        bar: Bar::new(ctx),
+        ctx,
+    };
+    note_sandbox(&notes, &sandbox);
     let opts = RunOptions {
         epochs: a.epochs.max(1),
         max_connections: a.max_connections.max(1),
@@ -312,6 +473,7 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
         },
         gate: a.gate,
         tasks: a.tasks.clone(),
+        invocation: serde_json::to_value(&spec)?,
     };
     let summary = run(&suite, provider.as_ref(), &sandbox, &a.log, &opts, &notes)?;
     if ctx.format == Format::Json {
@@ -333,11 +495,42 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
 
 fn view(ctx: &Ctx, a: ViewArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("eval view", &[Format::Text, Format::Json])?;
-    let s = assay_eval::view::summarize(&a.log)?;
+    let name = match a.reducer {
+        ReducerArg::Mean => "mean",
+        ReducerArg::PassAtK => "pass@k",
+        ReducerArg::PassHatK => "pass^k",
+    };
+    if a.reducer == ReducerArg::Mean && a.k.is_some() {
+        anyhow::bail!("--k is for --reducer pass@k or pass^k; mean takes no k");
+    }
+    let reducer = Reducer::parse(name, a.k).map_err(|m| anyhow::anyhow!("--reducer {m}"))?;
+    let opts = assay_eval::view::ViewOptions {
+        reducer,
+        bootstrap: Bootstrap {
+            resamples: a.resamples,
+            seed: a.seed,
+            ..Bootstrap::default()
+        },
+    };
+    let s = assay_eval::view::summarize_with(&a.log, &opts)?;
+    let cmp = match &a.against {
+        Some(r) => {
+            let reference = assay_eval::view::summarize_with(r, &opts)?;
+            Some(assay_eval::view::compare(&s, &reference, &opts))
+        }
+        None => None,
+    };
     if ctx.format == Format::Json {
-        print_json(&s)?;
+        match &cmp {
+            // Without --against the summary alone, as before.
+            None => print_json(&s)?,
+            Some(c) => print_json(&serde_json::json!({"summary": s, "comparison": c}))?,
+        }
     } else {
         print!("{}", assay_eval::view::render_text(&s));
+        if let Some(c) = &cmp {
+            print!("{}", assay_eval::view::render_comparison(c));
+        }
     }
     Ok(Outcome::Ok)
 }
