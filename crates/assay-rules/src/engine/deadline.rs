@@ -38,7 +38,7 @@ pub(super) fn deadline(
             (
                 DeadlineKind::BeforeRelease,
                 match release {
-                    Some(r) => format!("{days} days before the planned release on {r}"),
+                    Some(r) => before_release(*days, r, ctx.today),
                     None => {
                         format!("{days} days before release (no planned_release in the manifest)")
                     }
@@ -72,5 +72,25 @@ pub(super) fn deadline(
         description,
         due,
         days_left: due.map(|d| ctx.today.days_until(d)),
+    }
+}
+
+/// The before-release deadline in words; when the window no longer fits before the planned
+/// release, says by how much ("release in 20 days: the 30-day window would have had to start
+/// 10 days ago").
+fn before_release(days: i64, release: Day, today: Day) -> String {
+    let left = today.days_until(release);
+    if left < 0 {
+        format!(
+            "{days} days before the planned release on {release}, which passed {} days ago",
+            -left
+        )
+    } else if left < days {
+        format!(
+            "{days} days before the planned release on {release}: release is in {left} days, so the {days}-day window no longer fits (it would have had to start {} days ago)",
+            days - left
+        )
+    } else {
+        format!("{days} days before the planned release on {release}")
     }
 }
