@@ -417,4 +417,3 @@ fn import_bundles(case: &CaseInputs, ledger: &Ledger, inputs: &mut Vec<InputRow>
     }
     imported
 }
-

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assay_assess::{Assessed, AssessOptions, CaseInputs, Overrides};
+use assay_assess::{AssessOptions, Assessed, CaseInputs, Overrides};
 use assay_core::{Day, Silent};
 use assay_ledger::Ledger;
 use assay_report::{MarketStatus, MarketSummary};
@@ -60,8 +60,9 @@ fn p1_verdict_wording_follows_its_basis() {
     assert_eq!(jp.status, MarketStatus::CannotShip);
     assert_eq!(jp.basis, Some(VerdictBasis::Confirmed));
     assert!(
-        jp.headline()
-            .starts_with("cannot ship: required by a primary source: Hold the JP registration receipt"),
+        jp.headline().starts_with(
+            "cannot ship: required by a primary source: Hold the JP registration receipt"
+        ),
         "{}",
         jp.headline()
     );
@@ -75,7 +76,11 @@ fn p1_verdict_wording_follows_its_basis() {
         "{}",
         de.headline()
     );
-    assert!(de.blockers.iter().all(|b| b.basis == VerdictBasis::Reported));
+    assert!(
+        de.blockers
+            .iter()
+            .all(|b| b.basis == VerdictBasis::Reported)
+    );
     // Each gap row carries its basis too.
     let gap = a
         .assessment
@@ -147,10 +152,17 @@ fn p3_every_blocker_is_listed() {
             "kev-remediated-by-due-date"
         ]
     );
-    assert!(us.why.ends_with("(and 2 more reported blockers)"), "{}", us.why);
+    assert!(
+        us.why.ends_with("(and 2 more reported blockers)"),
+        "{}",
+        us.why
+    );
     let kev = &us.blockers[2];
     assert_eq!(kev.basis, VerdictBasis::Reported);
-    assert_eq!(kev.reason, "unmet: no vuln-scan evidence about this subject");
+    assert_eq!(
+        kev.reason,
+        "unmet: no vuln-scan evidence about this subject"
+    );
     assert_eq!(
         us.blockers[1].reason,
         "unmet: no filing-receipt evidence about this subject"
@@ -235,9 +247,9 @@ fn p7_prerelease_window_and_advice_dates() {
         .find(|i| i.obligation_id == "pre-release-submission")
         .unwrap();
     assert!(
-        submission
-            .reason
-            .contains("release is in 20 days, the 30-day window would have had to start 10 days ago"),
+        submission.reason.contains(
+            "release is in 20 days, the 30-day window would have had to start 10 days ago"
+        ),
         "{}",
         submission.reason
     );

@@ -90,7 +90,11 @@ fn card_list(h: &mut String, heading: &str, items: &[MarketItem]) {
             "<li>{} {}{}: {}</li>",
             basis_tag(i.basis),
             escape(&i.title),
-            if i.enforced { " (enforced by your policy)" } else { "" },
+            if i.enforced {
+                " (enforced by your policy)"
+            } else {
+                ""
+            },
             escape(&i.reason)
         );
     }
@@ -147,7 +151,11 @@ pub fn dossier_html(a: &Assessment) -> String {
         );
         card_list(&mut h, "Blockers", &m.blockers);
         card_list(&mut h, "At risk, not blocking", &m.risks);
-        card_list(&mut h, "Possibly applicable (unverified scope)", &m.possibly);
+        card_list(
+            &mut h,
+            "Possibly applicable (unverified scope)",
+            &m.possibly,
+        );
         match (&m.delivery, &m.earliest_date) {
             (Some(line), _) => {
                 let _ = write!(h, "<p class=\"note\">{}</p>", escape(line));
@@ -206,7 +214,11 @@ pub fn dossier_html(a: &Assessment) -> String {
                 escape(&g.pack_id),
                 escape(&g.obligation_id),
                 basis_tag(g.basis),
-                if g.enforced { " <span class=\"note\">enforced by your policy</span>" } else { "" },
+                if g.enforced {
+                    " <span class=\"note\">enforced by your policy</span>"
+                } else {
+                    ""
+                },
                 escape(&g.action)
             );
         }

@@ -521,10 +521,7 @@ country = "JP"
     #[test]
     fn reported_blocker_is_at_risk_with_basis_reported() {
         let pack = PACK.replace("status = \"primary\"", "status = \"secondary\"");
-        let e = evaluate(
-            &pack,
-            &scan(serde_json::json!({ "max_severity": "high" })),
-        );
+        let e = evaluate(&pack, &scan(serde_json::json!({ "max_severity": "high" })));
         assert!(e.has_blocking(), "a reported requirement still blocks");
         let m = market_summaries(&e);
         assert_eq!(m[0].status, MarketStatus::AtRisk);

@@ -63,9 +63,7 @@ pub use pack::{
     MarketListEntry, MetaConstraint, Obligation, RulePack, Scope, Source, Test, load_packs,
 };
 pub use policy::{UserPolicy, enforce};
-pub use vocab::{
-    Basis, Category, Force, Function, SourceStatus, SubjectKind, Use, VerdictBasis,
-};
+pub use vocab::{Basis, Category, Force, Function, SourceStatus, SubjectKind, Use, VerdictBasis};
 
 /// Reads a subject manifest (convenience for callers holding a path).
 pub fn load_manifest(path: &Path) -> Result<SubjectManifest, RulesError> {

@@ -266,16 +266,24 @@ uses = [{uses}]
             .check(&packs)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("p.toml:1") && err.contains("names no obligation"), "{err}");
+        assert!(
+            err.contains("p.toml:1") && err.contains("names no obligation"),
+            "{err}"
+        );
         let sourced = "enforce = [\"cn-cac-intelligent-agents-2026/export-filing\"]\n";
         let err = UserPolicy::from_toml(sourced, "p.toml")
             .unwrap()
             .check(&packs)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("no assay-policy or interpretation rule"), "{err}");
+        assert!(
+            err.contains("no assay-policy or interpretation rule"),
+            "{err}"
+        );
         let typo = "enforced = []\n";
-        let err = UserPolicy::from_toml(typo, "p.toml").unwrap_err().to_string();
+        let err = UserPolicy::from_toml(typo, "p.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("p.toml:1:1"), "{err}");
     }
 }

@@ -161,7 +161,9 @@ impl VerdictBasis {
         match self {
             VerdictBasis::Confirmed => "confirmed: required by a primary source",
             VerdictBasis::Reported => "reported: stated by secondary sources only",
-            VerdictBasis::Interpretation => "interpretation: assay's reading, not stated by a source",
+            VerdictBasis::Interpretation => {
+                "interpretation: assay's reading, not stated by a source"
+            }
             VerdictBasis::Policy => "assay policy: not a sourced requirement",
         }
     }

@@ -190,10 +190,7 @@ fn expired_and_failing_evidence() {
     // verdict rests on it alone (no scan within the limit shows an overdue finding), so it
     // does not block: at risk, basis policy.
     assert_eq!(kev.confidence, SourceStatus::Unverified);
-    assert_eq!(
-        (kev.basis, kev.blocking),
-        (VerdictBasis::Policy, false)
-    );
+    assert_eq!((kev.basis, kev.blocking), (VerdictBasis::Policy, false));
     assert!(e.summary.unsourced_open >= 1);
     insta::assert_snapshot!("face_terminal_stale", render_text(&e, false));
 }

@@ -112,7 +112,10 @@ mod tests {
         );
         assert_eq!(
             before_release(30, today.plus_days(45), today),
-            format!("30 days before the planned release on {}", today.plus_days(45))
+            format!(
+                "30 days before the planned release on {}",
+                today.plus_days(45)
+            )
         );
         assert!(before_release(30, today.plus_days(-3), today).contains("passed 3 days ago"));
     }

@@ -30,8 +30,8 @@ pub use results::{
     Match, ObligationResult, PackResult, Reason, ReasonTopic, Status, Summary,
 };
 
-pub(crate) use requirement::has_unsourced_rule;
 use obligation::{Judged, applicable, judge_obligation, not_applicable};
+pub(crate) use requirement::has_unsourced_rule;
 use scope::{Memo, eval_scope};
 
 /// What the engine needs besides the subject, packs and evidence.
