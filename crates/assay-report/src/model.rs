@@ -1,6 +1,6 @@
 use assay_rules::Evaluation;
 
-pub use crate::verdict::{Gap, MarketStatus, MarketSummary};
+use crate::verdict::{Gap, MarketSummary};
 use serde::Serialize;
 
 /// Everything one run of `assay assess` concluded.
