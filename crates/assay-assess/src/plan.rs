@@ -54,25 +54,26 @@ pub(crate) fn plan(
                         source: Some(format!("{} / {}", r.pack_id, o.id)),
                     }),
             });
+            // Advice (voluntary) is planned and shown, but never moves the earliest date.
             let options = assay_plan::ObligationOptions {
                 must_end,
+                advice: o.advice,
                 ..Default::default()
             };
             if !builder.obligation(&r.market, &r.pack_id, &o.id, &options)? {
                 let days = o.lead_time.as_ref().map(|l| l.max_days).unwrap_or(30);
-                builder.gap(
+                let mut gap = assay_plan::single_step_gap(
                     &r.market,
-                    assay_plan::single_step_gap(
-                        &r.market,
-                        &r.pack_id,
-                        &o.id,
-                        &o.title,
-                        assay_plan::Duration::estimate(
-                            days,
-                            "lead time from the rule pack, or 30 days when it gives none",
-                        ),
+                    &r.pack_id,
+                    &o.id,
+                    &o.title,
+                    assay_plan::Duration::estimate(
+                        days,
+                        "lead time from the rule pack, or 30 days when it gives none",
                     ),
                 );
+                gap.advice = o.advice;
+                builder.gap(&r.market, gap);
             }
         }
     }

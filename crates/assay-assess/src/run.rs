@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assay_core::{EvidenceKind, Reporter, Sha256Digest};
 use assay_ledger::{EvidenceInput, Ledger};
-use assay_report::{Assessment, EvidenceRow, Gap, InputRow, InputStatus, PackRef, SubjectInfo};
-use assay_rules::{Day, EvalContext, Status, SubjectManifest};
+use assay_report::{Assessment, EvidenceRow, InputRow, InputStatus, PackRef, SubjectInfo};
+use assay_rules::{Day, EvalContext, SubjectManifest};
 
 use crate::AssessError;
 use crate::case::{CaseInputs, limits};
@@ -228,7 +228,7 @@ pub fn assess_with(
     let evaluation = assay_rules::evaluate(&manifest, &packs, &records, &eval_ctx);
     reporter.finish();
 
-    let gaps = gaps(&evaluation);
+    let gaps = assay_report::gaps(&evaluation);
     let mut markets = assay_report::market_summaries(&evaluation);
     reporter.start("planning", None);
     let plan = crate::plan::plan(&manifest, options, &evaluation, &mut markets)?;
@@ -509,52 +509,4 @@ fn import_bundle(
         std::fs::write(&path, bytes).map_err(|e| format!("cannot unpack the bundle: {e}"))?;
     }
     ledger.import_bundle(&scratch.0).map_err(|e| e.to_string())
-}
-
-/// Every applicable obligation that is not met, with a recommended action drawn from the
-/// engine's own reasons.
-fn gaps(evaluation: &assay_rules::Evaluation) -> Vec<Gap> {
-    let mut out = Vec::new();
-    for r in &evaluation.results {
-        for o in &r.obligations {
-            if !o.is_open() {
-                continue;
-            }
-            let action = recommended_action(o);
-            out.push(Gap {
-                market: r.market.to_string(),
-                pack_id: r.pack_id.to_string(),
-                obligation_id: o.id.to_string(),
-                title: o.title.to_string(),
-                status: o.status,
-                blocking: o.blocking,
-                advice: o.advice,
-                action,
-            });
-        }
-    }
-    out
-}
-
-/// What to do about an unmet obligation, from the engine's first reason: the requirement it
-/// names (without the tally of other evidence), phrased as a step.
-fn recommended_action(o: &assay_rules::ObligationResult) -> String {
-    let lead = match o.status {
-        Status::Failing => {
-            "Fix what the evidence shows failing, re-test, and record the new result"
-        }
-        Status::Expiring => "Renew the evidence before it expires",
-        _ if o.advice => "Recommended",
-        _ => "Obtain and record",
-    };
-    let Some(reason) = o.reasons.first() else {
-        return format!("{lead}: {}", o.title);
-    };
-    // A requirement: what it asks, and what was found (without the further clauses).
-    match (reason.topic, reason.requirement.as_deref()) {
-        (assay_rules::ReasonTopic::Requirement { .. }, Some(required)) => {
-            format!("{lead}: {required} (now: {})", reason.verdict)
-        }
-        _ => format!("{lead}: {reason}"),
-    }
 }

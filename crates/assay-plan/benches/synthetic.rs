@@ -108,6 +108,7 @@ pub fn subject(index: usize, markets: usize, calendar_only: bool) -> PlanInput {
                     .after(&[&local("review")]),
                 ],
                 uses: Vec::new(),
+                advice: false,
             },
         );
     }

@@ -495,14 +495,20 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let working = |i: usize| g.nodes[i].step.duration.unit == DayUnit::Working;
     let days = |i: usize| g.nodes[i].step.duration.days;
 
-    // Own markets per node: the markets whose gaps list it.
+    // Own markets per node: the markets whose gaps list it. Advice-only gaps are left out: a
+    // voluntary step never moves a market's earliest date.
     // Flat lists with ranges, not a Vec per node: a million small allocations cost more than
     // the whole critical-path computation.
     let mut own = Ranges::with_capacity(n);
     let mut scratch: Vec<u32> = Vec::new();
     for node in &g.nodes {
         scratch.clear();
-        scratch.extend(node.gaps.iter().map(|&(mi, _)| mi));
+        scratch.extend(
+            node.gaps
+                .iter()
+                .filter(|&&(mi, gi)| !input.markets[mi as usize].gaps[gi as usize].advice)
+                .map(|&(mi, _)| mi),
+        );
         scratch.sort_unstable();
         scratch.dedup();
         own.push(&scratch);
@@ -817,7 +823,8 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             latest_start: offset_to_date(start, ls[v], &step.id)?,
             latest_finish: offset_to_date(start, lf[v], &step.id)?,
             slack_days: slack,
-            critical: slack == 0,
+            // A step no market waits for (advice only) is never critical.
+            critical: slack == 0 && !served.get(v).is_empty(),
             started_by,
             markets: markets_served,
             shared,

@@ -47,6 +47,10 @@ pub struct Gap {
     /// two markets, one export filing covering every destination).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uses: Vec<String>,
+    /// A voluntary, advice-only gap: its steps are planned and shown, but the market's
+    /// earliest date never waits for them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advice: bool,
 }
 
 /// A unit of work with a duration.

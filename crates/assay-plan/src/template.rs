@@ -184,6 +184,7 @@ impl TemplateLibrary {
                         market: None,
                         steps: instantiate(t, &StepOptions::default()),
                         uses: Vec::new(),
+                        advice: false,
                     }],
                 }],
             };
@@ -331,6 +332,9 @@ pub struct ObligationOptions {
     pub must_end: Option<EndConstraint>,
     /// Distinguishes several instances of one subject-scoped template (one KEV finding each).
     pub instance: Option<String>,
+    /// A voluntary, advice-only obligation: planned and shown, never moving the market's
+    /// earliest date.
+    pub advice: bool,
 }
 
 /// Assembles a [`PlanInput`] from unmet obligations: maps each to its template, shares
@@ -451,6 +455,7 @@ impl<'a> PlanBuilder<'a> {
             market: Some(market.to_owned()),
             steps,
             uses: uses.into_iter().map(|s| s.id).collect(),
+            advice: options.advice,
         });
         Ok(true)
     }
@@ -531,5 +536,6 @@ pub fn single_step_gap(
             duration,
         )],
         uses: Vec::new(),
+        advice: false,
     }
 }

@@ -28,6 +28,7 @@ fn gap(obligation: &str, steps: Vec<Step>) -> Gap {
         market: None,
         steps,
         uses: Vec::new(),
+        advice: false,
     }
 }
 

@@ -107,6 +107,7 @@ fn scenario() -> impl Strategy<Value = (PlanInput, bool)> {
                             market: None,
                             steps: Vec::new(),
                             uses: Vec::new(),
+                            advice: false,
                         }],
                     })
                     .collect();

@@ -41,6 +41,7 @@ fn small_plan() -> assay_plan::Plan {
                     market: None,
                     steps: vec![lab, window],
                     uses: vec![],
+                    advice: false,
                 }],
             },
             MarketInput {
@@ -52,6 +53,7 @@ fn small_plan() -> assay_plan::Plan {
                     market: None,
                     steps: vec![filing],
                     uses: vec!["lab".into()],
+                    advice: false,
                 }],
             },
         ],
@@ -161,6 +163,7 @@ fn very_large_plans_draw_a_bounded_number_of_rows() {
                 market: None,
                 steps,
                 uses: vec![],
+                advice: false,
             }],
         }],
     })
@@ -197,6 +200,7 @@ fn a_missed_must_end_date_is_marked_on_its_bar() {
                 market: None,
                 steps: vec![submit],
                 uses: vec![],
+                advice: false,
             }],
         }],
     })

@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
-use assay_rules::{Applicability, Status};
+use assay_rules::{Applicability, Status, VerdictBasis};
 
-use crate::model::{Assessment, InputStatus, MarketStatus};
+use crate::model::{Assessment, InputStatus};
+use crate::verdict::MarketItem;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -39,7 +40,12 @@ code,.digest{font:12px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 .met,.can-ship,.pass,.read{background:var(--ok)}
 .unmet,.failing,.cannot-ship,.fail,.failed{background:var(--bad)}
 .expiring,.at-risk,.indeterminate,.possibly{background:var(--warn)}
-.not-applicable,.skipped,.advice{background:var(--mute)}
+.not-applicable,.skipped,.advice,.no-known-requirements{background:var(--mute)}
+.possibly-applicable{background:#fff;color:var(--warn);border:1px dashed var(--warn)}
+.basis{display:inline-block;padding:0 6px;border-radius:4px;font-size:11px;font-weight:600;border:1px solid currentColor;white-space:nowrap}
+.b-confirmed{color:var(--bad)}.b-reported{color:var(--warn)}.b-interpretation,.b-policy{color:var(--mute)}
+.card ul{margin:4px 0 0 16px;padding:0;font-size:12px}.card li{margin:2px 0}
+.legend{font-size:12px;color:var(--mute);margin:4px 0 8px}
 .primary{color:var(--ok);font-weight:600}.secondary{color:var(--warn);font-weight:600}.unverified{color:var(--bad);font-weight:600}
 ul.reasons{margin:4px 0 0 18px;padding:0}ul.reasons li{margin:1px 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px;margin:10px 0}
@@ -55,6 +61,44 @@ fn badge(class: &str, label: &str) -> String {
         escape(class),
         escape(label)
     )
+}
+
+/// What a verdict rests on, shown beside it on the first screen.
+const LEGEND: &str = "<p class=\"legend\">What each verdict rests on: <span class=\"basis b-confirmed\">confirmed</span> required by a primary source (the issuing body) · <span class=\"basis b-reported\">reported</span> stated by secondary sources only (news, vendors) · <span class=\"basis b-interpretation\">interpretation</span> assay's reading, not stated by a source · <span class=\"basis b-policy\">assay policy</span> not a sourced requirement. Only confirmed blockers make a market <b>cannot ship</b>; reported ones make it <b>at risk</b> (and still fail the check); interpretation and policy never block unless your policy file enforces them. <b>No known requirements</b> means assay's rule packs hold none for that market: it is not a clearance.</p>";
+
+fn basis_tag(b: VerdictBasis) -> String {
+    let label = match b {
+        VerdictBasis::Policy => "assay policy",
+        other => other.as_str(),
+    };
+    format!(
+        "<span class=\"basis b-{}\" title=\"{}\">{}</span>",
+        b.as_str(),
+        escape(b.describe()),
+        label
+    )
+}
+
+fn card_list(h: &mut String, heading: &str, items: &[MarketItem]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = write!(h, "<p class=\"note\"><b>{}</b></p><ul>", escape(heading));
+    for i in items {
+        let _ = write!(
+            h,
+            "<li>{} {}{}: {}</li>",
+            basis_tag(i.basis),
+            escape(&i.title),
+            if i.enforced {
+                " (enforced by your policy)"
+            } else {
+                ""
+            },
+            escape(&i.reason)
+        );
+    }
+    h.push_str("</ul>");
 }
 
 fn status_class(s: Status) -> &'static str {
@@ -93,28 +137,39 @@ pub fn dossier_html(a: &Assessment) -> String {
     }
 
     // 1. Markets.
-    h.push_str("<h2 id=\"markets\">Markets</h2><div class=\"cards\">");
+    h.push_str("<h2 id=\"markets\">Markets</h2>");
+    h.push_str(LEGEND);
+    h.push_str("<div class=\"cards\">");
     for m in &a.markets {
-        let class = match m.status {
-            MarketStatus::CanShip => "can-ship",
-            MarketStatus::AtRisk => "at-risk",
-            MarketStatus::CannotShip => "cannot-ship",
-        };
         let _ = write!(
             h,
-            "<div class=\"card\"><div class=\"m\">{}</div>{}<p>{}</p>{}</div>",
+            "<div class=\"card\"><div class=\"m\">{}</div>{} {}<p>{}</p>",
             escape(&m.market),
-            badge(class, m.status.label()),
-            escape(&m.why),
-            match (&m.delivery, &m.earliest_date) {
-                (Some(line), _) => format!("<p class=\"note\">{}</p>", escape(line)),
-                (None, Some(d)) => format!(
+            badge(m.status.as_str(), m.status.label()),
+            m.basis.map(basis_tag).unwrap_or_default(),
+            escape(&m.why)
+        );
+        card_list(&mut h, "Blockers", &m.blockers);
+        card_list(&mut h, "At risk, not blocking", &m.risks);
+        card_list(
+            &mut h,
+            "Possibly applicable (unverified scope)",
+            &m.possibly,
+        );
+        match (&m.delivery, &m.earliest_date) {
+            (Some(line), _) => {
+                let _ = write!(h, "<p class=\"note\">{}</p>", escape(line));
+            }
+            (None, Some(d)) => {
+                let _ = write!(
+                    h,
                     "<p class=\"note\">earliest delivery: {}</p>",
                     escape(&d.to_string())
-                ),
-                (None, None) => String::new(),
+                );
             }
-        );
+            (None, None) => {}
+        }
+        h.push_str("</div>");
     }
     h.push_str("</div>");
     let sum = &a.evaluation.summary;
@@ -136,22 +191,38 @@ pub fn dossier_html(a: &Assessment) -> String {
     if a.gaps.is_empty() {
         h.push_str("<p>No gaps.</p>");
     } else {
-        h.push_str("<table><tr><th>Market</th><th>Obligation</th><th>Status</th><th>Recommended action</th></tr>");
-        for g in &a.gaps {
-            let kind = if g.blocking {
+        h.push_str("<table><tr><th>Market</th><th>Obligation</th><th>Status</th><th>Rests on</th><th>Recommended action</th></tr>");
+        // Applicable gaps first, possibly applicable ones apart below them.
+        let (applicable, possibly): (Vec<_>, Vec<_>) = a
+            .gaps
+            .iter()
+            .partition(|g| g.applicability != Applicability::Possibly);
+        for (i, g) in applicable.iter().chain(possibly.iter()).enumerate() {
+            if i == applicable.len() && !possibly.is_empty() {
+                h.push_str("<tr><th colspan=\"5\">Possibly applicable: scope unverified, never blocking</th></tr>");
+            }
+            let kind = if g.applicability == Applicability::Possibly {
+                badge("possibly-applicable", "possibly applicable")
+            } else if g.blocking {
                 badge(status_class(g.status), g.status.as_str())
-            } else if g.advice {
+            } else if g.advice || !g.basis.is_sourced() {
                 badge("advice", "advice")
             } else {
-                badge(status_class(g.status), g.status.as_str())
+                badge("expiring", g.status.as_str())
             };
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}<br><span class=\"note\">{} / {}</span></td><td>{kind}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}<br><span class=\"note\">{} / {}</span></td><td>{kind}</td><td>{}{}</td><td>{}</td></tr>",
                 escape(&g.market),
                 escape(&g.title),
                 escape(&g.pack_id),
                 escape(&g.obligation_id),
+                basis_tag(g.basis),
+                if g.enforced {
+                    " <span class=\"note\">enforced by your policy</span>"
+                } else {
+                    ""
+                },
                 escape(&g.action)
             );
         }
@@ -206,16 +277,17 @@ pub fn dossier_html(a: &Assessment) -> String {
         if r.obligations.is_empty() {
             continue;
         }
-        h.push_str("<table><tr><th style=\"width:26%\">Obligation</th><th>Status</th><th>Confidence</th><th>Reasons and evidence</th></tr>");
+        h.push_str("<table><tr><th style=\"width:26%\">Obligation</th><th>Status</th><th>Rests on</th><th>Reasons and evidence</th></tr>");
         for o in &r.obligations {
             let _ = write!(
                 h,
-                "<tr><td><b>{}</b><br><span class=\"note\">{} · {:?}{}</span></td><td>{}</td><td class=\"{}\">{}</td><td><ul class=\"reasons\">",
+                "<tr><td><b>{}</b><br><span class=\"note\">{} · {:?}{}</span></td><td>{}</td><td>{}<br><span class=\"{}\">confidence {}</span></td><td><ul class=\"reasons\">",
                 escape(&o.title),
                 escape(&o.id),
                 o.force,
                 if o.advice { " · advice" } else { "" },
                 badge(status_class(o.status), o.status.as_str()),
+                basis_tag(o.basis),
                 o.confidence.as_str(),
                 o.confidence.as_str()
             );

@@ -15,9 +15,13 @@
 
 mod html;
 mod model;
+mod verdict;
 
 pub use html::{dossier_html, escape, filing_report_html};
 pub use model::{
-    Assessment, EvidenceRow, Gap, InputRow, InputStatus, MarketStatus, MarketSummary, PackRef,
-    PadSection, PlanSection, SubjectInfo, VulnSection, market_summaries,
+    Assessment, EvidenceRow, InputRow, InputStatus, PackRef, PadSection, PlanSection, SubjectInfo,
+    VulnSection,
+};
+pub use verdict::{
+    Gap, MarketItem, MarketStatus, MarketSummary, gaps, market_summaries, recommended_action,
 };

@@ -73,13 +73,14 @@ pub fn render_text(e: &Evaluation, verbose: bool) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "summary: {} met, {} expiring, {} unmet, {} failing, {} not applicable; {} blocking, {} open advice, {} possibly applicable",
+        "summary: {} met, {} expiring, {} unmet, {} failing, {} not applicable; {} blocking, {} not blocking (assay policy or interpretation), {} open advice, {} possibly applicable",
         s.met,
         s.expiring,
         s.unmet,
         s.failing,
         s.not_applicable,
         s.blocking,
+        s.unsourced_open,
         s.open_advice,
         s.possibly_applicable
     );
@@ -132,7 +133,21 @@ fn label(o: &ObligationResult) -> String {
 }
 
 fn obligation(out: &mut String, o: &ObligationResult, verbose: bool) {
-    let blocking = if o.blocking { ", blocking" } else { "" };
+    let blocking = if o.enforced {
+        ", blocking (enforced by your policy)".to_string()
+    } else if o.blocking {
+        ", blocking".to_string()
+    } else if o.force == crate::vocab::Force::Mandatory
+        && o.applicability == Applicability::Applies
+        && matches!(o.status, Status::Unmet | Status::Failing)
+    {
+        format!(
+            ", NOT blocking: {} (advice unless your policy file enforces it)",
+            o.basis.describe()
+        )
+    } else {
+        String::new()
+    };
     let possibly = if o.applicability == Applicability::Possibly {
         ", possibly applicable"
     } else {
@@ -140,11 +155,12 @@ fn obligation(out: &mut String, o: &ObligationResult, verbose: bool) {
     };
     let _ = writeln!(
         out,
-        "  [{}] {}: {} ({}{blocking}{possibly}; confidence {}; sources {})",
+        "  [{}] {}: {} ({}{blocking}{possibly}; rests on {}; confidence {}; sources {})",
         label(o),
         o.id,
         o.title,
         o.force,
+        o.basis,
         o.confidence,
         o.sources.join(", ")
     );

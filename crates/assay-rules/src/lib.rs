@@ -44,6 +44,7 @@ pub mod explain;
 mod manifest;
 pub mod oscal;
 mod pack;
+mod policy;
 mod vocab;
 
 use std::path::Path;
@@ -61,7 +62,8 @@ pub use pack::{
     Condition, Deadline, DeadlineKind, EvidenceRequirement, LeadTime, LeadTimeBasis, MarketList,
     MarketListEntry, MetaConstraint, Obligation, RulePack, Scope, Source, Test, load_packs,
 };
-pub use vocab::{Basis, Category, Force, Function, SourceStatus, SubjectKind, Use};
+pub use policy::{UserPolicy, enforce};
+pub use vocab::{Basis, Category, Force, Function, SourceStatus, SubjectKind, Use, VerdictBasis};
 
 /// Reads a subject manifest (convenience for callers holding a path).
 pub fn load_manifest(path: &Path) -> Result<SubjectManifest, RulesError> {

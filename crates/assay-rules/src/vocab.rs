@@ -113,3 +113,58 @@ vocabulary!(
         AssayPolicy => "assay-policy",
     }
 );
+
+vocabulary!(
+    /// What an obligation's verdict (and a market's) rests on, from weakest to strongest:
+    /// an assay policy rule that no source states, assay's interpretation of a source, a
+    /// requirement reported by secondary sources (news, vendors), or one confirmed by a
+    /// primary source (the issuing body). Only `reported` and `confirmed` verdicts can block
+    /// on their own; `policy` and `interpretation` ones block only when the user's own policy
+    /// file enforces them (see [`crate::UserPolicy`]).
+    VerdictBasis {
+        Policy => "policy",
+        Interpretation => "interpretation",
+        Reported => "reported",
+        Confirmed => "confirmed",
+    }
+);
+
+impl VerdictBasis {
+    /// The basis of a verdict that rests only on its sources: primary is confirmed, secondary
+    /// reported; a source we hold but could not verify is read as our interpretation (it
+    /// states nothing we could check, so it never blocks on its own).
+    pub fn of_sources(status: SourceStatus) -> VerdictBasis {
+        match status {
+            SourceStatus::Primary => VerdictBasis::Confirmed,
+            SourceStatus::Secondary => VerdictBasis::Reported,
+            SourceStatus::Unverified => VerdictBasis::Interpretation,
+        }
+    }
+
+    /// The basis of a verdict that rests on a constraint of basis `b` (not `sourced`).
+    pub fn of_rule(b: Basis) -> Option<VerdictBasis> {
+        match b {
+            Basis::Sourced => None,
+            Basis::Interpretation => Some(VerdictBasis::Interpretation),
+            Basis::AssayPolicy => Some(VerdictBasis::Policy),
+        }
+    }
+
+    /// True when a source states the requirement (primary or secondary): such a verdict can
+    /// block on its own.
+    pub fn is_sourced(self) -> bool {
+        matches!(self, VerdictBasis::Reported | VerdictBasis::Confirmed)
+    }
+
+    /// The words shown beside a verdict.
+    pub fn describe(self) -> &'static str {
+        match self {
+            VerdictBasis::Confirmed => "confirmed: required by a primary source",
+            VerdictBasis::Reported => "reported: stated by secondary sources only",
+            VerdictBasis::Interpretation => {
+                "interpretation: assay's reading, not stated by a source"
+            }
+            VerdictBasis::Policy => "assay policy: not a sourced requirement",
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use assay_rules::consistency::{self, Document};
 use assay_rules::{
     Applicability, Day, EvalContext, Evaluation, EvidenceRecord, EvidenceVerdict, RulePack,
-    SourceStatus, Status, SubjectManifest, evaluate, explain::render_text,
+    SourceStatus, Status, SubjectManifest, VerdictBasis, evaluate, explain::render_text,
 };
 
 fn fixture(rel: &str) -> PathBuf {
@@ -93,11 +93,13 @@ fn face_terminal_in_scope_with_good_evidence() {
     assert!(pad.evidence[3].why[0].contains("role is manufacturer"));
     // The other product's report (index 8) is not about this subject at all.
     assert!(!pad.evidence.iter().any(|t| t.ledger_index == 8));
-    // Retest after the order: the date bound is our interpretation, so confidence drops.
+    // Retest after the order: the date bound is our interpretation, but the report dated after
+    // it meets the obligation without that rule deciding anything: confidence is only lowered
+    // by rules that were used, so it stays the sources' (secondary: reported).
     let retest = obligation_result(&e, "US", PAD, "advance-third-party-retest-cn");
     assert_eq!(
-        (retest.status, retest.confidence),
-        (Status::Met, SourceStatus::Unverified)
+        (retest.status, retest.confidence, retest.basis),
+        (Status::Met, SourceStatus::Secondary, VerdictBasis::Reported)
     );
     // CAC applies to every export market (US, DE) but not to the home market.
     for m in ["US", "DE"] {
@@ -184,8 +186,12 @@ fn expired_and_failing_evidence() {
         "{:?}",
         kev.reasons
     );
-    // The 30-day limit is assay policy, not a sourced rule: confidence says so.
+    // The 30-day limit is assay policy, not a sourced rule: confidence says so, and the
+    // verdict rests on it alone (no scan within the limit shows an overdue finding), so it
+    // does not block: at risk, basis policy.
     assert_eq!(kev.confidence, SourceStatus::Unverified);
+    assert_eq!((kev.basis, kev.blocking), (VerdictBasis::Policy, false));
+    assert!(e.summary.unsourced_open >= 1);
     insta::assert_snapshot!("face_terminal_stale", render_text(&e, false));
 }
 

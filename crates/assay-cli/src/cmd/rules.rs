@@ -53,6 +53,11 @@ pub struct EvalArgs {
     /// the workspace ledger.
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
+    /// Your own policy file (TOML, `enforce = ["pack-id/obligation-id", ...]`): makes those
+    /// obligations' assay-policy and interpretation rules mandatory (by default they never
+    /// block on their own).
+    #[arg(long, value_name = "FILE")]
+    pub enforce: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +201,18 @@ fn evaluate(
         consistency: report.as_ref(),
     };
     let mut evaluation = assay_rules::evaluate(&manifest, packs, &evidence, &ectx);
+    if let Some(path) = &eval.enforce {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read --enforce {}", path.display()))?;
+        let name = path.display().to_string();
+        let policy = assay_rules::UserPolicy::from_toml(&text, &name)?;
+        policy.check(packs)?;
+        assay_rules::enforce(&mut evaluation, &policy);
+        notes.push(format!(
+            "your policy {name} enforces {} obligation(s)",
+            policy.enforce.len()
+        ));
+    }
     evaluation.notes.extend(notes);
     Ok(evaluation)
 }

@@ -38,7 +38,7 @@ pub(super) fn deadline(
             (
                 DeadlineKind::BeforeRelease,
                 match release {
-                    Some(r) => format!("{days} days before the planned release on {r}"),
+                    Some(r) => before_release(*days, r, ctx.today),
                     None => {
                         format!("{days} days before release (no planned_release in the manifest)")
                     }
@@ -72,5 +72,51 @@ pub(super) fn deadline(
         description,
         due,
         days_left: due.map(|d| ctx.today.days_until(d)),
+    }
+}
+
+/// The before-release deadline in words; when the window no longer fits before the planned
+/// release, says by how much ("release in 20 days: the 30-day window would have had to start
+/// 10 days ago").
+fn before_release(days: i64, release: Day, today: Day) -> String {
+    let left = today.days_until(release);
+    if left < 0 {
+        format!(
+            "{days} days before the planned release on {release}, which passed {} days ago",
+            -left
+        )
+    } else if left < days {
+        format!(
+            "{days} days before the planned release on {release}, which no longer fits: release is in {left} days, the {days}-day window would have had to start {} days ago",
+            days - left
+        )
+    } else {
+        format!("{days} days before the planned release on {release}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Point 7: release in 20 days, a 30-day window: the reason says it no longer fits and by
+    /// how much.
+    #[test]
+    fn a_window_that_no_longer_fits_says_so() {
+        let today = Day::parse("2026-11-22").unwrap();
+        let release = today.plus_days(20);
+        let text = before_release(30, release, today);
+        assert!(
+            text.contains("no longer fits: release is in 20 days, the 30-day window would have had to start 10 days ago"),
+            "{text}"
+        );
+        assert_eq!(
+            before_release(30, today.plus_days(45), today),
+            format!(
+                "30 days before the planned release on {}",
+                today.plus_days(45)
+            )
+        );
+        assert!(before_release(30, today.plus_days(-3), today).contains("passed 3 days ago"));
     }
 }

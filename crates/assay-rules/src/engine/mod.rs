@@ -31,6 +31,7 @@ pub use results::{
 };
 
 use obligation::{Judged, applicable, judge_obligation, not_applicable};
+pub(crate) use requirement::has_unsourced_rule;
 use scope::{Memo, eval_scope};
 
 /// What the engine needs besides the subject, packs and evidence.
@@ -194,7 +195,7 @@ pub fn evaluate_indexed(
     }
 }
 
-fn tally(s: &mut Summary, r: &ObligationResult) {
+pub(crate) fn tally(s: &mut Summary, r: &ObligationResult) {
     match r.status {
         Status::Met => s.met += 1,
         Status::Expiring => s.expiring += 1,
@@ -204,6 +205,11 @@ fn tally(s: &mut Summary, r: &ObligationResult) {
     }
     if r.blocking {
         s.blocking += 1;
+    } else if r.force == crate::vocab::Force::Mandatory
+        && r.applicability == Applicability::Applies
+        && matches!(r.status, Status::Unmet | Status::Failing)
+    {
+        s.unsourced_open += 1;
     }
     if r.advice && matches!(r.status, Status::Unmet | Status::Failing | Status::Expiring) {
         s.open_advice += 1;

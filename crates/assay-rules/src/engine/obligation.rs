@@ -8,12 +8,12 @@ use std::sync::Arc;
 use crate::evidence::EvidenceRecord;
 use crate::manifest::{Market, SubjectManifest};
 use crate::pack::{Obligation, RulePack};
-use crate::vocab::{Force, SourceStatus};
+use crate::vocab::{Force, SourceStatus, VerdictBasis};
 
 use super::EvalContext;
 use super::applicability;
 use super::deadline::deadline;
-use super::requirement::judge_requirement;
+use super::requirement::{has_unsourced_rule, judge_requirement};
 use super::results::{
     Applicability, ConditionTrace, EvidenceTrace, Match, ObligationResult, Reason, ReasonTopic,
     Status,
@@ -50,6 +50,7 @@ pub(super) fn not_applicable(
             trace_confidence(&own_trace, &[Match::NotMatched]),
         )
     };
+    let confidence = confidence.unwrap_or_else(|| sources_confidence(pack, &obligation.sources));
     ObligationResult {
         id: obligation.id.clone(),
         title: obligation.title.clone(),
@@ -58,7 +59,9 @@ pub(super) fn not_applicable(
         status: Status::NotApplicable,
         applicability: Applicability::NotApplicable,
         blocking: false,
-        confidence: confidence.unwrap_or_else(|| sources_confidence(pack, &obligation.sources)),
+        basis: VerdictBasis::of_sources(confidence),
+        enforced: false,
+        confidence,
         sources: obligation.sources.clone(),
         scope: own_trace,
         reasons: vec![reason],
@@ -115,14 +118,22 @@ pub(super) fn applicable(
             detail: unknown,
         });
     }
-    if judged.rests_on_unsourced_rule {
+    // What the verdict rests on: the unsourced rule it used alone, or else its sources (the
+    // obligation's and the scope tests' that matched).
+    let basis = judged
+        .rests_on
+        .unwrap_or_else(|| VerdictBasis::of_sources(confidence));
+    if judged.rests_on.is_some() {
         confidence = SourceStatus::Unverified;
     }
     reasons.extend(judged.reasons.iter().cloned());
     let advice = obligation.force == Force::Voluntary;
+    // A rule no source states never blocks on its own (the user's policy may enforce it:
+    // `crate::enforce`).
     let blocking = !advice
         && applicability == Applicability::Applies
-        && matches!(judged.status, Status::Unmet | Status::Failing);
+        && matches!(judged.status, Status::Unmet | Status::Failing)
+        && basis.is_sourced();
     ObligationResult {
         id: obligation.id.clone(),
         title: obligation.title.clone(),
@@ -131,6 +142,8 @@ pub(super) fn applicable(
         status: judged.status,
         applicability,
         blocking,
+        basis,
+        enforced: false,
         confidence,
         sources: obligation.sources.clone(),
         scope: own_trace,
@@ -151,7 +164,9 @@ pub(super) struct Judged {
     reasons: Vec<Reason>,
     evidence: Vec<EvidenceTrace>,
     deciding_meta: Option<BTreeMap<String, String>>,
-    rests_on_unsourced_rule: bool,
+    /// Set when the status is worse than it would be without the rules no source states:
+    /// the weakest basis among the rules that made the difference.
+    rests_on: Option<VerdictBasis>,
 }
 
 pub(super) fn judge_obligation(
@@ -164,11 +179,27 @@ pub(super) fn judge_obligation(
     let mut reasons = Vec::new();
     let mut evidence = Vec::new();
     let mut deciding_meta = None;
-    let mut unsourced = false;
+    // The status the obligation would have without its unsourced rules, and the rules that
+    // made a requirement worse than that.
+    let mut relaxed = Status::Met;
+    let mut fired: Option<VerdictBasis> = None;
     for (ri, req) in obligation.evidence.iter().enumerate() {
-        let r = judge_requirement(ri, req, subject, candidates, ctx.today);
+        let r = judge_requirement(ri, req, subject, candidates, ctx.today, false);
         if r.status.severity() > status.severity() {
             status = r.status;
+        }
+        let relaxed_status = if has_unsourced_rule(req) {
+            judge_requirement(ri, req, subject, candidates, ctx.today, true).status
+        } else {
+            r.status
+        };
+        if relaxed_status.severity() > relaxed.severity() {
+            relaxed = relaxed_status;
+        }
+        if r.status.severity() > relaxed_status.severity()
+            && let Some(f) = r.fired
+        {
+            fired = Some(fired.map_or(f, |x| x.min(f)));
         }
         reasons.push(Reason {
             topic: ReasonTopic::Requirement { index: ri },
@@ -177,7 +208,6 @@ pub(super) fn judge_obligation(
             detail: r.detail,
         });
         evidence.extend(r.traces);
-        unsourced |= r.unsourced;
         if deciding_meta.is_none() {
             deciding_meta = r.deciding_meta;
         }
@@ -206,6 +236,9 @@ pub(super) fn judge_obligation(
         if s.severity() > status.severity() {
             status = s;
         }
+        if s.severity() > relaxed.severity() {
+            relaxed = s;
+        }
         reasons.push(Reason {
             topic: ReasonTopic::Descriptions,
             requirement: Some(Arc::from(
@@ -217,6 +250,7 @@ pub(super) fn judge_obligation(
     }
     if obligation.evidence.is_empty() && !obligation.consistent_descriptions {
         status = Status::Unmet;
+        relaxed = Status::Unmet;
         let how = obligation
             .manual_check
             .as_deref()
@@ -233,6 +267,10 @@ pub(super) fn judge_obligation(
         reasons,
         evidence,
         deciding_meta,
-        rests_on_unsourced_rule: unsourced,
+        rests_on: if status.severity() > relaxed.severity() {
+            fired
+        } else {
+            None
+        },
     }
 }

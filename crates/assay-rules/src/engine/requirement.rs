@@ -9,7 +9,7 @@ use assay_core::{Day, EvidenceKind};
 use crate::evidence::EvidenceRecord;
 use crate::manifest::SubjectManifest;
 use crate::pack::{EvidenceRequirement, MetaConstraint};
-use crate::vocab::Basis;
+use crate::vocab::{Basis, VerdictBasis};
 
 use super::results::{EvidenceTrace, EvidenceVerdict, Status};
 
@@ -21,7 +21,9 @@ pub(super) struct RequirementResult {
     pub(super) detail: Vec<String>,
     pub(super) traces: Vec<EvidenceTrace>,
     pub(super) deciding_meta: Option<BTreeMap<String, String>>,
-    pub(super) unsourced: bool,
+    /// The weakest basis among the unsourced rules (assay policy, interpretation) that
+    /// rejected, expired or failed evidence, or made it expiring: the rules this verdict used.
+    pub(super) fired: Option<VerdictBasis>,
 }
 
 fn basis_note(b: Option<Basis>) -> &'static str {
@@ -36,24 +38,42 @@ fn is_unsourced(b: Option<Basis>) -> bool {
     !matches!(b.unwrap_or(Basis::Sourced), Basis::Sourced)
 }
 
+/// True when the requirement holds a rule no source states (a constraint of basis
+/// `interpretation` or `assay-policy`): only then is a relaxed judgement worth making.
+pub(crate) fn has_unsourced_rule(req: &EvidenceRequirement) -> bool {
+    (req.not_before.is_some() && is_unsourced(req.not_before_basis))
+        || (req.max_age_days.is_some() && is_unsourced(req.max_age_basis))
+        || req.meta.iter().any(|m| is_unsourced(m.basis))
+}
+
+/// Records that an unsourced rule of basis `b` was used; keeps the weakest.
+fn fire(fired: &mut Option<VerdictBasis>, b: Option<Basis>) {
+    if let Some(v) = VerdictBasis::of_rule(b.unwrap_or(Basis::Sourced)) {
+        *fired = Some(fired.map_or(v, |f| f.min(v)));
+    }
+}
+
+/// Judges one requirement. With `relax`, the rules no source states (constraints of basis
+/// `interpretation` or `assay-policy`) are left out: comparing the two judgements tells
+/// whether a verdict rests on such a rule alone.
 pub(super) fn judge_requirement(
     ri: usize,
     req: &EvidenceRequirement,
     subject: &SubjectManifest,
     candidates: &[&EvidenceRecord],
     today: Day,
+    relax: bool,
 ) -> RequirementResult {
     let mut other_kinds: BTreeMap<EvidenceKind, usize> = BTreeMap::new();
     // (record, trace, date) of eligible evidence within its age limit.
     let mut eligible: Vec<(usize, Day)> = Vec::new();
     let mut traces: Vec<EvidenceTrace> = Vec::new();
-    // A verdict rests on every rule of the requirement, whether or not it rejected something.
-    let mut unsourced = is_unsourced(req.not_before_basis)
-        .then_some(())
-        .and(req.not_before)
-        .is_some()
-        || (req.max_age_days.is_some() && is_unsourced(req.max_age_basis))
-        || req.meta.iter().any(|m| is_unsourced(m.basis));
+    // A verdict rests on the unsourced rules it used: those that rejected, expired or failed
+    // evidence (a rule that judged nothing is not shown as lowering the confidence).
+    let mut fired: Option<VerdictBasis> = None;
+    let keep = |b: Option<Basis>| !(relax && is_unsourced(b));
+    let not_before = req.not_before.filter(|_| keep(req.not_before_basis));
+    let max_age_days = req.max_age_days.filter(|_| keep(req.max_age_basis));
     let expected_digest = subject.artefact_digest().map(|d| d.to_hex());
     for rec in candidates {
         if rec.kind != req.kind {
@@ -104,14 +124,14 @@ pub(super) fn judge_requirement(
             traces.push(trace(ri, rec, issuer, None, EvidenceVerdict::Rejected, why));
             continue;
         };
-        if let Some(nb) = req.not_before
+        if let Some(nb) = not_before
             && day < nb
         {
             why.push(format!(
                 "dated {day}, before {nb}{}",
                 basis_note(req.not_before_basis)
             ));
-            unsourced |= is_unsourced(req.not_before_basis);
+            fire(&mut fired, req.not_before_basis);
         }
         if !why.is_empty() {
             traces.push(trace(
@@ -125,10 +145,10 @@ pub(super) fn judge_requirement(
             continue;
         }
         let age = day.days_until(today);
-        if let Some(max) = req.max_age_days
+        if let Some(max) = max_age_days
             && age > max
         {
-            unsourced |= is_unsourced(req.max_age_basis);
+            fire(&mut fired, req.max_age_basis);
             traces.push(trace(
                 ri,
                 rec,
@@ -169,27 +189,29 @@ pub(super) fn judge_requirement(
         let meta = rec.map(|r| &r.meta);
         let mut failures = Vec::new();
         let mut passes = Vec::new();
-        for m in &req.meta {
+        for m in req.meta.iter().filter(|m| keep(m.basis)) {
             let value = meta.and_then(|mm| mm.get(&m.key)).map(String::as_str);
             match check_meta(m, value) {
                 Ok(text) => passes.push(text),
-                Err(text) => failures.push(text),
+                Err(text) => {
+                    failures.push(text);
+                    fire(&mut fired, m.basis);
+                }
             }
-            unsourced |= is_unsourced(m.basis);
         }
         let short_digest = traces[t].blob_digest.short();
         if failures.is_empty() {
             let age = day.days_until(today);
-            let expiring = match (req.max_age_days, req.expiring_within_days) {
+            let expiring = match (max_age_days, req.expiring_within_days) {
                 (Some(max), Some(window)) => age > max - window,
                 _ => false,
             };
-            if req.max_age_days.is_some() {
-                unsourced |= is_unsourced(req.max_age_basis);
+            if expiring {
+                fire(&mut fired, req.max_age_basis);
             }
             let mut why = passes;
             if expiring {
-                let left = req.max_age_days.unwrap_or(0) - age;
+                let left = max_age_days.unwrap_or(0) - age;
                 why.push(format!(
                     "reaches its age limit in {left} days (dated {day})"
                 ));
@@ -256,7 +278,7 @@ pub(super) fn judge_requirement(
         detail,
         traces,
         deciding_meta,
-        unsourced,
+        fired,
     }
 }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::consistency::ConsistencyReport;
 use crate::pack::{DeadlineKind, LeadTime};
-use crate::vocab::{Force, SourceStatus};
+use crate::vocab::{Force, SourceStatus, VerdictBasis};
 
 /// Outcome of a scope test. `Unknown` when the manifest or the sources lack what the test
 /// needs (a list whose members no source names, a missing country of origin).
@@ -248,8 +248,16 @@ pub struct ObligationResult {
     pub advice: bool,
     pub status: Status,
     pub applicability: Applicability,
-    /// Mandatory, definitely applicable, and unmet or failing: makes `rules check` exit 1.
+    /// Mandatory, definitely applicable, unmet or failing, and resting on a source (basis
+    /// `confirmed` or `reported`) or enforced by the user's policy: makes `rules check` exit 1.
     pub blocking: bool,
+    /// What the verdict rests on: `confirmed` (primary source), `reported` (secondary),
+    /// `interpretation` or `policy` (a rule no source states decided it: never blocks on its
+    /// own).
+    pub basis: VerdictBasis,
+    /// True when the user's policy file made this obligation's unsourced rules mandatory.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub enforced: bool,
     /// Lowest source status on the chain of reasons.
     pub confidence: SourceStatus,
     pub sources: Arc<[String]>,
@@ -285,8 +293,12 @@ pub struct Summary {
     pub unmet: usize,
     pub failing: usize,
     pub not_applicable: usize,
-    /// Mandatory obligations that apply and are unmet or failing.
+    /// Mandatory obligations that apply and are unmet or failing on a sourced basis (or
+    /// enforced by the user's policy).
     pub blocking: usize,
+    /// Mandatory obligations that apply and are unmet or failing only by a rule no source
+    /// states (assay policy or interpretation), not enforced: at risk, never blocking.
+    pub unsourced_open: usize,
     /// Voluntary obligations that apply (or may) and are not met: recommendations.
     pub open_advice: usize,
     /// Obligations that may apply but could not be decided.

@@ -138,15 +138,32 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
         );
         for m in &assessment.markets {
             println!(
-                "  {:<4} {:<12} {}{}",
+                "  {:<4} {}{}{}",
                 m.market,
-                m.status.label(),
-                m.why,
+                m.headline(),
+                m.basis
+                    .map(|b| format!(" [rests on: {b}]"))
+                    .unwrap_or_default(),
                 m.earliest_date
                     .as_ref()
                     .map(|d| format!(" [earliest {d}]"))
                     .unwrap_or_default()
             );
+            for b in &m.blockers {
+                println!("         blocker ({}): {}: {}", b.basis, b.title, b.reason);
+            }
+            for r in m.risks.iter().filter(|r| !r.basis.is_sourced()) {
+                println!(
+                    "         not blocking ({}): {}: {}",
+                    r.basis, r.title, r.reason
+                );
+            }
+            if !m.possibly.is_empty() {
+                println!(
+                    "         {} possibly applicable (unverified scope, never blocking): see the dossier",
+                    m.possibly.len()
+                );
+            }
         }
         let failed: Vec<_> = assessment
             .inputs
