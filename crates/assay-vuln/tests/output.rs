@@ -10,7 +10,7 @@ use assay_vuln::output::sarif::to_sarif;
 use assay_vuln::vex::{VexFormat, apply_vex, read_vex_bytes};
 use assay_vuln::{
     Component, DueDateSource, Ecosystem, Finding, KevEntry, ScanResult, ScanSummary, Severity,
-    SeverityLevel, VexDecision, VexStatus,
+    SeverityLevel, SeveritySource, VexDecision, VexStatus,
 };
 use serde_json::Value;
 
@@ -41,6 +41,9 @@ fn base(component: Component, id: &str, aliases: &[&str], level: SeverityLevel) 
             level,
             cvss_vector: None,
             cvss_score: None,
+            source: SeveritySource::StatedRating {
+                advisory: id.into(),
+            },
         },
         affected_ranges: Vec::new(),
         fixed_versions: Vec::new(),
