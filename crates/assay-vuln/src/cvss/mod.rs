@@ -269,7 +269,7 @@ impl Vector {
                     allowed: def.values.join(", "),
                 });
             };
-            values[position] = Some(allowed);
+            values[position] = Some(*allowed);
         }
         if let Some(def) = defs
             .iter()
@@ -373,7 +373,7 @@ fn v2_base(v: &Vector) -> f64 {
     let impact = 10.41 * (1.0 - (1.0 - cia("C")) * (1.0 - cia("I")) * (1.0 - cia("A")));
     let exploitability = 20.0 * av * ac * au;
     let f_impact = if impact == 0.0 { 0.0 } else { 1.176 };
-    let raw = ((0.6 * impact) + (0.4 * exploitability) - 1.5) * f_impact;
+    let raw: f64 = ((0.6 * impact) + (0.4 * exploitability) - 1.5) * f_impact;
     round_one_decimal(raw.max(0.0))
 }
 
@@ -558,7 +558,7 @@ fn v4_score(v: &Vector) -> f64 {
     let m = |metric: &'static str| v4_effective(v, metric);
     if ["VC", "VI", "VA", "SC", "SI", "SA"]
         .iter()
-        .all(|metric| m(metric) == "N")
+        .all(|metric| m(*metric) == "N")
     {
         return 0.0;
     }
@@ -646,8 +646,8 @@ fn v4_score(v: &Vector) -> f64 {
                 for d in EQ4_MAX[eq4 as usize] {
                     let parts = [*a, *b, *c, *d];
                     for (k, metric) in metrics.iter().enumerate() {
-                        distances[k] =
-                            v4_level(metric, m(metric)) - v4_level(metric, max_value(&parts, metric));
+                        distances[k] = v4_level(metric, m(*metric))
+                            - v4_level(metric, max_value(&parts, metric));
                     }
                     if distances.iter().all(|d| *d >= 0.0) {
                         break 'candidates;
