@@ -77,6 +77,9 @@ fn scan() -> ScanResult {
     kev.summary = "Remote code injection in Log4j".into();
     kev.severity.cvss_vector = Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".into());
     kev.severity.cvss_score = Some(10.0);
+    kev.severity.source = SeveritySource::Vector {
+        advisory: "GHSA-jfh8-c2jp-5v3q".into(),
+    };
     kev.fixed_versions = vec!["2.15.0".into()];
     kev.kev = true;
     kev.kev_entry = Some(KevEntry {
