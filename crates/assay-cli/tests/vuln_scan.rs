@@ -537,7 +537,15 @@ fn go_kev_finding_of_unknown_severity_fails_the_high_gate() {
     );
     let mut lines = stdout.lines();
     let header = lines.next().expect("header");
-    for column in ["SEVERITY", "ID", "COMPONENT", "FIX", "KEV DUE", "DUE", "VEX"] {
+    for column in [
+        "SEVERITY",
+        "ID",
+        "COMPONENT",
+        "FIX",
+        "KEV DUE",
+        "DUE",
+        "VEX",
+    ] {
         assert!(header.contains(column), "{header}");
     }
     let row = stdout

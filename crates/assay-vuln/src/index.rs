@@ -890,7 +890,9 @@ fn backfill_ids(conn: &Connection) -> rusqlite::Result<()> {
     {
         let mut read = tx.prepare("SELECT id, record FROM advisories")?;
         let mut insert = tx.prepare("INSERT INTO ids(advisory, id) VALUES (?1, ?2)")?;
-        let rows = read.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
+        let rows = read.query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
         for row in rows {
             let (rowid, record) = row?;
             // A record that does not decode is reported by the scan that reads it.

@@ -118,7 +118,11 @@ pub fn shared_data_vectors() -> BTreeSet<String> {
 
 fn compare(label: &str, vectors: &[String]) -> usize {
     let theirs = peer_scores(vectors);
-    assert_eq!(theirs.len(), vectors.len(), "{label}: one peer line per vector");
+    assert_eq!(
+        theirs.len(),
+        vectors.len(),
+        "{label}: one peer line per vector"
+    );
     let mut mismatches = Vec::new();
     for (vector, peer) in vectors.iter().zip(&theirs) {
         let ours = match base_score(vector) {

@@ -407,7 +407,15 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
         // Ids, names, versions and summaries come from SBOMs and advisories: quoted
         // (bounded, control characters escaped) before they reach the terminal.
         let q = assay_core::text::quote_short;
-        let header = ["SEVERITY", "ID", "COMPONENT", "FIX", "KEV DUE", "DUE", "VEX"];
+        let header = [
+            "SEVERITY",
+            "ID",
+            "COMPONENT",
+            "FIX",
+            "KEV DUE",
+            "DUE",
+            "VEX",
+        ];
         let rows: Vec<[String; 7]> = result
             .findings
             .iter()

@@ -401,7 +401,11 @@ fn v3_base(v: &Vector) -> f64 {
         "L" => 0.55,
         _ => 0.2,
     };
-    let ac = if v.base_value("AC") == "L" { 0.77 } else { 0.44 };
+    let ac = if v.base_value("AC") == "L" {
+        0.77
+    } else {
+        0.44
+    };
     let pr = match (v.base_value("PR"), changed) {
         ("N", _) => 0.85,
         ("L", false) => 0.62,
@@ -409,7 +413,11 @@ fn v3_base(v: &Vector) -> f64 {
         (_, false) => 0.27,
         (_, true) => 0.5,
     };
-    let ui = if v.base_value("UI") == "N" { 0.85 } else { 0.62 };
+    let ui = if v.base_value("UI") == "N" {
+        0.85
+    } else {
+        0.62
+    };
     let cia = |m: &str| match v.base_value(m) {
         "H" => 0.56,
         "L" => 0.22,
@@ -524,7 +532,11 @@ const EQ3_EQ6_MAX: [[&[&str]; 2]; 3] = [
     ],
     [&[], &["VC:L/VI:L/VA:L/CR:H/IR:H/AR:H"]],
 ];
-const EQ4_MAX: [&[&str]; 3] = [&["SC:H/SI:S/SA:S"], &["SC:H/SI:H/SA:H"], &["SC:L/SI:L/SA:L"]];
+const EQ4_MAX: [&[&str]; 3] = [
+    &["SC:H/SI:S/SA:S"],
+    &["SC:H/SI:H/SA:H"],
+    &["SC:L/SI:L/SA:L"],
+];
 
 /// Largest severity distance within each level, in steps (specification §8.2).
 const EQ1_DEPTH: [u32; 3] = [1, 4, 5];
@@ -656,8 +668,22 @@ fn v4_score(v: &Vector) -> f64 {
             }
         }
     }
-    let [d_av, d_pr, d_ui, d_ac, d_at, d_vc, d_vi, d_va, d_sc, d_si, d_sa, d_cr, d_ir, d_ar] =
-        distances;
+    let [
+        d_av,
+        d_pr,
+        d_ui,
+        d_ac,
+        d_at,
+        d_vc,
+        d_vi,
+        d_va,
+        d_sc,
+        d_si,
+        d_sa,
+        d_cr,
+        d_ir,
+        d_ar,
+    ] = distances;
     let current_eq1 = d_av + d_pr + d_ui;
     let current_eq2 = d_ac + d_at;
     let current_eq3_eq6 = d_vc + d_vi + d_va + d_cr + d_ir + d_ar;
@@ -818,7 +844,10 @@ mod tests {
             err("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/"),
             CvssError::Malformed { .. }
         ));
-        assert!(matches!(err("CVSS:5.0/AV:N"), CvssError::UnknownVersion { .. }));
+        assert!(matches!(
+            err("CVSS:5.0/AV:N"),
+            CvssError::UnknownVersion { .. }
+        ));
         assert!(matches!(err(""), CvssError::Empty));
         assert!(matches!(
             err(&"A".repeat(MAX_VECTOR_LEN + 1)),
