@@ -5,6 +5,8 @@
 //! `cargo bench -p assay-vuln --bench cvss`; `CVSS_BENCH_ROUNDS` sets the rounds, default 200).
 //! Both sides time only the scoring loop (the peer's interpreter start is excluded).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::io::Write;

@@ -5,6 +5,8 @@
 //! sample of one in 7 of the v4.0 base space. Skipped, with the reason printed, when
 //! `python3 -c "import cvss"` fails (scripts/install-test-deps.sh installs it).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // prints its results
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -570,7 +570,7 @@ fn v4_score(v: &Vector) -> f64 {
     let m = |metric: &'static str| v4_effective(v, metric);
     if ["VC", "VI", "VA", "SC", "SI", "SA"]
         .iter()
-        .all(|metric| m(*metric) == "N")
+        .all(|metric| m(metric) == "N")
     {
         return 0.0;
     }
@@ -658,7 +658,7 @@ fn v4_score(v: &Vector) -> f64 {
                 for d in EQ4_MAX[eq4 as usize] {
                     let parts = [*a, *b, *c, *d];
                     for (k, metric) in metrics.iter().enumerate() {
-                        distances[k] = v4_level(metric, m(*metric))
+                        distances[k] = v4_level(metric, m(metric))
                             - v4_level(metric, max_value(&parts, metric));
                     }
                     if distances.iter().all(|d| *d >= 0.0) {
