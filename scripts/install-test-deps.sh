@@ -10,6 +10,12 @@ if ! python3 -c 'import packaging' 2>/dev/null; then
   python3 -m pip install --quiet packaging==24.1 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages packaging==24.1
 fi
+# RedHat's `cvss` package: the peer for CVSS v2/v3/v4 base scores
+# (crates/assay-vuln/tests/cvss_peer.rs, scripts/bench-cvss.sh).
+if ! python3 -c 'import cvss' 2>/dev/null; then
+  python3 -m pip install --quiet cvss==3.6 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages cvss==3.6
+fi
 command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; }
 if ! NODE_PATH="$(npm root -g)" node -e 'require("semver")' 2>/dev/null; then
   npm install --global --silent semver@7.6.3

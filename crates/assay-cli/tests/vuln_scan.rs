@@ -489,3 +489,172 @@ fn a_truncated_kev_catalog_is_refused_and_keeps_the_deadlines() {
     .expect("json");
     assert_eq!(stats["kev_entries"], 0, "accepted deliberately");
 }
+
+/// Issue #11 point 13: Go's database states no severity. The KEV-listed Wazuh RCE
+/// CVE-2025-24016 (GO-2025-3459) showed "none" and passed `--fail-on high`; now it is
+/// "unknown" and the gate fails on it. The text output is a table with headers, the score
+/// and rating in the first column and the KEV due date in its own column.
+#[test]
+fn go_kev_finding_of_unknown_severity_fails_the_high_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gomod = dir.path().join("go.mod");
+    std::fs::write(
+        &gomod,
+        "module example.com/app\n\ngo 1.22\n\nrequire github.com/wazuh/wazuh v4.9.0+incompatible\n",
+    )
+    .expect("write");
+    let gomod = gomod.to_str().expect("utf-8");
+    let result = scan_json(&[gomod]);
+    let finding = result["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["advisory_id"] == "CVE-2025-24016")
+        .expect("CVE-2025-24016 finding");
+    assert_eq!(finding["kev"], true);
+    assert_eq!(finding["severity"]["level"], "unknown");
+    assert_eq!(finding["severity"]["source"]["kind"], "unknown");
+    assert_ne!(result["summary"]["max_severity"], "none");
+
+    let gated = assay(
+        workspace(),
+        &[
+            "vuln",
+            "scan",
+            "--date",
+            "2026-11-22",
+            "--fail-on",
+            "high",
+            gomod,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&gated.stdout);
+    assert_eq!(
+        gated.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&gated.stderr)
+    );
+    let mut lines = stdout.lines();
+    let header = lines.next().expect("header");
+    for column in [
+        "SEVERITY",
+        "ID",
+        "COMPONENT",
+        "FIX",
+        "KEV DUE",
+        "DUE",
+        "VEX",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("CVE-2025-24016"))
+        .expect("row");
+    assert!(row.starts_with("unknown "), "{row}");
+    assert!(row.contains("KEV 2025-07-01"), "{row}");
+    assert!(!row.contains("none"), "{row}");
+
+    // SARIF: no security-severity invented, the rating named, level error (known exploited).
+    let sarif: Value = serde_json::from_str(&ok(&assay(
+        workspace(),
+        &[
+            "--format",
+            "sarif",
+            "vuln",
+            "scan",
+            "--date",
+            "2026-11-22",
+            gomod,
+        ],
+    )))
+    .expect("sarif");
+    let rule = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["id"] == "CVE-2025-24016")
+        .expect("rule");
+    assert_eq!(rule["properties"]["severity"], "unknown");
+    assert!(rule["properties"].get("security-severity").is_none());
+    assert_eq!(rule["defaultConfiguration"]["level"], "error");
+    // CycloneDX VEX: the rating says unknown.
+    let cdx: Value = serde_json::from_str(&ok(&assay(
+        workspace(),
+        &[
+            "--format",
+            "cyclonedx-vex",
+            "vuln",
+            "scan",
+            "--date",
+            "2026-11-22",
+            gomod,
+        ],
+    )))
+    .expect("cyclonedx");
+    let vuln = cdx["vulnerabilities"]
+        .as_array()
+        .expect("vulnerabilities")
+        .iter()
+        .find(|v| v["id"] == "CVE-2025-24016")
+        .expect("vulnerability");
+    assert_eq!(vuln["ratings"][0]["severity"], "unknown");
+}
+
+/// A Go finding without a severity takes the CVSS vector of another loaded advisory through a
+/// shared alias (GO-2024-3078 / PYSEC-2024-72, CVE-2024-43406: 8.8 high), shown with its score.
+#[test]
+fn alias_severity_reaches_json_text_and_sarif() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gomod = dir.path().join("go.mod");
+    std::fs::write(
+        &gomod,
+        "module example.com/app\n\ngo 1.22\n\nrequire github.com/lf-edge/ekuiper v1.14.1\n",
+    )
+    .expect("write");
+    let gomod = gomod.to_str().expect("utf-8");
+    let result = scan_json(&[gomod]);
+    let finding = result["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| {
+            f["sources"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|id| id == "GO-2024-3078"))
+        })
+        .expect("GO-2024-3078 finding");
+    assert_eq!(finding["severity"]["level"], "high");
+    assert_eq!(finding["severity"]["cvss_score"], 8.8);
+    assert_eq!(finding["severity"]["source"]["kind"], "alias");
+    assert_eq!(finding["severity"]["source"]["advisory"], "PYSEC-2024-72");
+    let text = ok(&assay(
+        workspace(),
+        &["vuln", "scan", "--date", "2026-11-22", "-v", gomod],
+    ));
+    assert!(text.contains("8.8 high"), "{text}");
+    assert!(text.contains("CVSS vector of PYSEC-2024-72"), "{text}");
+    let sarif: Value = serde_json::from_str(&ok(&assay(
+        workspace(),
+        &[
+            "--format",
+            "sarif",
+            "vuln",
+            "scan",
+            "--date",
+            "2026-11-22",
+            gomod,
+        ],
+    )))
+    .expect("sarif");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["properties"]["security-severity"] == "8.8"),
+        "{rules:?}"
+    );
+}

@@ -308,101 +308,15 @@ pub fn name_key(ecosystem_key: &str, name: &str) -> String {
 }
 
 /// CVSS v3.x base score from a vector, per the CVSS v3.1 specification's formulas.
-/// `None` for other versions or malformed vectors.
+/// `None` for other versions or malformed vectors. Kept for callers of the old path: the
+/// strict parser and every version are in [`crate::cvss`].
 pub fn cvss3_base_score(vector: &str) -> Option<f64> {
-    let mut parts = vector.split('/');
-    let head = parts.next()?;
-    if !(head == "CVSS:3.0" || head == "CVSS:3.1") {
-        return None;
-    }
-    let (mut av, mut ac, mut pr, mut ui, mut scope_changed, mut c, mut i, mut a) =
-        (None, None, None, None, None, None, None, None);
-    for part in parts {
-        let (key, value) = part.split_once(':')?;
-        match key {
-            "AV" => {
-                av = Some(match value {
-                    "N" => 0.85,
-                    "A" => 0.62,
-                    "L" => 0.55,
-                    "P" => 0.2,
-                    _ => return None,
-                })
-            }
-            "AC" => {
-                ac = Some(match value {
-                    "L" => 0.77,
-                    "H" => 0.44,
-                    _ => return None,
-                })
-            }
-            "PR" => pr = Some(value.to_string()),
-            "UI" => {
-                ui = Some(match value {
-                    "N" => 0.85,
-                    "R" => 0.62,
-                    _ => return None,
-                })
-            }
-            "S" => {
-                scope_changed = Some(match value {
-                    "U" => false,
-                    "C" => true,
-                    _ => return None,
-                })
-            }
-            "C" | "I" | "A" => {
-                let weight = match value {
-                    "H" => 0.56,
-                    "L" => 0.22,
-                    "N" => 0.0,
-                    _ => return None,
-                };
-                match key {
-                    "C" => c = Some(weight),
-                    "I" => i = Some(weight),
-                    _ => a = Some(weight),
-                }
-            }
-            _ => {}
-        }
-    }
-    let changed = scope_changed?;
-    let pr = match (pr?.as_str(), changed) {
-        ("N", _) => 0.85,
-        ("L", false) => 0.62,
-        ("L", true) => 0.68,
-        ("H", false) => 0.27,
-        ("H", true) => 0.5,
-        _ => return None,
-    };
-    let iss = 1.0 - (1.0 - c?) * (1.0 - i?) * (1.0 - a?);
-    let impact = if changed {
-        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02f64).powi(15)
-    } else {
-        6.42 * iss
-    };
-    let exploitability = 8.22 * av? * ac? * pr * ui?;
-    if impact <= 0.0 {
-        return Some(0.0);
-    }
-    let raw = if changed {
-        (1.08 * (impact + exploitability)).min(10.0)
-    } else {
-        (impact + exploitability).min(10.0)
-    };
-    Some(round_up_1(raw))
-}
-
-/// CVSS v3.1 `Roundup`: smallest number with one decimal that is >= the input, computed on
-/// integers to avoid floating-point artefacts.
-fn round_up_1(value: f64) -> f64 {
-    let int_input = (value * 100_000.0).round() as i64;
-    if int_input % 10_000 == 0 {
-        int_input as f64 / 100_000.0
-    } else {
-        ((int_input / 10_000) as f64 + 1.0) / 10.0
-    }
+    let parsed = crate::cvss::Vector::parse(vector).ok()?;
+    matches!(
+        parsed.version(),
+        crate::cvss::CvssVersion::V3_0 | crate::cvss::CvssVersion::V3_1
+    )
+    .then(|| parsed.base_score())
 }
 
 #[cfg(test)]

@@ -11,15 +11,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::component::Component;
 
-/// Qualitative severity, ordered: `None < Low < Medium < High < Critical`.
-/// Names and CVSS v3/v4 score bands follow the CVSS specification's qualitative scale.
+/// Qualitative severity, ordered: `None < Unknown < Low < Medium < High < Critical`.
+/// Names and CVSS v3/v4 score bands follow the CVSS specification's qualitative scale;
+/// `Unknown` is assay's own: no advisory (nor an alias of it) gave a score or a rating.
+///
+/// The order is for display and for "worst of" summaries (`max_severity` of a scan with only
+/// unknown findings is `unknown`, never `none`). A threshold (`--fail-on`, policy tiers) must not
+/// treat `Unknown` as "below low": use [`Finding::fails_threshold`], which fails a
+/// known-exploited finding of unknown severity at any threshold.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum SeverityLevel {
+    /// A score of 0.0 or a source's "none"/"informational" rating (or no findings at all).
     #[default]
     None,
+    /// No score and no rating is known.
+    Unknown,
     Low,
     Medium,
     High,
@@ -27,8 +36,9 @@ pub enum SeverityLevel {
 }
 
 impl SeverityLevel {
-    pub const ALL: [SeverityLevel; 5] = [
+    pub const ALL: [SeverityLevel; 6] = [
         SeverityLevel::None,
+        SeverityLevel::Unknown,
         SeverityLevel::Low,
         SeverityLevel::Medium,
         SeverityLevel::High,
@@ -38,6 +48,7 @@ impl SeverityLevel {
     pub fn as_str(self) -> &'static str {
         match self {
             SeverityLevel::None => "none",
+            SeverityLevel::Unknown => "unknown",
             SeverityLevel::Low => "low",
             SeverityLevel::Medium => "medium",
             SeverityLevel::High => "high",
@@ -47,15 +58,34 @@ impl SeverityLevel {
 
     /// Parses the level names used by OSV `database_specific.severity`, GitHub, CSAF
     /// threat categories and CLI flags (case-insensitive; "moderate" = medium,
-    /// "important" = high).
+    /// "important" = high; "unknown" = [`SeverityLevel::Unknown`]).
     pub fn parse(text: &str) -> Option<SeverityLevel> {
         match text.trim().to_ascii_lowercase().as_str() {
             "none" | "informational" | "info" => Some(SeverityLevel::None),
+            "unknown" => Some(SeverityLevel::Unknown),
             "low" => Some(SeverityLevel::Low),
             "medium" | "moderate" => Some(SeverityLevel::Medium),
             "high" | "important" => Some(SeverityLevel::High),
             "critical" => Some(SeverityLevel::Critical),
             _ => None,
+        }
+    }
+
+    /// Whether a score or rating is known (everything but [`SeverityLevel::Unknown`]).
+    pub fn is_known(self) -> bool {
+        self != SeverityLevel::Unknown
+    }
+
+    /// Rank for choosing the most severe of several sources: like the order, except that
+    /// `Unknown` ranks below everything (a known "none" beats no knowledge).
+    pub fn rank(self) -> u8 {
+        match self {
+            SeverityLevel::Unknown => 0,
+            SeverityLevel::None => 1,
+            SeverityLevel::Low => 2,
+            SeverityLevel::Medium => 3,
+            SeverityLevel::High => 4,
+            SeverityLevel::Critical => 5,
         }
     }
 
@@ -86,23 +116,87 @@ impl std::str::FromStr for SeverityLevel {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         SeverityLevel::parse(s).ok_or_else(|| {
-            format!("unknown severity `{s}`: use none, low, medium, high or critical")
+            format!(
+                "unknown severity {}: use none, unknown, low, medium, high or critical",
+                crate::q(s)
+            )
         })
     }
 }
 
-/// Severity of a finding as the advisories gave it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Severity of a finding, and where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Severity {
-    /// Highest level among the merged advisories (from the CVSS score when one is given,
-    /// otherwise from the advisory's own qualitative rating; `none` when neither is given).
+    /// From the CVSS base score computed from a vector when one is given (the highest, when
+    /// the advisories give several), else a score or rating the advisory stated, else the
+    /// vector of another loaded advisory sharing an alias; `unknown` when none of these exist.
     pub level: SeverityLevel,
-    /// CVSS vector as written (e.g. `CVSS:3.1/AV:N/...`), when an advisory gave one.
+    /// CVSS vector as written (e.g. `CVSS:3.1/AV:N/...`) the score was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss_vector: Option<String>,
-    /// CVSS base score, when given or computable from the vector (CVSS v3.x).
+    /// CVSS base score (computed from [`Severity::cvss_vector`], or as the advisory stated it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss_score: Option<f64>,
+    /// Where the level came from.
+    #[serde(default)]
+    pub source: SeveritySource,
+}
+
+impl Default for Severity {
+    fn default() -> Self {
+        Severity {
+            level: SeverityLevel::Unknown,
+            cvss_vector: None,
+            cvss_score: None,
+            source: SeveritySource::Unknown,
+        }
+    }
+}
+
+impl Severity {
+    /// `9.8 critical`, `high` (a stated rating) or `unknown`.
+    pub fn describe(&self) -> String {
+        match self.cvss_score {
+            Some(score) => format!("{score:.1} {}", self.level),
+            None => self.level.as_str().to_string(),
+        }
+    }
+}
+
+/// Where a finding's severity came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SeveritySource {
+    /// The CVSS vector of a matching advisory.
+    Vector { advisory: String },
+    /// A base score a matching advisory stated without a vector assay could score.
+    StatedScore { advisory: String },
+    /// A qualitative rating a matching advisory stated (GitHub `database_specific.severity`,
+    /// a CSAF threat category, RustSec's `severity`).
+    StatedRating { advisory: String },
+    /// The CVSS vector of another loaded advisory that names the same vulnerability (`alias`,
+    /// a CVE or GHSA id shared with the finding) but did not match the component itself.
+    Alias { advisory: String, alias: String },
+    /// No score or rating anywhere.
+    #[default]
+    Unknown,
+}
+
+impl SeveritySource {
+    /// Words for reports: `CVSS vector of GHSA-…`, `alias CVE-… (CVSS vector of …)`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            SeveritySource::Vector { advisory } => format!("CVSS vector of {advisory}"),
+            SeveritySource::StatedScore { advisory } => format!("score stated by {advisory}"),
+            SeveritySource::StatedRating { advisory } => {
+                format!("rating stated by {advisory}")
+            }
+            SeveritySource::Alias { advisory, alias } => {
+                format!("alias {alias}: CVSS vector of {advisory}")
+            }
+            SeveritySource::Unknown => "no score or rating in any loaded advisory".to_string(),
+        }
+    }
 }
 
 /// One affected range as the advisory wrote it.
@@ -231,6 +325,23 @@ impl Finding {
         self.ids().filter(|id| id.starts_with("CVE-"))
     }
 
+    /// Whether this finding fails a `--fail-on threshold` gate: open, and its severity at
+    /// least `threshold`. A finding of unknown severity fails when it is in the KEV catalog
+    /// (known exploited outranks any threshold), or when the threshold is `none` or `unknown`
+    /// (the caller asked to fail on everything, or on everything not known to be low);
+    /// otherwise it passes the gate and callers report it separately.
+    pub fn fails_threshold(&self, threshold: SeverityLevel) -> bool {
+        if !self.is_open() {
+            return false;
+        }
+        match self.severity.level {
+            SeverityLevel::Unknown => {
+                self.kev || matches!(threshold, SeverityLevel::None | SeverityLevel::Unknown)
+            }
+            level => level >= threshold,
+        }
+    }
+
     /// Still needs action: not ruled out or resolved by a VEX statement.
     pub fn is_open(&self) -> bool {
         !matches!(
@@ -255,7 +366,12 @@ pub struct ScanSummary {
     pub kev_earliest_due: Option<String>,
     /// Open findings past their due date.
     pub overdue: usize,
+    /// Most severe level among open findings (`unknown` when every open finding's severity
+    /// is unknown; `none` when there are no open findings).
     pub max_severity: SeverityLevel,
+    /// Open findings whose severity is unknown (no score or rating anywhere).
+    #[serde(default)]
+    pub unknown_severity: usize,
 }
 
 /// A scan: the components looked at, the findings, and what was skipped and why.
@@ -294,6 +410,9 @@ impl ScanResult {
             }
             summary.findings += 1;
             summary.max_severity = summary.max_severity.max(finding.severity.level);
+            if finding.severity.level == SeverityLevel::Unknown {
+                summary.unknown_severity += 1;
+            }
             if finding.overdue {
                 summary.overdue += 1;
             }

@@ -23,7 +23,7 @@
 //! by prepared statements in the scan's inner loop, and holds no evidence; the store's trait
 //! is for the ledger's records. (Recorded in docs/architecture.md, Boundaries.)
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -192,6 +192,12 @@ CREATE TABLE IF NOT EXISTS packages (
 );
 CREATE INDEX IF NOT EXISTS packages_key ON packages(ecosystem, name);
 CREATE INDEX IF NOT EXISTS packages_advisory ON packages(advisory);
+CREATE TABLE IF NOT EXISTS ids (
+    advisory INTEGER NOT NULL,
+    id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ids_id ON ids(id);
+CREATE INDEX IF NOT EXISTS ids_advisory ON ids(advisory);
 CREATE TABLE IF NOT EXISTS kev (
     file_id INTEGER NOT NULL,
     cve TEXT NOT NULL,
@@ -284,6 +290,7 @@ impl Index {
         )
         .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        backfill_ids(&conn).map_err(db)?;
         Ok(Index {
             conn,
             path: path.to_path_buf(),
@@ -414,6 +421,9 @@ impl Index {
             let mut insert_package = tx
                 .prepare("INSERT INTO packages(advisory, ecosystem, name) VALUES (?1, ?2, ?3)")
                 .map_err(&db)?;
+            let mut insert_id = tx
+                .prepare("INSERT INTO ids(advisory, id) VALUES (?1, ?2)")
+                .map_err(&db)?;
             let mut insert_kev = tx
                 .prepare("INSERT INTO kev(file_id, cve, record) VALUES (?1, ?2, ?3)")
                 .map_err(&db)?;
@@ -472,6 +482,9 @@ impl Index {
                                 ])
                                 .map_err(&db)?;
                             let advisory_row = tx.last_insert_rowid();
+                            for id in advisory_ids(advisory) {
+                                insert_id.execute(params![advisory_row, id]).map_err(&db)?;
+                            }
                             let mut keys = HashSet::new();
                             for affected in &advisory.affected {
                                 let eco = osv_ecosystem_base(&affected.ecosystem).to_string();
@@ -659,9 +672,17 @@ impl Index {
             .conn
             .prepare("SELECT advisory_id, record FROM advisories WHERE id = ?1")
             .map_err(self.db())?;
+        let by_id = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT i.advisory FROM ids i JOIN advisories a ON a.id = i.advisory \
+                 WHERE i.id = ?1 AND NOT a.withdrawn ORDER BY i.advisory",
+            )
+            .map_err(self.db())?;
         Ok(Lookup {
             index: self,
             by_package,
+            by_id,
             record,
             packages: HashMap::new(),
             cache: HashMap::new(),
@@ -842,7 +863,54 @@ fn shrinks(
     out
 }
 
+/// The ids an advisory is known by (its own and its aliases), each once: the `ids` table's
+/// rows, through which a finding finds the other advisories of the same vulnerability.
+fn advisory_ids(advisory: &Advisory) -> BTreeSet<&str> {
+    std::iter::once(advisory.id.as_str())
+        .chain(advisory.aliases.iter().map(String::as_str))
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+/// Fills the `ids` table of an index written before it existed (one pass over the records,
+/// once: afterwards the import keeps it current).
+fn backfill_ids(conn: &Connection) -> rusqlite::Result<()> {
+    let has_ids = conn
+        .query_row("SELECT 1 FROM ids LIMIT 1", [], |_| Ok(()))
+        .optional()?
+        .is_some();
+    let has_advisories = conn
+        .query_row("SELECT 1 FROM advisories LIMIT 1", [], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if has_ids || !has_advisories {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut read = tx.prepare("SELECT id, record FROM advisories")?;
+        let mut insert = tx.prepare("INSERT INTO ids(advisory, id) VALUES (?1, ?2)")?;
+        let rows = read.query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (rowid, record) = row?;
+            // A record that does not decode is reported by the scan that reads it.
+            if let Ok(advisory) = serde_json::from_str::<Advisory>(&record) {
+                for id in advisory_ids(&advisory) {
+                    insert.execute(params![rowid, id])?;
+                }
+            }
+        }
+    }
+    tx.commit()
+}
+
 fn delete_file_rows(tx: &rusqlite::Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM ids WHERE advisory IN (SELECT id FROM advisories WHERE file_id = ?1)",
+        params![file_id],
+    )?;
     tx.execute(
         "DELETE FROM packages WHERE advisory IN (SELECT id FROM advisories WHERE file_id = ?1)",
         params![file_id],
@@ -860,6 +928,7 @@ fn delete_file_rows(tx: &rusqlite::Transaction<'_>, file_id: i64) -> rusqlite::R
 pub struct Lookup<'a> {
     index: &'a Index,
     by_package: rusqlite::Statement<'a>,
+    by_id: rusqlite::Statement<'a>,
     record: rusqlite::Statement<'a>,
     /// Advisory row ids per (ecosystem, name) already queried.
     packages: HashMap<(String, String), Arc<[i64]>>,
@@ -905,8 +974,34 @@ impl Lookup<'_> {
                 ids
             }
         };
+        self.decode(&rowids)
+    }
+
+    /// Advisories (not withdrawn) whose own id or one of whose aliases is `id`, in index
+    /// order: the other records of the same vulnerability, whatever package they name.
+    pub fn by_id(&mut self, id: &str) -> Result<Vec<(i64, Arc<Advisory>)>, IndexError> {
+        let path = self.index.path.clone();
+        let db = |source| IndexError::Database {
+            path: path.clone(),
+            source,
+        };
+        let rowids: Vec<i64> = self
+            .by_id
+            .query_map(params![id], |row| row.get(0))
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        self.decode(&rowids)
+    }
+
+    fn decode(&mut self, rowids: &[i64]) -> Result<Vec<(i64, Arc<Advisory>)>, IndexError> {
+        let path = self.index.path.clone();
+        let db = |source| IndexError::Database {
+            path: path.clone(),
+            source,
+        };
         let mut out = Vec::with_capacity(rowids.len());
-        for &rowid in rowids.iter() {
+        for &rowid in rowids {
             if let Some(advisory) = self.cache.get(&rowid) {
                 out.push((rowid, advisory.clone()));
                 continue;

@@ -25,6 +25,7 @@
 
 pub mod advisory;
 pub mod component;
+pub mod cvss;
 pub mod evidence;
 pub mod finding;
 pub mod import;
@@ -40,7 +41,7 @@ pub mod vex;
 pub use component::{Component, Ecosystem};
 pub use finding::{
     AffectedRange, DueDateSource, Finding, KevEntry, ScanResult, ScanSummary, Severity,
-    SeverityLevel, VexDecision, VexStatus,
+    SeverityLevel, SeveritySource, VexDecision, VexStatus,
 };
 pub use import::{ImportLimits, LimitError};
 pub use index::{ImportOptions, Index, IndexError, Reporter, Shrink, Silent};

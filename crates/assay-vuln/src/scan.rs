@@ -5,15 +5,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::advisory::{
-    Advisory, cvss3_base_score, ecosystem_key, name_key, osv_ecosystem_base, parse_purl,
-};
+use crate::advisory::{Advisory, ecosystem_key, name_key, osv_ecosystem_base, parse_purl};
 use crate::component::{Component, Ecosystem};
 use crate::finding::{
     AffectedRange, DueDateSource, Finding, KevEntry, ScanResult, ScanSummary, Severity,
-    SeverityLevel,
+    SeverityLevel, SeveritySource,
 };
-use crate::index::{Index, IndexError, Reporter};
+use crate::index::{Index, IndexError, Lookup, Reporter};
 use crate::matching::Prepared;
 use crate::policy::DeadlinePolicy;
 use crate::version::Scheme;
@@ -145,9 +143,22 @@ pub fn scan(
             }
         }
         for group in merge_by_alias(matches) {
-            result
-                .findings
-                .push(build_finding(component, scheme, &group, &kev, options));
+            let mut problems = Vec::new();
+            let finding = build_finding(
+                component,
+                scheme,
+                &group,
+                &kev,
+                options,
+                &mut lookup,
+                &mut problems,
+            )?;
+            result.findings.push(finding);
+            for warning in problems {
+                if warned.insert(warning.clone()) {
+                    result.warnings.push(warning);
+                }
+            }
         }
     }
     reporter.finish();
@@ -208,37 +219,109 @@ fn merge_by_alias(matches: Vec<Match>) -> Vec<Vec<Match>> {
         .collect()
 }
 
-/// Severity of one advisory: CVSS v3 score from its vector when computable, else the score
-/// it stated, else its qualitative rating.
-fn advisory_severity(advisory: &Advisory) -> Severity {
-    let mut best = Severity::default();
+/// Severity of one advisory from its own data: the highest base score among its CVSS vectors
+/// (v2, v3.x, v4.0, computed per the FIRST specifications), else a base score it stated, else a
+/// rating it stated; unknown otherwise. A vector that does not parse is named in `problems`.
+fn advisory_severity(advisory: &Advisory, problems: &mut Vec<String>) -> Severity {
+    let mut best: Option<Severity> = None;
     for vector in &advisory.cvss_vectors {
-        if let Some(score) = cvss3_base_score(vector) {
-            let level = SeverityLevel::from_cvss_score(score);
-            if best.cvss_score.is_none_or(|s| score > s) {
-                best = Severity {
-                    level,
-                    cvss_vector: Some(vector.clone()),
-                    cvss_score: Some(score),
+        match crate::cvss::base_score(vector) {
+            Ok(computed) => {
+                let higher = best
+                    .as_ref()
+                    .is_none_or(|b| computed.score > b.cvss_score.unwrap_or(-1.0));
+                if higher {
+                    best = Some(Severity {
+                        level: computed.level,
+                        cvss_vector: Some(vector.clone()),
+                        cvss_score: Some(computed.score),
+                        source: SeveritySource::Vector {
+                            advisory: advisory.id.clone(),
+                        },
+                    });
+                }
+            }
+            Err(error) => problems.push(format!(
+                "{} ({}): {}; its severity is not taken from this vector",
+                crate::q(&advisory.id),
+                crate::q(&advisory.source),
+                crate::qm(&error.to_string())
+            )),
+        }
+    }
+    if let Some(best) = best {
+        return best;
+    }
+    if let Some(score) = advisory
+        .stated_score
+        .filter(|s| s.is_finite() && (0.0..=10.0).contains(s))
+    {
+        return Severity {
+            level: SeverityLevel::from_cvss_score(score),
+            cvss_vector: None,
+            cvss_score: Some(score),
+            source: SeveritySource::StatedScore {
+                advisory: advisory.id.clone(),
+            },
+        };
+    }
+    if let Some(level) = advisory.stated_level.filter(|l| l.is_known()) {
+        return Severity {
+            level,
+            cvss_vector: None,
+            cvss_score: None,
+            source: SeveritySource::StatedRating {
+                advisory: advisory.id.clone(),
+            },
+        };
+    }
+    Severity::default()
+}
+
+/// `a` is more severe than `b`: higher level (unknown lowest), then higher score.
+fn more_severe(a: &Severity, b: &Severity) -> bool {
+    (a.level.rank(), a.cvss_score.unwrap_or(-1.0)) > (b.level.rank(), b.cvss_score.unwrap_or(-1.0))
+}
+
+/// Severity of a finding: the most severe of its matching advisories' own severities; when
+/// none of them has one, the highest CVSS base score among the other loaded advisories that
+/// share one of the finding's ids (a CVE or GHSA id); otherwise unknown.
+fn finding_severity(
+    group: &[Match],
+    ids: &[&str],
+    lookup: &mut Lookup<'_>,
+    problems: &mut Vec<String>,
+) -> Result<Severity, IndexError> {
+    let mut severity = Severity::default();
+    for m in group {
+        let s = advisory_severity(&m.advisory, problems);
+        if more_severe(&s, &severity) {
+            severity = s;
+        }
+    }
+    if severity.level.is_known() {
+        return Ok(severity);
+    }
+    for &alias in ids {
+        for (_, other) in lookup.by_id(alias)? {
+            if group.iter().any(|m| m.advisory.id == other.id) {
+                continue;
+            }
+            let s = advisory_severity(&other, problems);
+            if let SeveritySource::Vector { advisory } = &s.source
+                && more_severe(&s, &severity)
+            {
+                severity = Severity {
+                    source: SeveritySource::Alias {
+                        advisory: advisory.clone(),
+                        alias: alias.to_string(),
+                    },
+                    ..s
                 };
             }
         }
     }
-    if best.cvss_score.is_none() {
-        if let Some(score) = advisory.stated_score {
-            best.cvss_score = Some(score);
-            best.level = SeverityLevel::from_cvss_score(score);
-        }
-        if best.cvss_vector.is_none() {
-            best.cvss_vector = advisory.cvss_vectors.first().cloned();
-        }
-    }
-    if let Some(level) = advisory.stated_level
-        && best.cvss_score.is_none()
-    {
-        best.level = best.level.max(level);
-    }
-    best
+    Ok(severity)
 }
 
 fn build_finding(
@@ -247,7 +330,9 @@ fn build_finding(
     group: &[Match],
     kev: &HashMap<String, KevEntry>,
     options: &ScanOptions,
-) -> Finding {
+    lookup: &mut Lookup<'_>,
+    problems: &mut Vec<String>,
+) -> Result<Finding, IndexError> {
     let mut ids = BTreeSet::new();
     let mut sources = Vec::new();
     for m in group {
@@ -268,16 +353,10 @@ fn build_finding(
         .unwrap_or_else(|| first.id.clone());
     ids.remove(&primary);
 
-    let mut severity = Severity::default();
-    for m in group {
-        let s = advisory_severity(&m.advisory);
-        let better = s.level > severity.level
-            || (s.level == severity.level
-                && s.cvss_score.unwrap_or(-1.0) > severity.cvss_score.unwrap_or(-1.0));
-        if better {
-            severity = s;
-        }
-    }
+    let all_ids: Vec<&str> = std::iter::once(primary.as_str())
+        .chain(ids.iter().map(String::as_str))
+        .collect();
+    let severity = finding_severity(group, &all_ids, lookup, problems)?;
 
     let mut affected_ranges = Vec::new();
     let mut fixed: Vec<String> = Vec::new();
@@ -352,7 +431,7 @@ fn build_finding(
             }
         }
     }
-    Finding {
+    Ok(Finding {
         component: component.clone(),
         advisory_id: primary,
         aliases: ids.into_iter().collect(),
@@ -373,5 +452,5 @@ fn build_finding(
         due_date_source,
         overdue: false,
         references,
-    }
+    })
 }

@@ -8,7 +8,7 @@ use assay_vuln::component::{Component, Ecosystem};
 use assay_vuln::index::{Index, Silent};
 use assay_vuln::policy::DeadlinePolicy;
 use assay_vuln::scan::{ScanOptions, scan};
-use assay_vuln::{DueDateSource, SeverityLevel};
+use assay_vuln::{DueDateSource, SeverityLevel, SeveritySource};
 use chrono::NaiveDate;
 
 fn data(rel: &str) -> PathBuf {
@@ -426,4 +426,117 @@ fn a_deadline_policy_file_sets_due_dates() {
         })
     );
     assert!(!f.overdue);
+}
+
+/// Issue #11 point 13: the Go database states no severity. CVE-2025-24016 (Wazuh RCE,
+/// GO-2025-3459) is KEV-listed: its finding must say "unknown", never "none", and a
+/// `--fail-on high` gate must fail on it.
+#[test]
+fn go_kev_finding_without_a_score_is_unknown_and_fails_high() {
+    let result = scan_one(component(
+        Ecosystem::Go,
+        "github.com/wazuh/wazuh",
+        "v4.9.0+incompatible",
+    ));
+    let f = result
+        .findings
+        .iter()
+        .find(|f| f.ids().any(|id| id == "CVE-2025-24016"))
+        .expect("CVE-2025-24016 finding");
+    assert!(f.sources.contains(&"GO-2025-3459".to_string()), "{f:?}");
+    assert!(f.kev, "KEV-listed");
+    assert_eq!(f.severity.level, SeverityLevel::Unknown);
+    assert_ne!(f.severity.level, SeverityLevel::None);
+    assert_eq!(f.severity.source, SeveritySource::Unknown);
+    assert_eq!(f.severity.cvss_score, None);
+    for threshold in [
+        SeverityLevel::Low,
+        SeverityLevel::High,
+        SeverityLevel::Critical,
+    ] {
+        assert!(f.fails_threshold(threshold), "fails --fail-on {threshold}");
+    }
+    assert_ne!(result.summary.max_severity, SeverityLevel::None);
+    assert!(result.summary.unknown_severity >= 1, "{:?}", result.summary);
+    let json = serde_json::to_value(f).expect("json");
+    assert_eq!(json["severity"]["level"], "unknown");
+    assert_eq!(json["severity"]["source"]["kind"], "unknown");
+}
+
+/// A Go advisory without a severity takes the CVSS vector of another loaded advisory that
+/// names the same vulnerability: GO-2024-3078 (github.com/lf-edge/ekuiper) aliases
+/// CVE-2024-43406 and GHSA-r5ph-4jxm-6j9p, which PYSEC-2024-72 (PyPI) also names, with
+/// `CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H` (8.8, high).
+#[test]
+fn a_finding_without_a_score_takes_an_alias_vector() {
+    let result = scan_one(component(
+        Ecosystem::Go,
+        "github.com/lf-edge/ekuiper",
+        "v1.14.1",
+    ));
+    let f = result
+        .findings
+        .iter()
+        .find(|f| f.sources.contains(&"GO-2024-3078".to_string()))
+        .expect("GO-2024-3078 finding");
+    assert_eq!(f.severity.level, SeverityLevel::High);
+    assert_eq!(f.severity.cvss_score, Some(8.8));
+    assert_eq!(
+        f.severity.cvss_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H")
+    );
+    match &f.severity.source {
+        SeveritySource::Alias { advisory, alias } => {
+            assert_eq!(advisory, "PYSEC-2024-72");
+            assert!(
+                alias == "CVE-2024-43406" || alias == "GHSA-r5ph-4jxm-6j9p",
+                "{alias}"
+            );
+        }
+        other => panic!("expected an alias source, got {other:?}"),
+    }
+    // The policy deadline follows the alias severity (high: 30 days), not "unrated".
+    assert_eq!(
+        f.due_date_source,
+        Some(DueDateSource::Policy {
+            tier: "high".into()
+        })
+    );
+}
+
+/// An unknown-severity finding that is not known exploited passes a `high` gate (it is
+/// reported as unjudged by the CLI) but fails `unknown` and `none`; a VEX-closed one never fails.
+#[test]
+fn unknown_severity_gate_rules() {
+    let result = scan_one(component(
+        Ecosystem::Go,
+        "golang.org/x/image",
+        "v0.0.0-20220902085622-e7cb96979f69",
+    ));
+    let f = result
+        .findings
+        .iter()
+        .find(|f| !f.kev && f.severity.level == SeverityLevel::Unknown)
+        .expect("a Go finding of unknown severity, not KEV-listed");
+    assert!(!f.fails_threshold(SeverityLevel::High));
+    assert!(!f.fails_threshold(SeverityLevel::Low));
+    assert!(f.fails_threshold(SeverityLevel::Unknown));
+    assert!(f.fails_threshold(SeverityLevel::None));
+    // Unrated findings keep the policy's "unrated" tier.
+    assert_eq!(
+        f.due_date_source,
+        Some(DueDateSource::Policy {
+            tier: "unrated".into()
+        })
+    );
+    let mut closed = f.clone();
+    closed.vex = Some(assay_vuln::VexDecision {
+        status: assay_vuln::VexStatus::NotAffected,
+        justification: None,
+        impact_statement: None,
+        action_statement: None,
+        source: "test".into(),
+    });
+    closed.kev = true;
+    assert!(!closed.fails_threshold(SeverityLevel::None));
 }

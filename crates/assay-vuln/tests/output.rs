@@ -10,7 +10,7 @@ use assay_vuln::output::sarif::to_sarif;
 use assay_vuln::vex::{VexFormat, apply_vex, read_vex_bytes};
 use assay_vuln::{
     Component, DueDateSource, Ecosystem, Finding, KevEntry, ScanResult, ScanSummary, Severity,
-    SeverityLevel, VexDecision, VexStatus,
+    SeverityLevel, SeveritySource, VexDecision, VexStatus,
 };
 use serde_json::Value;
 
@@ -41,6 +41,9 @@ fn base(component: Component, id: &str, aliases: &[&str], level: SeverityLevel) 
             level,
             cvss_vector: None,
             cvss_score: None,
+            source: SeveritySource::StatedRating {
+                advisory: id.into(),
+            },
         },
         affected_ranges: Vec::new(),
         fixed_versions: Vec::new(),
@@ -74,6 +77,9 @@ fn scan() -> ScanResult {
     kev.summary = "Remote code injection in Log4j".into();
     kev.severity.cvss_vector = Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".into());
     kev.severity.cvss_score = Some(10.0);
+    kev.severity.source = SeveritySource::Vector {
+        advisory: "GHSA-jfh8-c2jp-5v3q".into(),
+    };
     kev.fixed_versions = vec!["2.15.0".into()];
     kev.kev = true;
     kev.kev_entry = Some(KevEntry {

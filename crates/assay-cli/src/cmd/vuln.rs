@@ -110,7 +110,10 @@ pub struct ScanArgs {
     /// publication.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Exit 1 when an open finding has at least this severity (none|low|medium|high|critical).
+    /// Exit 1 when an open finding has at least this severity
+    /// (none|unknown|low|medium|high|critical). A finding of unknown severity (no CVSS score or
+    /// rating in any loaded advisory) fails any threshold when it is in the CISA KEV catalog;
+    /// otherwise it fails only `none` and `unknown`, and is listed as unjudged on stderr.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityLevel>,
     /// Store the SBOMs and the scan result as signed evidence in the workspace ledger.
@@ -367,10 +370,19 @@ fn scan_command(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<Outcome> {
         record_scan(ctx, &args, &result, &targets)?;
     }
     let failed = args.fail_on.is_some_and(|threshold| {
-        result
+        let unjudged = result
             .findings
             .iter()
-            .any(|f| f.is_open() && f.severity.level >= threshold)
+            .filter(|f| {
+                f.is_open() && !f.severity.level.is_known() && !f.fails_threshold(threshold)
+            })
+            .count();
+        if unjudged > 0 {
+            eprintln!(
+                "--fail-on {threshold}: {unjudged} open finding(s) have unknown severity (no CVSS score or rating in any loaded advisory, none known exploited) and were not judged; use --fail-on unknown to fail on them"
+            );
+        }
+        result.findings.iter().any(|f| f.fails_threshold(threshold))
     });
     Ok(if failed { Outcome::Failed } else { Outcome::Ok })
 }
@@ -391,52 +403,101 @@ fn print_text(ctx: &Ctx, result: &ScanResult) {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let s = &result.summary;
-    if !ctx.quiet {
-        for f in &result.findings {
-            // Ids, names, versions and summaries come from SBOMs and advisories: quoted
-            // (bounded, control characters escaped) before they reach the terminal.
-            let q = assay_core::text::quote_short;
-            let vex = f.vex.as_ref().map(|v| {
-                let mut text = v.status.as_str().to_string();
-                if let Some(j) = &v.justification {
-                    text.push_str(&format!(" ({})", q(j)));
+    if !ctx.quiet && !result.findings.is_empty() {
+        // Ids, names, versions and summaries come from SBOMs and advisories: quoted
+        // (bounded, control characters escaped) before they reach the terminal.
+        let q = assay_core::text::quote_short;
+        let header = [
+            "SEVERITY",
+            "ID",
+            "COMPONENT",
+            "FIX",
+            "KEV DUE",
+            "DUE",
+            "VEX",
+        ];
+        let rows: Vec<[String; 7]> = result
+            .findings
+            .iter()
+            .map(|f| {
+                let vex = f
+                    .vex
+                    .as_ref()
+                    .map(|v| {
+                        let mut text = v.status.as_str().replace('_', " ");
+                        if let Some(j) = &v.justification {
+                            text.push_str(&format!(" ({})", q(&j.replace('_', " "))));
+                        }
+                        text
+                    })
+                    .unwrap_or_else(|| "-".into());
+                let due = match (&f.due_date, f.overdue) {
+                    (Some(d), true) => format!("{d} OVERDUE"),
+                    (Some(d), false) => d.clone(),
+                    (None, _) => "-".into(),
+                };
+                let fixed = if f.fixed_versions.is_empty() {
+                    "no fix listed".to_string()
+                } else {
+                    q(&f.fixed_versions.join(", "))
+                };
+                let kev = match &f.kev_entry {
+                    Some(entry) => format!("KEV {}", q(&entry.due_date)),
+                    None if f.kev => "KEV".into(),
+                    None => "-".into(),
+                };
+                [
+                    f.severity.describe(),
+                    q(&f.advisory_id),
+                    format!("{}@{}", q(&f.component.name), q(&f.component.version)),
+                    fixed,
+                    kev,
+                    due,
+                    vex,
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count()).min(48);
+            }
+        }
+        let line = |cells: &[&str]| {
+            let mut text = String::new();
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                if i + 1 == cells.len() {
+                    text.push_str(cell);
+                } else {
+                    text.push_str(&format!("{cell:<w$}  "));
                 }
-                text
-            });
-            let due = match (&f.due_date, f.overdue) {
-                (Some(d), true) => format!("due {d} OVERDUE"),
-                (Some(d), false) => format!("due {d}"),
-                (None, _) => String::new(),
-            };
-            let fixed = if f.fixed_versions.is_empty() {
-                "no fix listed".to_string()
-            } else {
-                format!("fixed in {}", q(&f.fixed_versions.join(", ")))
-            };
-            let _ = writeln!(
-                out,
-                "{:<8} {:<22} {}@{}  {}{}  {}{}",
-                f.severity.level.as_str(),
-                q(&f.advisory_id),
-                q(&f.component.name),
-                q(&f.component.version),
-                fixed,
-                if f.kev { "  KEV" } else { "" },
-                due,
-                vex.map(|v| format!("  vex: {v}")).unwrap_or_default()
-            );
-            if ctx.verbose > 0 && !f.summary.is_empty() {
-                let _ = writeln!(out, "         {}", assay_core::quote(&f.summary, 400));
+            }
+            text.trim_end().to_string()
+        };
+        let _ = writeln!(out, "{}", line(&header));
+        for (row, f) in rows.iter().zip(&result.findings) {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            let _ = writeln!(out, "{}", line(&cells));
+            if ctx.verbose > 0 {
+                let _ = writeln!(
+                    out,
+                    "    severity: {}",
+                    assay_core::quote(&f.severity.source.describe(), 200)
+                );
+                if !f.summary.is_empty() {
+                    let _ = writeln!(out, "    {}", assay_core::quote(&f.summary, 400));
+                }
             }
         }
     }
     let _ = writeln!(
         out,
-        "{} components, {} findings open ({} excluded by VEX), max severity {}; KEV open {} (overdue {}{}); {} overdue",
+        "{} components, {} findings open ({} excluded by VEX), max severity {}, {} of unknown severity; KEV open {} (overdue {}{}); {} overdue",
         s.components,
         s.findings,
         s.excluded_by_vex,
         s.max_severity,
+        s.unknown_severity,
         s.kev_open,
         s.kev_overdue,
         s.kev_earliest_due

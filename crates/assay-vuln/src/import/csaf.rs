@@ -234,7 +234,7 @@ pub(super) fn read(name: &str, bytes: &[u8], out: &mut ParsedFile) {
             .into_iter()
             .flatten()
         {
-            for key in ["cvss_v3", "cvss_v2"] {
+            for key in ["cvss_v4", "cvss_v3", "cvss_v2"] {
                 if let Some(cvss) = score.get(key) {
                     if let Some(vector) = cvss.get("vectorString").and_then(Value::as_str)
                         && !cvss_vectors.iter().any(|v| v == vector)

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{component_ref, digest, severity_name};
-use crate::finding::{Finding, ScanResult, VexDecision, VexStatus};
+use crate::finding::{Finding, ScanResult, SeveritySource, VexDecision, VexStatus};
 
 /// CycloneDX analysis state for a VEX status.
 pub fn analysis_state(status: VexStatus) -> &'static str {
@@ -115,6 +115,15 @@ fn vulnerability(findings: &[&Finding]) -> Value {
         );
     }
     let mut rating = json!({ "severity": severity_name(first.severity.level) });
+    match &first.severity.source {
+        SeveritySource::Vector { advisory }
+        | SeveritySource::StatedScore { advisory }
+        | SeveritySource::StatedRating { advisory }
+        | SeveritySource::Alias { advisory, .. } => {
+            rating["source"] = json!({ "name": source_name(advisory) });
+        }
+        SeveritySource::Unknown => {}
+    }
     if let Some(score) = first.severity.cvss_score {
         rating["score"] = json!(score);
     }

@@ -1,9 +1,12 @@
 //! SARIF 2.1.0 for code-scanning tools (GitHub code scanning, Azure DevOps, IDE viewers).
 //!
 //! Mapping: one `reportingDescriptor` (rule) per advisory id, one `result` per finding.
-//! `level` follows severity (critical/high: `error`, medium: `warning`, low/none: `note`);
-//! `properties.security-severity` carries the CVSS score (or the band's midpoint) because that is
-//! what GitHub ranks by. The location is the SBOM file (and line, when the component came from a
+//! `level` follows severity (critical/high: `error`, medium: `warning`, low/none: `note`;
+//! unknown: `warning`, or `error` when the vulnerability is known exploited);
+//! `properties.security-severity` carries the CVSS base score (or, for a stated rating without a
+//! score, the band's midpoint) because that is what GitHub ranks by; it is absent when the
+//! severity is unknown. `properties.severity` names the rating (`unknown` included) and
+//! `properties.severity-source` where it came from. The location is the SBOM file (and line, when the component came from a
 //! line-oriented file); the component's purl is a logical location. Findings a VEX statement
 //! ruled out (`not_affected`, `fixed`) are kept with an `accepted` external suppression, so the
 //! decision stays visible. `partialFingerprints["assay/finding/v1"]` is a digest of advisory id,
@@ -18,10 +21,11 @@ use crate::finding::{Finding, ScanResult, SeverityLevel, VexStatus};
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-fn level(severity: SeverityLevel) -> &'static str {
-    match severity {
+fn level(finding: &Finding) -> &'static str {
+    match finding.severity.level {
         SeverityLevel::Critical | SeverityLevel::High => "error",
-        SeverityLevel::Medium => "warning",
+        SeverityLevel::Unknown if finding.kev => "error",
+        SeverityLevel::Medium | SeverityLevel::Unknown => "warning",
         SeverityLevel::Low | SeverityLevel::None => "note",
     }
 }
@@ -36,7 +40,7 @@ fn security_severity(finding: &Finding) -> Option<String> {
         SeverityLevel::High => Some("8.0".into()),
         SeverityLevel::Medium => Some("5.5".into()),
         SeverityLevel::Low => Some("2.0".into()),
-        SeverityLevel::None => None,
+        SeverityLevel::None | SeverityLevel::Unknown => None,
     }
 }
 
@@ -60,7 +64,7 @@ pub fn to_sarif(result: &ScanResult) -> Value {
     let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
     for finding in &result.findings {
         let entry = rules.entry(&finding.advisory_id).or_insert(finding);
-        if finding.severity.level > entry.severity.level {
+        if finding.severity.level.rank() > entry.severity.level.rank() {
             *entry = finding;
         }
     }
@@ -78,7 +82,14 @@ pub fn to_sarif(result: &ScanResult) -> Value {
             if finding.kev {
                 tags.push("known-exploited".to_string());
             }
-            let mut properties = json!({ "tags": tags });
+            let mut properties = json!({
+                "tags": tags,
+                "severity": finding.severity.level.as_str(),
+                "severity-source": finding.severity.source.describe(),
+            });
+            if let Some(vector) = &finding.severity.cvss_vector {
+                properties["cvss-vector"] = json!(vector);
+            }
             if let Some(score) = security_severity(finding) {
                 properties["security-severity"] = json!(score);
             }
@@ -90,7 +101,7 @@ pub fn to_sarif(result: &ScanResult) -> Value {
                 "name": finding.advisory_id.replace(['-', ':'], "_"),
                 "shortDescription": { "text": summary },
                 "fullDescription": { "text": format!("{} ({})", summary, std::iter::once(finding.advisory_id.as_str()).chain(finding.aliases.iter().map(String::as_str)).collect::<Vec<_>>().join(", ")) },
-                "defaultConfiguration": { "level": level(finding.severity.level) },
+                "defaultConfiguration": { "level": level(finding) },
                 "help": { "text": help_text(finding) },
                 "properties": properties,
             });
@@ -151,7 +162,7 @@ pub fn to_sarif(result: &ScanResult) -> Value {
             let mut out = json!({
                 "ruleId": finding.advisory_id,
                 "ruleIndex": rule_index[finding.advisory_id.as_str()],
-                "level": level(finding.severity.level),
+                "level": level(finding),
                 "message": { "text": message },
                 "locations": [{
                     "physicalLocation": {
@@ -206,7 +217,11 @@ pub fn to_sarif(result: &ScanResult) -> Value {
 }
 
 fn help_text(finding: &Finding) -> String {
-    let mut text = String::new();
+    let mut text = format!(
+        "Severity: {} ({}). ",
+        finding.severity.describe(),
+        finding.severity.source.describe()
+    );
     if finding.fixed_versions.is_empty() {
         text.push_str("No fixed version is known.");
     } else {
