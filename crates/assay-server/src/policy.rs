@@ -72,11 +72,10 @@ pub enum Action {
     ListTokens,
     RevokeToken,
     ReadAuditLog,
-    ReadEvidence,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 13] = [
         Action::Health,
         Action::ReadApiDocument,
         Action::ReadSelf,
@@ -90,7 +89,6 @@ impl Action {
         Action::ListTokens,
         Action::RevokeToken,
         Action::ReadAuditLog,
-        Action::ReadEvidence,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -108,7 +106,6 @@ impl Action {
             Action::ListTokens => "list-tokens",
             Action::RevokeToken => "revoke-token",
             Action::ReadAuditLog => "read-audit-log",
-            Action::ReadEvidence => "read-evidence",
         }
     }
 }
@@ -160,7 +157,6 @@ const TABLE: &[(Action, &[Role])] = {
         (Action::ListTokens, SIGNED_IN),
         (Action::RevokeToken, SIGNED_IN),
         (Action::ReadAuditLog, ADMIN),
-        (Action::ReadEvidence, EVIDENCE),
     ]
 };
 

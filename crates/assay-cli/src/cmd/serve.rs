@@ -31,9 +31,6 @@ pub struct ServeArgs {
 struct StderrLog;
 
 impl assay_core::Reporter for StderrLog {
-    fn start(&self, _what: &str, _total: Option<u64>) {}
-    fn advance(&self, _n: u64) {}
-    fn finish(&self) {}
     fn note(&self, msg: &str) {
         let _ = writeln!(
             std::io::stderr(),
