@@ -90,7 +90,7 @@ pub fn database_path(workspace: &Path, database: Option<&str>) -> Result<PathBuf
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
-    if path.is_empty() || url.contains("://") && !url.starts_with("sqlite://") {
+    if path.is_empty() || (url.contains("://") && !url.starts_with("sqlite://")) {
         return Err(ServerError::BadDatabaseUrl(assay_core::text::quote_short(
             url,
         )));

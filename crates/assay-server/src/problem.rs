@@ -14,7 +14,7 @@ const TYPE_BASE: &str = "https://assay.invalid/problems/";
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -22,10 +22,15 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
             kind: format!("{TYPE_BASE}{slug}"),
-            title: title.into(),
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             field: None,

@@ -79,14 +79,12 @@ impl Server {
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
-        let has_body = body.is_some();
-        if has_body {
-            req = req.header("Content-Type", content_type);
-        }
-        let mut res = if has_body {
-            self.agent.run(req.body(body.unwrap()).unwrap()).unwrap()
-        } else {
-            self.agent.run(req.body(()).unwrap()).unwrap()
+        let mut res = match body {
+            Some(bytes) => {
+                req = req.header("Content-Type", content_type);
+                self.agent.run(req.body(bytes).unwrap()).unwrap()
+            }
+            None => self.agent.run(req.body(()).unwrap()).unwrap(),
         };
         let content_type = res
             .headers()
