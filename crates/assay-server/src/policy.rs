@@ -133,16 +133,6 @@ const TABLE: &[(Action, &[Role])] = {
         Buyer,
     ];
     const ADMIN: &[Role] = &[Admin];
-    // Signed evidence is the parties' own test material: the people who produce or review it.
-    // Buyers will see evidence through the per-product grant (not built yet), never wholesale.
-    const EVIDENCE: &[Role] = &[
-        Admin,
-        Developer,
-        Manufacturer,
-        Lab,
-        Reviewer,
-        TrustedPartner,
-    ];
     &[
         (Action::Health, ANYONE),
         (Action::ReadApiDocument, ANYONE),
