@@ -8,6 +8,7 @@ mod keys;
 mod log;
 pub mod pad;
 pub mod rules;
+mod serve;
 pub mod vuln;
 
 use clap::Subcommand;
@@ -48,6 +49,8 @@ pub enum Command {
     /// Frontier-model cyber evaluations: task suites, sandboxed runs, scores with confidence.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// The clearinghouse server: HTTP API with organisations, users, tokens and roles.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
@@ -63,5 +66,6 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
         Command::Vuln(c) => vuln::run(ctx, c),
         Command::Rules(c) => rules::run(ctx, c),
         Command::Eval(c) => eval::run_cmd(ctx, c),
+        Command::Serve(args) => serve::run(ctx, args),
     }
 }

@@ -1,0 +1,232 @@
+//! The assay clearinghouse server (issue #13), its foundation: the HTTP API on axum, one
+//! store trait ([`store::ServerStore`], SQLite now), identity (organisations, users, API
+//! tokens) and access (roles, one authorisation table, an audit log).
+//!
+//! Design:
+//! - `api::ROUTES` is the one registry of endpoints. The router is built from it, each route
+//!   wrapped in `auth::authorize`, which resolves the bearer token, asks
+//!   `policy::allowed(role, action)` (the one table) and writes the audit row; the OpenAPI
+//!   document is generated from the same registry.
+//! - Handlers call the synchronous store through [`AppState::blocking`] (`spawn_blocking`);
+//!   a store method returns only after its transaction committed, so every acknowledged write
+//!   survives a crash.
+//! - Errors are RFC 9457 problem details (`problem::Problem`); bodies are bounded
+//!   ([`Limits::body_bytes`]).
+//! - This crate never prints: the caller gets errors and passes a [`Reporter`] for notes.
+
+pub mod api;
+pub mod auth;
+pub mod openapi;
+pub mod policy;
+pub mod problem;
+pub mod sqlite;
+pub mod store;
+pub mod token;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assay_core::Reporter;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+
+use crate::problem::Problem;
+use crate::store::{Bootstrap, ServerStore, StoreError};
+
+/// The server database's file name inside the workspace (beside the ledger's `assay.db`).
+pub const DB_FILE: &str = "server.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "PostgreSQL is not built yet: `--database {0}` needs the PostgreSQL store (issue #13); \
+         use the default SQLite database (omit --database) or a sqlite: path"
+    )]
+    PostgresNotBuilt(String),
+    #[error("--database {0}: use a file path, sqlite:PATH or (later) postgres://…")]
+    BadDatabaseUrl(String),
+    #[error("workspace {0} does not exist; run `assay init` first or pass --workspace")]
+    NoWorkspace(PathBuf),
+    #[error("{0}")]
+    Token(#[from] token::RandomError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Limits on what a client may send.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request body accepted (JSON API calls).
+    pub body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Where the server database lives, from `--database` (or its absence).
+pub fn database_path(workspace: &Path, database: Option<&str>) -> Result<PathBuf, ServerError> {
+    let Some(url) = database else {
+        if !workspace.is_dir() {
+            return Err(ServerError::NoWorkspace(workspace.to_path_buf()));
+        }
+        return Ok(workspace.join(DB_FILE));
+    };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(ServerError::PostgresNotBuilt(
+            assay_core::text::quote_short(url),
+        ));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() || (url.contains("://") && !url.starts_with("sqlite://")) {
+        return Err(ServerError::BadDatabaseUrl(assay_core::text::quote_short(
+            url,
+        )));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// Opens the store named by `--database` (or the workspace's default), migrating it.
+pub fn open_store(
+    workspace: &Path,
+    database: Option<&str>,
+) -> Result<Arc<dyn ServerStore>, ServerError> {
+    let path = database_path(workspace, database)?;
+    Ok(Arc::new(sqlite::SqliteStore::open(&path)?))
+}
+
+/// Creates the first organisation and admin; returns them and the admin's token text (to be
+/// shown once: only its hash is stored).
+pub fn bootstrap_admin(
+    store: &dyn ServerStore,
+    organisation: &str,
+    admin: &str,
+) -> Result<(Bootstrap, String), ServerError> {
+    let minted = token::mint()?;
+    let at = now();
+    let record = store::TokenRecord {
+        id: minted.id,
+        user_id: 0,
+        name: "bootstrap".into(),
+        secret_sha256: minted.secret_sha256,
+        created_at: at,
+        expires_at: at + api::DEFAULT_TOKEN_DAYS * 86_400,
+        revoked_at: None,
+    };
+    let b = store.bootstrap(organisation, admin, &record, at)?;
+    Ok((b, minted.text))
+}
+
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<dyn ServerStore>,
+    log: Arc<dyn Reporter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppState")
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn ServerStore>, log: Arc<dyn Reporter>) -> Self {
+        AppState { store, log }
+    }
+
+    /// Runs a store call on the blocking pool; store errors become problems (internal ones
+    /// are noted to the operator's reporter, not shown to the client).
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ServerStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let result = tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| Problem::internal(format!("a store task failed: {e}")))?;
+        result.map_err(|e| {
+            if matches!(
+                e,
+                StoreError::Sql(_) | StoreError::Io { .. } | StoreError::SchemaTooNew { .. }
+            ) {
+                self.log.note(&format!("store error: {e}"));
+            }
+            Problem::from(e)
+        })
+    }
+}
+
+/// The whole HTTP application, built from the route registry.
+pub fn router(state: AppState, limits: Limits) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for route in api::ROUTES {
+        let method_router = (route.handler)()
+            .route_layer(from_fn_with_state((state.clone(), route), auth::authorize));
+        router = router.route(route.path, method_router);
+    }
+    router
+        .fallback(|| async {
+            Problem::not_found("no such endpoint; the API is described at /api/v1/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this endpoint does not take this method; see /api/v1/openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state, limits))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

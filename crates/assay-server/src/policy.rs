@@ -1,0 +1,189 @@
+//! Roles, actions and the one table that decides who may do what.
+//!
+//! Every route names one [`Action`]; the authorisation middleware (`crate::auth`) looks the
+//! caller's [`Role`] and that action up in [`allowed`] and nowhere else. Scoping inside an
+//! allowed action (a developer revokes only their own tokens) is the handler's job and never
+//! widens what this table grants.
+
+use serde::{Deserialize, Serialize};
+
+/// A caller's role. Every user has exactly one; a request without a token is [`Role::Public`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    Developer,
+    Manufacturer,
+    Lab,
+    Reviewer,
+    TrustedPartner,
+    Buyer,
+    Public,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::Developer,
+        Role::Manufacturer,
+        Role::Lab,
+        Role::Reviewer,
+        Role::TrustedPartner,
+        Role::Buyer,
+        Role::Public,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Developer => "developer",
+            Role::Manufacturer => "manufacturer",
+            Role::Lab => "lab",
+            Role::Reviewer => "reviewer",
+            Role::TrustedPartner => "trusted-partner",
+            Role::Buyer => "buyer",
+            Role::Public => "public",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles a user account can hold (`public` is the absence of a token, never granted).
+    pub fn grantable(self) -> bool {
+        self != Role::Public
+    }
+}
+
+/// What a route does, for the authorisation table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Health,
+    ReadApiDocument,
+    ReadSelf,
+    ListOrganisations,
+    CreateOrganisation,
+    ReadOrganisation,
+    ListUsers,
+    CreateUser,
+    GrantRole,
+    CreateToken,
+    ListTokens,
+    RevokeToken,
+    ReadAuditLog,
+}
+
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Action::Health,
+        Action::ReadApiDocument,
+        Action::ReadSelf,
+        Action::ListOrganisations,
+        Action::CreateOrganisation,
+        Action::ReadOrganisation,
+        Action::ListUsers,
+        Action::CreateUser,
+        Action::GrantRole,
+        Action::CreateToken,
+        Action::ListTokens,
+        Action::RevokeToken,
+        Action::ReadAuditLog,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Health => "health",
+            Action::ReadApiDocument => "read-api-document",
+            Action::ReadSelf => "read-self",
+            Action::ListOrganisations => "list-organisations",
+            Action::CreateOrganisation => "create-organisation",
+            Action::ReadOrganisation => "read-organisation",
+            Action::ListUsers => "list-users",
+            Action::CreateUser => "create-user",
+            Action::GrantRole => "grant-role",
+            Action::CreateToken => "create-token",
+            Action::ListTokens => "list-tokens",
+            Action::RevokeToken => "revoke-token",
+            Action::ReadAuditLog => "read-audit-log",
+        }
+    }
+}
+
+/// Who may do what: one row per action, the roles allowed. Everything not listed is denied.
+const TABLE: &[(Action, &[Role])] = {
+    use Role::*;
+    const ANYONE: &[Role] = &[
+        Admin,
+        Developer,
+        Manufacturer,
+        Lab,
+        Reviewer,
+        TrustedPartner,
+        Buyer,
+        Public,
+    ];
+    const SIGNED_IN: &[Role] = &[
+        Admin,
+        Developer,
+        Manufacturer,
+        Lab,
+        Reviewer,
+        TrustedPartner,
+        Buyer,
+    ];
+    const ADMIN: &[Role] = &[Admin];
+    &[
+        (Action::Health, ANYONE),
+        (Action::ReadApiDocument, ANYONE),
+        (Action::ReadSelf, SIGNED_IN),
+        (Action::ListOrganisations, ADMIN),
+        (Action::CreateOrganisation, ADMIN),
+        (Action::ReadOrganisation, ADMIN),
+        (Action::ListUsers, ADMIN),
+        (Action::CreateUser, ADMIN),
+        (Action::GrantRole, ADMIN),
+        (Action::CreateToken, SIGNED_IN),
+        (Action::ListTokens, SIGNED_IN),
+        (Action::RevokeToken, SIGNED_IN),
+        (Action::ReadAuditLog, ADMIN),
+    ]
+};
+
+/// The one authorisation decision: may `role` perform `action`?
+pub fn allowed(role: Role, action: Action) -> bool {
+    TABLE
+        .iter()
+        .find(|(a, _)| *a == action)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_row_and_only_one() {
+        for action in Action::ALL {
+            let rows = TABLE.iter().filter(|(a, _)| *a == action).count();
+            assert_eq!(rows, 1, "{action:?} must have exactly one row");
+        }
+        assert_eq!(TABLE.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn public_never_gets_an_admin_action() {
+        for action in [Action::CreateUser, Action::GrantRole, Action::ReadAuditLog] {
+            assert!(!allowed(Role::Public, action));
+            assert!(allowed(Role::Admin, action));
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

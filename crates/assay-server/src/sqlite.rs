@@ -1,0 +1,658 @@
+//! [`ServerStore`] on SQLite: one connection behind a mutex, WAL journal, `synchronous=FULL`
+//! so a committed transaction is on disk before the method returns.
+//!
+//! The SQL is plain (no `AUTOINCREMENT`, no `INSERT OR …`, no SQLite date functions):
+//! `BIGINT` columns, `RETURNING`, `CHECK` constraints and explicit transactions, so the
+//! PostgreSQL implementation runs the same statements with `$n` placeholders and
+//! `GENERATED ALWAYS AS IDENTITY` ids in its own migration list.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::policy::Role;
+use crate::store::{
+    AuditEntry, AuditRecord, Bootstrap, Organisation, Result, ServerStore, StoreError, TokenInfo,
+    TokenRecord, User,
+};
+
+/// One versioned migration. Versions are dense from 1; each is applied in its own transaction
+/// together with its `schema_migrations` row.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The SQLite schema, oldest first. Never edit an applied migration: add a new one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "identity and access",
+    sql: "
+CREATE TABLE organisations (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    organisation_id BIGINT NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','developer','manufacturer','lab','reviewer',
+                                       'trusted-partner','buyer')),
+    created_at BIGINT NOT NULL,
+    UNIQUE (organisation_id, name)
+);
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor_user_id BIGINT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    allowed BOOLEAN NOT NULL,
+    detail TEXT NOT NULL
+);
+",
+}];
+
+/// The newest schema version this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half transaction (rusqlite rolls back on
+        // drop), so the connection stays usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.lock();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at BIGINT NOT NULL
+            )",
+        )?;
+        let current: i64 = conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        if current > latest_version() {
+            return Err(StoreError::SchemaTooNew {
+                path: self.path.display().to_string(),
+                found: current,
+                supported: latest_version(),
+            });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                params![m.version, m.name, now()],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+fn audit_in(tx: &Transaction<'_>, e: &AuditEntry) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit_log (at, actor_user_id, actor, action, target, allowed, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            e.at,
+            e.actor_user_id,
+            e.actor,
+            e.action,
+            e.target,
+            e.allowed,
+            e.detail
+        ],
+    )?;
+    Ok(())
+}
+
+fn role_of(s: String) -> rusqlite::Result<Role> {
+    Role::parse(&s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown role {}", assay_core::text::quote_short(&s)).into(),
+        )
+    })
+}
+
+const USER_COLS: &str = "id, organisation_id, name, role, created_at";
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        organisation_id: r.get(1)?,
+        name: r.get(2)?,
+        role: role_of(r.get(3)?)?,
+        created_at: r.get(4)?,
+    })
+}
+
+fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organisation> {
+    Ok(Organisation {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        created_at: r.get(2)?,
+    })
+}
+
+fn insert_org(tx: &Transaction<'_>, name: &str, at: i64) -> Result<Organisation> {
+    tx.query_row(
+        "INSERT INTO organisations (name, created_at) VALUES (?1, ?2) RETURNING id, name, created_at",
+        params![name, at],
+        org_row,
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!(
+                "an organisation named {} exists already",
+                assay_core::text::quote_short(name)
+            ))
+        } else {
+            e.into()
+        }
+    })
+}
+
+fn insert_user(tx: &Transaction<'_>, org: i64, name: &str, role: Role, at: i64) -> Result<User> {
+    let exists: Option<i64> = tx
+        .query_row("SELECT id FROM organisations WHERE id = ?1", [org], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("organisation {org}")));
+    }
+    tx.query_row(
+        &format!(
+            "INSERT INTO users (organisation_id, name, role, created_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING {USER_COLS}"
+        ),
+        params![org, name, role.as_str(), at],
+        user_row,
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!(
+                "organisation {org} has a user named {} already",
+                assay_core::text::quote_short(name)
+            ))
+        } else {
+            e.into()
+        }
+    })
+}
+
+fn insert_token(tx: &Transaction<'_>, t: &TokenRecord) -> Result<()> {
+    tx.execute(
+        "INSERT INTO api_tokens (id, user_id, name, secret_sha256, created_at, expires_at, revoked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            t.id,
+            t.user_id,
+            t.name,
+            hex::encode(t.secret_sha256),
+            t.created_at,
+            t.expires_at,
+            t.revoked_at
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict("a token with this id exists already; try again".into())
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
+}
+
+impl ServerStore for SqliteStore {
+    fn schema_version(&self) -> Result<i64> {
+        Ok(self.lock().query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn bootstrap(
+        &self,
+        organisation: &str,
+        admin: &str,
+        token: &TokenRecord,
+        now: i64,
+    ) -> Result<Bootstrap> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let admins: i64 =
+            tx.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| {
+                r.get(0)
+            })?;
+        if admins > 0 {
+            return Err(StoreError::Refused(
+                "this server has an admin already; an admin creates further users and tokens \
+                 through the API"
+                    .into(),
+            ));
+        }
+        let existing: Option<Organisation> = tx
+            .query_row(
+                "SELECT id, name, created_at FROM organisations WHERE name = ?1",
+                [organisation],
+                org_row,
+            )
+            .optional()?;
+        let org = match existing {
+            Some(o) => o,
+            None => insert_org(&tx, organisation, now)?,
+        };
+        let user = insert_user(&tx, org.id, admin, Role::Admin, now)?;
+        let token = TokenRecord {
+            user_id: user.id,
+            ..token.clone()
+        };
+        insert_token(&tx, &token)?;
+        let entry = AuditEntry {
+            at: now,
+            actor_user_id: None,
+            actor: "bootstrap".into(),
+            action: "bootstrap-admin".into(),
+            target: format!("user:{}", user.id),
+            allowed: true,
+            detail: format!("organisation {} admin and token {}", org.id, token.id),
+        };
+        audit_in(&tx, &entry)?;
+        tx.commit()?;
+        Ok(Bootstrap {
+            organisation: org,
+            admin: user,
+        })
+    }
+
+    fn create_organisation(&self, name: &str, audit: &AuditEntry) -> Result<Organisation> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let org = insert_org(&tx, name, audit.at)?;
+        audit_in(
+            &tx,
+            &AuditEntry {
+                target: format!("organisation:{}", org.id),
+                ..audit.clone()
+            },
+        )?;
+        tx.commit()?;
+        Ok(org)
+    }
+
+    fn organisation(&self, id: i64) -> Result<Option<Organisation>> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT id, name, created_at FROM organisations WHERE id = ?1",
+                [id],
+                org_row,
+            )
+            .optional()?)
+    }
+
+    fn list_organisations(&self, after_id: i64, limit: u32) -> Result<Vec<Organisation>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(
+            "SELECT id, name, created_at FROM organisations WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after_id, limit], org_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn create_user(
+        &self,
+        organisation_id: i64,
+        name: &str,
+        role: Role,
+        audit: &AuditEntry,
+    ) -> Result<User> {
+        if !role.grantable() {
+            return Err(StoreError::Refused(
+                "the public role is the absence of a token; it cannot be granted".into(),
+            ));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let user = insert_user(&tx, organisation_id, name, role, audit.at)?;
+        audit_in(
+            &tx,
+            &AuditEntry {
+                target: format!("user:{}", user.id),
+                detail: format!("role {} in organisation {organisation_id}", role.as_str()),
+                ..audit.clone()
+            },
+        )?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        Ok(self
+            .lock()
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+                [id],
+                user_row,
+            )
+            .optional()?)
+    }
+
+    fn list_users(
+        &self,
+        organisation_id: Option<i64>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<User>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {USER_COLS} FROM users
+             WHERE id > ?1 AND (?2 IS NULL OR organisation_id = ?2) ORDER BY id LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![after_id, organisation_id, limit], user_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_role(&self, user_id: i64, role: Role, audit: &AuditEntry) -> Result<User> {
+        if !role.grantable() {
+            return Err(StoreError::Refused(
+                "the public role is the absence of a token; it cannot be granted".into(),
+            ));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let user = tx
+            .query_row(
+                &format!("UPDATE users SET role = ?1 WHERE id = ?2 RETURNING {USER_COLS}"),
+                params![role.as_str(), user_id],
+                user_row,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        audit_in(
+            &tx,
+            &AuditEntry {
+                target: format!("user:{user_id}"),
+                detail: format!("role {}", role.as_str()),
+                ..audit.clone()
+            },
+        )?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    fn create_token(&self, token: &TokenRecord, audit: &AuditEntry) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let user: Option<i64> = tx
+            .query_row("SELECT id FROM users WHERE id = ?1", [token.user_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if user.is_none() {
+            return Err(StoreError::NotFound(format!("user {}", token.user_id)));
+        }
+        insert_token(&tx, token)?;
+        audit_in(
+            &tx,
+            &AuditEntry {
+                target: format!("token:{}", token.id),
+                detail: format!(
+                    "for user {} named {}, expires {}",
+                    token.user_id,
+                    assay_core::text::quote_short(&token.name),
+                    token.expires_at
+                ),
+                ..audit.clone()
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn token(&self, id: &str) -> Result<Option<(TokenRecord, User)>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(
+            "SELECT t.id, t.user_id, t.name, t.secret_sha256, t.created_at, t.expires_at,
+                    t.revoked_at, u.id, u.organisation_id, u.name, u.role, u.created_at
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?1",
+        )?;
+        let row = st
+            .query_row([id], |r| {
+                let hash: String = r.get(3)?;
+                let mut secret_sha256 = [0u8; 32];
+                if hex::decode_to_slice(&hash, &mut secret_sha256).is_err() {
+                    return Err(rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        "stored token hash is not 32 bytes of hex".into(),
+                    ));
+                }
+                Ok((
+                    TokenRecord {
+                        id: r.get(0)?,
+                        user_id: r.get(1)?,
+                        name: r.get(2)?,
+                        secret_sha256,
+                        created_at: r.get(4)?,
+                        expires_at: r.get(5)?,
+                        revoked_at: r.get(6)?,
+                    },
+                    User {
+                        id: r.get(7)?,
+                        organisation_id: r.get(8)?,
+                        name: r.get(9)?,
+                        role: role_of(r.get(10)?)?,
+                        created_at: r.get(11)?,
+                    },
+                ))
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(
+            "SELECT id, user_id, name, created_at, expires_at, revoked_at FROM api_tokens
+             WHERE user_id = ?1 ORDER BY created_at, id",
+        )?;
+        let rows = st.query_map([user_id], |r| {
+            Ok(TokenInfo {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                name: r.get(2)?,
+                created_at: r.get(3)?,
+                expires_at: r.get(4)?,
+                revoked_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn revoke_token(&self, id: &str, user_id: Option<i64>, audit: &AuditEntry) -> Result<bool> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let found: Option<String> = tx
+            .query_row(
+                "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?1)
+                 WHERE id = ?2 AND (?3 IS NULL OR user_id = ?3) RETURNING id",
+                params![audit.at, id, user_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        audit_in(
+            &tx,
+            &AuditEntry {
+                target: format!("token:{id}"),
+                ..audit.clone()
+            },
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        audit_in(&tx, entry)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn list_audit(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(
+            "SELECT id, at, actor_user_id, actor, action, target, allowed, detail FROM audit_log
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after_id, limit], |r| {
+            Ok(AuditRecord {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor_user_id: r.get(2)?,
+                actor: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                allowed: r.get(6)?,
+                detail: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_record_their_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), latest_version());
+        drop(s);
+        // Re-opening applies nothing twice (the CREATE TABLEs would fail).
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), latest_version());
+    }
+
+    #[test]
+    fn a_database_newer_than_the_binary_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, 'future', 0)",
+            [latest_version() + 1],
+        )
+        .unwrap();
+        drop(conn);
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found, .. } if found == latest_version() + 1)
+        );
+        assert!(err.to_string().contains("newer than this assay"), "{err}");
+    }
+
+    #[test]
+    fn a_grant_and_its_audit_row_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("server.db")).unwrap();
+        let audit = AuditEntry {
+            at: 1,
+            actor_user_id: None,
+            actor: "test".into(),
+            action: "create-organisation".into(),
+            target: String::new(),
+            allowed: true,
+            detail: String::new(),
+        };
+        s.create_organisation("lab-one", &audit).unwrap();
+        // A clash is a conflict, and neither an organisation nor an audit row is left behind.
+        let err = s.create_organisation("lab-one", &audit).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert_eq!(s.list_organisations(0, 10).unwrap().len(), 1);
+        assert_eq!(s.list_audit(0, 10).unwrap().len(), 1);
+    }
+}

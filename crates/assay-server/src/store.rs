@@ -1,0 +1,183 @@
+//! The server's store: ONE trait, implemented for SQLite now and for PostgreSQL next.
+//!
+//! The contract every implementation keeps:
+//! - every method is one transaction; a method that returns `Ok` has committed durably (the
+//!   handler answers only after it returns, so an acknowledged write survives a SIGKILL);
+//! - a grant (organisation, user, role, token, revocation) is written together with its audit
+//!   row in the same transaction: there is no grant without its audit entry;
+//! - times are whole seconds since the Unix epoch (`BIGINT`), ids are `BIGINT` assigned by the
+//!   database, token ids are text; names are unique where documented and a clash is
+//!   [`StoreError::Conflict`], never a raw SQL error;
+//! - the schema is versioned (`schema_migrations`); opening a database whose version is newer
+//!   than this binary knows is refused ([`StoreError::SchemaTooNew`]).
+//!
+//! Methods are synchronous; the HTTP layer calls them through `tokio::task::spawn_blocking`.
+
+use serde::Serialize;
+
+use crate::policy::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(
+        "the server database {path} has schema version {found}, newer than this assay \
+         understands (up to {supported}); run a newer assay, or point --database at another file"
+    )]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("{0}")]
+    Refused(String),
+    #[error("server database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("server database {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+/// A token as stored: never the secret, only its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: i64,
+    pub name: String,
+    pub secret_sha256: [u8; 32],
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// What listing shows of a token (no hash, no secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<&TokenRecord> for TokenInfo {
+    fn from(t: &TokenRecord) -> Self {
+        TokenInfo {
+            id: t.id.clone(),
+            user_id: t.user_id,
+            name: t.name.clone(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// One audit row to write: who, what, on what, allowed or denied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: i64,
+    /// The acting user; `None` for an anonymous (public) caller or the bootstrap.
+    pub actor_user_id: Option<i64>,
+    /// A readable actor: `user:<id>`, `public`, `bootstrap`, `token:<id>` (bad token).
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub allowed: bool,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: i64,
+    pub actor_user_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub allowed: bool,
+    pub detail: String,
+}
+
+/// The result of bootstrapping: the first organisation and its admin.
+#[derive(Clone, Debug)]
+pub struct Bootstrap {
+    pub organisation: Organisation,
+    pub admin: User,
+}
+
+/// The storage the server needs. See the module documentation for the contract.
+pub trait ServerStore: Send + Sync + 'static {
+    /// The schema version this store is at (the highest applied migration).
+    fn schema_version(&self) -> Result<i64>;
+
+    /// Creates the first organisation, its admin user and the admin's token in one
+    /// transaction. Refused when any admin exists already.
+    fn bootstrap(
+        &self,
+        organisation: &str,
+        admin: &str,
+        token: &TokenRecord,
+        now: i64,
+    ) -> Result<Bootstrap>;
+
+    fn create_organisation(&self, name: &str, audit: &AuditEntry) -> Result<Organisation>;
+    fn organisation(&self, id: i64) -> Result<Option<Organisation>>;
+    fn list_organisations(&self, after_id: i64, limit: u32) -> Result<Vec<Organisation>>;
+
+    /// Creates a user in an existing organisation (`NotFound` otherwise); the name is unique
+    /// within its organisation.
+    fn create_user(
+        &self,
+        organisation_id: i64,
+        name: &str,
+        role: Role,
+        audit: &AuditEntry,
+    ) -> Result<User>;
+    fn user(&self, id: i64) -> Result<Option<User>>;
+    fn list_users(
+        &self,
+        organisation_id: Option<i64>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<User>>;
+    /// Changes a user's role (a grant): `NotFound` when the user does not exist.
+    fn set_role(&self, user_id: i64, role: Role, audit: &AuditEntry) -> Result<User>;
+
+    fn create_token(&self, token: &TokenRecord, audit: &AuditEntry) -> Result<()>;
+    /// The token with this id and the user that holds it.
+    fn token(&self, id: &str) -> Result<Option<(TokenRecord, User)>>;
+    fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>>;
+    /// Revokes a token of `user_id` (any user's when `None`). `Ok(false)` when there is no
+    /// such token; revoking a revoked token keeps the first revocation time.
+    fn revoke_token(&self, id: &str, user_id: Option<i64>, audit: &AuditEntry) -> Result<bool>;
+
+    fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// Audit rows with id greater than `after_id`, oldest first, at most `limit`.
+    fn list_audit(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+}
