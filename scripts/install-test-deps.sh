@@ -26,6 +26,13 @@ if [ ! -e /usr/share/java/maven3-artifact.jar ] || ! command -v java >/dev/null;
   apt-get update -qq && apt-get install -y -qq --no-install-recommends libmaven3-core-java default-jre-headless
 fi
 
+# --- evaluation harness (assay-eval): scipy and numpy as the reference for the epoch
+# reducers, the bootstrap's quantiles and the exact sign test (crates/assay-eval/tests/stats.rs).
+if ! python3 -c 'import scipy, numpy' 2>/dev/null; then
+  python3 -m pip install --quiet scipy==1.17.1 numpy==2.4.6 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages scipy==1.17.1 numpy==2.4.6
+fi
+
 # --- rules engine (assay-rules): NIST-aligned OSCAL models from compliance-trestle, to
 # validate the OSCAL catalogs, assessment-results and POA&M that `assay rules export-oscal`
 # writes (crates/assay-cli/tests/rules_oscal.rs). In its own venv, away from system packages.
