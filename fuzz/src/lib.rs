@@ -531,3 +531,21 @@ pub fn assess_case_toml(data: &[u8]) {
 }
 
 const FUZZ_SUBJECT: &str = "id = \"dev\"\nname = \"Device\"\nvendor = \"V\"\nkind = \"device\"\ncategory = \"iris-lock\"\n[[market]]\ncountry = \"US\"\n";
+
+// ---------------------------------------------------------------------------------------
+// assay-vuln: CVSS vectors (read from advisories)
+
+/// A CVSS v2/v3.x/v4.0 vector string: the strict parse, then the base score, which must be a
+/// finite score in 0.0..=10.0 with one decimal, and its rating.
+pub fn vuln_cvss(data: &[u8]) {
+    let Some(t) = text(data) else { return };
+    let Ok(v) = assay_vuln::cvss::Vector::parse(t) else {
+        return;
+    };
+    let score = v.base_score();
+    assert!(
+        (0.0..=10.0).contains(&score) && ((score * 10.0).round() - score * 10.0).abs() < 1e-9,
+        "base score {score} of {t:?} is not a CVSS score"
+    );
+    let _ = v.rating(score);
+}

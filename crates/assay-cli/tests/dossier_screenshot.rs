@@ -9,18 +9,8 @@ use common::{assess, repo, text};
 
 fn render(html: &Path, png: &Path, profile: &Path) {
     let status = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1280,1600",
-        ])
+        .args(assay_report::HEADLESS_CHROMIUM_FLAGS)
+        .args(["--hide-scrollbars", "--window-size=1280,1600"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", html.display()))

@@ -25,3 +25,18 @@ pub use model::{
 pub use verdict::{
     Gap, MarketItem, MarketStatus, MarketSummary, gaps, market_summaries, recommended_action,
 };
+
+/// The flags every headless Chromium run over a dossier uses (the CLI's `--pdf`, the screenshot
+/// test): no GPU, and nothing that reaches the network or keeps state (no QUIC, background
+/// networking, component updates, sync or first-run pages), so rendering a dossier never
+/// talks to anyone. `--no-sandbox` because it runs as root in containers and CI.
+pub const HEADLESS_CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];

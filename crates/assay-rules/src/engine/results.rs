@@ -256,7 +256,7 @@ pub struct ObligationResult {
     /// own).
     pub basis: VerdictBasis,
     /// True when the user's policy file made this obligation's unsourced rules mandatory.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enforced: bool,
     /// Lowest source status on the chain of reasons.
     pub confidence: SourceStatus,

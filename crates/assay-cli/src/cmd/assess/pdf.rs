@@ -14,17 +14,8 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> anyhow::Result<()> {
     let html = html.canonicalize()?;
     let pdf_abs = std::env::current_dir()?.join(pdf);
     let output = std::process::Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
+        .args(assay_report::HEADLESS_CHROMIUM_FLAGS)
+        .arg("--no-pdf-header-footer")
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--print-to-pdf={}", pdf_abs.display()))
         .arg(format!("file://{}", html.display()))
