@@ -253,6 +253,9 @@ fn p7_prerelease_window_and_advice_dates() {
         "{}",
         submission.reason
     );
-    assert_eq!(us.earliest_date.map(|d| d.to_string()).as_deref(), Some("2026-11-22"));
+    assert_eq!(
+        us.earliest_date.map(|d| d.to_string()).as_deref(),
+        Some("2026-11-22")
+    );
     assert!(!blocking(&a));
 }
