@@ -388,8 +388,9 @@ fn verify_sees_one_snapshot_while_others_append() {
         .add(&[input("s", "seed.txt", "seed")], DEFAULT_KEY)
         .unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let appended = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let writer = {
-        let (ws, stop) = (ws.clone(), stop.clone());
+        let (ws, stop, appended) = (ws.clone(), stop.clone(), appended.clone());
         std::thread::spawn(move || {
             let w = Ledger::open(&ws).unwrap();
             let mut n = 0u64;
@@ -399,15 +400,24 @@ fn verify_sees_one_snapshot_while_others_append() {
                     .collect();
                 w.add(&items, DEFAULT_KEY).unwrap();
                 n += 1;
+                appended.store(n, std::sync::atomic::Ordering::Relaxed);
             }
             n
         })
     };
+    // At least 40 verifies, and on until the writer has appended a few batches (on a loaded
+    // machine it may start late), so the verifies really race the appends.
     let mut sizes = Vec::new();
-    for run in 0..40 {
+    let start = std::time::Instant::now();
+    let mut run = 0;
+    while run < 40
+        || (appended.load(std::sync::atomic::Ordering::Relaxed) < 3
+            && start.elapsed() < std::time::Duration::from_secs(60))
+    {
         let report = ledger.verify(&Silent).unwrap();
         assert!(report.is_intact(), "run {run}: {:?}", report.problems);
         sizes.push(report.entries);
+        run += 1;
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let batches = writer.join().unwrap();
