@@ -3,7 +3,7 @@
 # case of a 3D face terminal made in China for US federal procurement and three export markets,
 # then re-verify the output folder. The dossier is out/face-terminal-cn-us/dossier.html.
 #
-# `assay assess` exits 1 when a market cannot be served (a mandatory obligation is unmet); that
+# `assay assess` exits 1 when a market has a blocker (a confirmed or reported requirement unmet); that
 # is a verdict, not a failure of this script, which exits non-zero only on errors.
 set -uo pipefail
 cd "$(dirname "$0")/.."
