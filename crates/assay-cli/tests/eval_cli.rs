@@ -9,7 +9,11 @@ use std::path::Path;
 
 use common::{assay, repo, text};
 
-const INTERCODE: &str = "/work/shared/data/tasks/intercode-ctf";
+// The shared data sets sit beside the repository (../shared), wherever it is cloned.
+const INTERCODE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/tasks/intercode-ctf"
+);
 
 #[test]
 fn import_run_view_three_of_five() {

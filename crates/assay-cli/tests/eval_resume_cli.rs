@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 
 use common::{assay, repo, text};
 
-const INTERCODE: &str = "/work/shared/data/tasks/intercode-ctf";
+// The shared data sets sit beside the repository (../shared), wherever it is cloned.
+const INTERCODE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/tasks/intercode-ctf"
+);
 
 /// ic-4 and ic-22 solved for real in the sandbox (ic-22 takes 2 s), ic-5 answered wrong.
 const SCRIPT: &str = r#"{"model": "slow-solver", "tasks": {

@@ -17,7 +17,11 @@ use assay_eval::sandbox::Sandbox;
 use assay_eval::suite::Suite;
 use serde_json::{Value, json};
 
-const INTERCODE: &str = "/work/shared/data/tasks/intercode-ctf";
+// The shared data sets sit beside the repository (../shared), wherever it is cloned.
+const INTERCODE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/tasks/intercode-ctf"
+);
 const KEY: &str = "sk-ant-never-in-logs-456";
 
 /// Serves one canned response per connection, in order; records each request (head + body).

@@ -14,7 +14,11 @@ use assay_eval::sandbox::Sandbox;
 use assay_eval::suite::Suite;
 use serde_json::Value;
 
-const INTERCODE: &str = "/work/shared/data/tasks/intercode-ctf";
+// The shared data sets sit beside the repository (../shared), wherever it is cloned.
+const INTERCODE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/tasks/intercode-ctf"
+);
 
 const SCRIPT: &str = r#"{"model": "solver", "tasks": {
  "ic-4": [{"tool_calls":[{"name":"bash","arguments":{"cmd":"cat flag"}}]}, {"tool_calls":[{"name":"submit","arguments":{"answer":"{{last_output}}"}}]}],

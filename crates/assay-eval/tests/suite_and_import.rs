@@ -6,7 +6,11 @@ use std::path::Path;
 use assay_eval::EvalError;
 use assay_eval::suite::{Category, FlagMatch, Scorer, Suite};
 
-const INTERCODE: &str = "/work/shared/data/tasks/intercode-ctf";
+// The shared data sets sit beside the repository (../shared), wherever it is cloned.
+const INTERCODE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/tasks/intercode-ctf"
+);
 
 fn write_suite(dir: &Path, text: &str) -> std::path::PathBuf {
     let p = dir.join("suite.toml");
