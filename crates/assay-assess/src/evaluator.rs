@@ -16,6 +16,7 @@ use assay_report::{InputRow, InputStatus, PadSection, VulnSection};
 use assay_rules::{Day, SubjectManifest};
 
 use crate::case::{CaseInputs, doc_role, limits};
+use crate::reuse::{INPUTS_META, PriorResults, inputs_digest};
 
 /// What every evaluator gets besides the case.
 pub struct EvalCtx<'a> {
@@ -23,6 +24,9 @@ pub struct EvalCtx<'a> {
     pub manifest: &'a SubjectManifest,
     /// The day verdicts are judged on (scan dates, deadlines).
     pub date: Day,
+    /// Results this workspace signed earlier, reusable when their inputs are unchanged
+    /// ([`crate::reuse`]); [`PriorResults::none`] computes everything.
+    pub prior: &'a PriorResults,
 }
 
 /// A dossier section, typed per evaluator.
@@ -352,19 +356,14 @@ impl Evaluator for PadEvaluator {
                     }
                 }
             };
-            let Parsed {
-                bytes,
-                digest,
-                value: campaign,
-            } = match read_parsed(case, &rel, limits::CAMPAIGN, |b| {
-                assay_pad::read::read_bytes(b, &rel)
-            }) {
-                Ok(p) => p,
+            let bytes = match case.read(&rel, limits::CAMPAIGN) {
+                Ok(b) => b,
                 Err(e) => {
                     out.inputs.push(failed(rel, "PAD campaign", e));
                     continue;
                 }
             };
+            let digest = Sha256Digest::of(&bytes);
             let options = assay_pad::PadOptions {
                 campaign_digest: Some(digest.to_hex()),
                 ..Default::default()
@@ -373,17 +372,47 @@ impl Evaluator for PadEvaluator {
                 Some((m, d)) => (Some(m), Some(d)),
                 None => (None, None),
             };
-            let report = match assay_pad::pad_report(
-                &campaign,
-                manifest.as_ref(),
-                &schemes,
-                &options,
-                reporter,
-            ) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.inputs.push(failed(rel, "PAD campaign", e));
-                    continue;
+            // Everything the report is computed from (see crate::reuse).
+            let inputs_digest = inputs_digest(&[
+                b"pad-report",
+                env!("CARGO_PKG_VERSION").as_bytes(),
+                digest.to_hex().as_bytes(),
+                file_name(&rel).as_bytes(),
+                manifest_digest
+                    .map(|d| d.to_hex())
+                    .unwrap_or_default()
+                    .as_bytes(),
+                format!("{schemes:?}").as_bytes(),
+                format!("{options:?}").as_bytes(),
+            ]);
+            let reused = ctx
+                .prior
+                .get::<assay_pad::PadReport>(EvidenceKind::PadReport, &inputs_digest);
+            let report = match reused {
+                Some(r) => {
+                    reporter.note("PAD report reused: same campaign, manifest and schemes as the one this workspace signed before");
+                    r
+                }
+                None => {
+                    let computed = assay_pad::read::read_bytes(&bytes, &rel)
+                        .map_err(|e| e.to_string())
+                        .and_then(|campaign| {
+                            assay_pad::pad_report(
+                                &campaign,
+                                manifest.as_ref(),
+                                &schemes,
+                                &options,
+                                reporter,
+                            )
+                            .map_err(|e| e.to_string())
+                        });
+                    match computed {
+                        Ok(r) => r,
+                        Err(e) => {
+                            out.inputs.push(failed(rel, "PAD campaign", e));
+                            continue;
+                        }
+                    }
                 }
             };
             out.inputs
@@ -392,14 +421,16 @@ impl Evaluator for PadEvaluator {
                 out.inputs
                     .push(read_ok(path.clone(), "PAD campaign manifest", d));
             }
-            out.evidence.extend(pad_evidence(
+            let mut items = pad_evidence(
                 &ctx.manifest.id,
                 &file_name(&rel),
                 bytes,
                 &digest,
                 &report,
                 manifest.as_ref(),
-            ));
+            );
+            items[1].meta.insert(INPUTS_META.into(), inputs_digest);
+            out.evidence.extend(items);
             sections.push(PadSection {
                 file: rel,
                 digest,
@@ -601,22 +632,57 @@ impl Evaluator for VulnEvaluator {
             }
         };
         let options = assay_vuln::scan::ScanOptions { scan_date, policy };
-        let mut result = match assay_vuln::scan::scan(&index, &components, &options, reporter) {
-            Ok(r) => r,
-            Err(e) => {
-                out.inputs
-                    .push(failed("workspace advisory index", "advisory index", e));
-                reporter.finish();
-                return out;
+        let digests: Vec<String> = files.iter().map(|(_, d)| d.to_hex()).collect();
+        // Everything the scan result is computed from (see crate::reuse): the index's content,
+        // the SBOMs and VEX documents, the policy and the day. No index digest, no reuse.
+        let inputs_digest = index.content_digest().ok().map(|index_digest| {
+            let vex: Vec<String> = vex_items
+                .iter()
+                .map(|v| format!("{}:{}", v.file_name, Sha256Digest::of(&v.bytes).to_hex()))
+                .collect();
+            let sbom_names: Vec<&str> = files.iter().map(|(rel, _)| rel.as_str()).collect();
+            inputs_digest(&[
+                b"vuln-scan",
+                env!("CARGO_PKG_VERSION").as_bytes(),
+                index_digest.to_hex().as_bytes(),
+                digests.join(",").as_bytes(),
+                sbom_names.join("\n").as_bytes(),
+                vex.join(",").as_bytes(),
+                format!("{options:?}").as_bytes(),
+            ])
+        });
+        let reused = inputs_digest.as_deref().and_then(|key| {
+            ctx.prior
+                .get::<assay_vuln::finding::ScanResult>(EvidenceKind::VulnScan, key)
+        });
+        let result = match reused {
+            Some(r) => {
+                reporter.note("vulnerability scan reused: same SBOMs, VEX, policy, day and advisory index as the one this workspace signed before");
+                r
+            }
+            None => {
+                let mut result =
+                    match assay_vuln::scan::scan(&index, &components, &options, reporter) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            out.inputs.push(failed(
+                                "workspace advisory index",
+                                "advisory index",
+                                e,
+                            ));
+                            reporter.finish();
+                            return out;
+                        }
+                    };
+                result.warnings.extend(warnings);
+                if !statements.is_empty() {
+                    assay_vuln::vex::apply_vex(&mut result.findings, &statements);
+                }
+                result.recompute_summary();
+                result
             }
         };
         reporter.finish();
-        result.warnings.extend(warnings);
-        if !statements.is_empty() {
-            assay_vuln::vex::apply_vex(&mut result.findings, &statements);
-        }
-        result.recompute_summary();
-        let digests: Vec<String> = files.iter().map(|(_, d)| d.to_hex()).collect();
         let scanned: Vec<ScannedSbom<'_>> = sboms
             .iter()
             .map(|(name, bytes, format, n)| ScannedSbom {
@@ -629,8 +695,11 @@ impl Evaluator for VulnEvaluator {
         out.evidence
             .extend(sbom_evidence(&ctx.manifest.id, &scanned));
         out.evidence.extend(vex_items);
-        out.evidence
-            .push(scan_evidence(&ctx.manifest.id, &digests, &result));
+        let mut scan = scan_evidence(&ctx.manifest.id, &digests, &result);
+        if let Some(key) = inputs_digest {
+            scan.meta.insert(INPUTS_META.into(), key);
+        }
+        out.evidence.push(scan);
         out.section = Some(Section::Vuln(Box::new(VulnSection {
             files,
             advisory_sources: sources,

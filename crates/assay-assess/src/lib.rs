@@ -23,6 +23,7 @@ mod error;
 pub mod evaluator;
 mod package;
 mod plan;
+pub mod reuse;
 mod run;
 pub mod sidecar;
 

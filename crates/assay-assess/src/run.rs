@@ -15,6 +15,7 @@ use crate::evaluator::{
     AdvisoryImport, DescriptionEvaluator, EvalCtx, Evaluator, EvaluatorOutput, PadEvaluator,
     Section, VulnEvaluator, failed, file_name, read_ok, record,
 };
+use crate::reuse::PriorResults;
 
 /// What the caller may set; everything else comes from the case (see [`AssessOptions::resolve`]).
 #[derive(Debug, Clone, Default)]
@@ -27,6 +28,9 @@ pub struct Overrides {
     pub start: Option<Day>,
     /// Extra rule pack files, after case.toml's.
     pub packs: Vec<PathBuf>,
+    /// Compute every result again instead of reusing this workspace's signed results for
+    /// unchanged inputs ([`crate::reuse`]).
+    pub recompute: bool,
 }
 
 /// The settings of one assessment, resolved from the caller's [`Overrides`], the case's
@@ -45,6 +49,8 @@ pub struct AssessOptions {
     pub targets: BTreeMap<String, Day>,
     /// What was imported into the advisory index before the run ([`crate::import_advisories`]).
     pub advisories: AdvisoryImport,
+    /// Compute every result again (see [`Overrides::recompute`]).
+    pub recompute: bool,
 }
 
 impl AssessOptions {
@@ -94,6 +100,7 @@ impl AssessOptions {
             packs,
             targets,
             advisories: AdvisoryImport::default(),
+            recompute: overrides.recompute,
         })
     }
 }
@@ -160,9 +167,15 @@ pub fn assess_with(
             problem,
         })?;
     let manifest = parse_manifest(case, &subject_manifest)?;
+    let prior = if options.recompute {
+        PriorResults::none()
+    } else {
+        PriorResults::load(ledger, &manifest.id)?
+    };
     let ctx = EvalCtx {
         manifest: &manifest,
         date: options.date,
+        prior: &prior,
     };
 
     let mut inputs = vec![read_ok(

@@ -555,6 +555,36 @@ impl Index {
         Ok(out)
     }
 
+    /// A digest of what the index holds: every imported file's path, content digest and
+    /// format, in path order. Two indexes with the same content digest were built from the
+    /// same files, so a scan against either gives the same findings (with the same engine):
+    /// what lets a re-run reuse a signed scan result instead of matching again.
+    pub fn content_digest(&self) -> Result<assay_core::Sha256Digest, IndexError> {
+        let db = self.db();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, digest, format FROM files ORDER BY path")
+            .map_err(&db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(&db)?;
+        let mut all = Vec::new();
+        for row in rows {
+            let (path, digest, format) = row.map_err(&db)?;
+            for part in [path, digest, format] {
+                all.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                all.extend_from_slice(part.as_bytes());
+            }
+        }
+        Ok(assay_core::Sha256Digest::of(&all))
+    }
+
     /// Counts for `db stats`.
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
         let db = self.db();

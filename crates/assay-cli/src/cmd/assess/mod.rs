@@ -45,6 +45,11 @@ pub struct AssessArgs {
     /// or the browser named by ASSAY_CHROMIUM).
     #[arg(long)]
     pub pdf: bool,
+    /// Compute the PAD metrics and the vulnerability scan again even when this workspace
+    /// signed a result for exactly the same inputs before (by default such a result is
+    /// verified and reused).
+    #[arg(long)]
+    pub recompute: bool,
 }
 
 fn parse_day(text: &str, flag: &str) -> anyhow::Result<assay_rules::Day> {
@@ -72,6 +77,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             .map(|d| parse_day(d, "--start"))
             .transpose()?,
         packs: args.packs.clone(),
+        recompute: args.recompute,
     };
     let case = CaseInputs::discover(&args.case)?;
     let mut options = AssessOptions::resolve(&overrides, &case, today)?;
