@@ -476,13 +476,22 @@ pub fn import_advisories(
     ledger: &Ledger,
     reporter: &dyn Reporter,
 ) -> AdvisoryImport {
+    import_advisories_into(case, &index_path(ledger), reporter)
+}
+
+/// [`import_advisories`] into the index at `index_path` (what a thread without the ledger
+/// handle can call: see [`crate::import_and_assess`]).
+pub fn import_advisories_into(
+    case: &CaseInputs,
+    index_path: &Path,
+    reporter: &dyn Reporter,
+) -> AdvisoryImport {
     let mut out = AdvisoryImport::default();
     if case.sboms.is_empty() || case.file.advisories.is_empty() {
         return out;
     }
     reporter.start("importing advisories", None);
-    let index_path = index_path(ledger);
-    let mut index = match assay_vuln::index::Index::open(&index_path) {
+    let mut index = match assay_vuln::index::Index::open(index_path) {
         Ok(i) => i,
         Err(e) => {
             out.problems
@@ -518,6 +527,21 @@ pub struct VulnEvaluator {
     pub index: PathBuf,
     /// What was imported before the run (named in the dossier).
     pub advisories: AdvisoryImport,
+    /// An import still running beside the evaluators: the scan waits for its result, which
+    /// then stands in for `advisories` ([`VulnEvaluator::after_import`]).
+    pub pending: Option<std::sync::Mutex<std::sync::mpsc::Receiver<AdvisoryImport>>>,
+}
+
+impl VulnEvaluator {
+    /// A scan of the index at `index` once the import that sends its result on `import` is
+    /// done (the other evaluators need no advisories and run meanwhile).
+    pub fn after_import(index: PathBuf, import: std::sync::mpsc::Receiver<AdvisoryImport>) -> Self {
+        Self {
+            index,
+            advisories: AdvisoryImport::default(),
+            pending: Some(std::sync::Mutex::new(import)),
+        }
+    }
 }
 
 impl Evaluator for VulnEvaluator {
@@ -532,10 +556,26 @@ impl Evaluator for VulnEvaluator {
         reporter: &dyn Reporter,
     ) -> EvaluatorOutput {
         let mut out = EvaluatorOutput::default();
+        let waited;
+        let advisories = match &self.pending {
+            None => &self.advisories,
+            Some(import) => {
+                let received = import.lock().ok().and_then(|rx| rx.recv().ok());
+                waited = received.unwrap_or_else(|| AdvisoryImport {
+                    problems: vec![failed(
+                        "advisory import",
+                        "advisory index",
+                        "the import stopped before it finished; run assess again",
+                    )],
+                    ..AdvisoryImport::default()
+                });
+                &waited
+            }
+        };
         if case.sboms.is_empty() {
             return out;
         }
-        out.inputs.extend(self.advisories.problems.iter().cloned());
+        out.inputs.extend(advisories.problems.iter().cloned());
         let index = match assay_vuln::index::Index::open(&self.index) {
             Ok(i) => i,
             Err(e) => {
@@ -546,12 +586,7 @@ impl Evaluator for VulnEvaluator {
         };
         // Named without the machine's folders: the dossier and the filing report go to buyers
         // and authorities (the command line prints the paths as written).
-        let mut sources: Vec<String> = self
-            .advisories
-            .sources
-            .iter()
-            .map(|s| source_name(s))
-            .collect();
+        let mut sources: Vec<String> = advisories.sources.iter().map(|s| source_name(s)).collect();
         if sources.is_empty() {
             sources.push("the workspace's advisory index".to_string());
         }

@@ -36,4 +36,6 @@ pub use evaluator::{
     sbom_evidence, scan_evidence,
 };
 pub use package::{Package, build_package};
-pub use run::{AssessOptions, Assessed, Overrides, assess, assess_with, default_evaluators};
+pub use run::{
+    AssessOptions, Assessed, Overrides, assess, assess_with, default_evaluators, import_and_assess,
+};

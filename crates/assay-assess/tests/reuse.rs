@@ -162,3 +162,50 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The import beside the evaluators (what the command line does) gives what importing first
+/// gives: same advisories imported, same scan, same verdicts.
+#[test]
+fn importing_beside_the_evaluators_gives_the_same_assessment_as_importing_first() {
+    let case = CaseInputs::discover(&example()).unwrap();
+    assert!(
+        !case.file.advisories.is_empty(),
+        "the example names advisory sources"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+
+    let first = Ledger::init(&tmp.path().join("first")).unwrap();
+    let (sequential, _) = assess(&first, &case, true);
+    let sequential_import = {
+        // What `assess` above imported, counted again on a fresh index.
+        let fresh = Ledger::init(&tmp.path().join("count")).unwrap();
+        assay_assess::import_advisories(&case, &fresh, &assay_core::Silent)
+    };
+
+    let beside = Ledger::init(&tmp.path().join("beside")).unwrap();
+    let overrides = Overrides {
+        date: assay_core::Day::parse("2026-11-22"),
+        recompute: true,
+        ..Default::default()
+    };
+    let options = AssessOptions::resolve(
+        &overrides,
+        &case,
+        assay_core::Day::parse("2000-01-01").unwrap(),
+    )
+    .unwrap();
+    let (import, overlapped) =
+        assay_assess::import_and_assess(&case, &options, &beside, &assay_core::Silent).unwrap();
+    assert!(import.advisories > 0 && import.problems.is_empty());
+    assert_eq!(import.advisories, sequential_import.advisories);
+    assert_eq!(import.sources, sequential_import.sources);
+    assert!(
+        overlapped
+            .assessment
+            .vuln
+            .as_ref()
+            .is_some_and(|v| !v.result.findings.is_empty()),
+        "the scan ran against the imported advisories"
+    );
+    assert_eq!(results(&sequential), results(&overlapped));
+}

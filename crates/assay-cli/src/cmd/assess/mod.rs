@@ -80,7 +80,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
         recompute: args.recompute,
     };
     let case = CaseInputs::discover(&args.case)?;
-    let mut options = AssessOptions::resolve(&overrides, &case, today)?;
+    let options = AssessOptions::resolve(&overrides, &case, today)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let name = case
             .root
@@ -99,8 +99,11 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
     let ledger = open_or_init(ctx)?;
     let progress = Bar::new(ctx);
 
-    // Advisory import: its own step, reported on its own.
-    let import = assay_assess::import_advisories(&case, &ledger, &progress);
+    // Advisory import: its own step, reported on its own, run beside the evaluators that need
+    // no advisories (the scan waits for it).
+    assay_core::Reporter::start(&progress, "assessing", None);
+    let (import, assessed) = assay_assess::import_and_assess(&case, &options, &ledger, &progress)?;
+    assay_core::Reporter::finish(&progress);
     if !import.sources.is_empty() && !ctx.quiet && ctx.format == Format::Text {
         eprintln!(
             "advisories: {} imported from {}",
@@ -108,11 +111,6 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> anyhow::Result<Outcome> {
             import.sources.join(", ")
         );
     }
-    options.advisories = import;
-
-    assay_core::Reporter::start(&progress, "assessing", None);
-    let assessed = assay_assess::assess(&case, &options, &ledger, &progress)?;
-    assay_core::Reporter::finish(&progress);
     assay_core::Reporter::start(&progress, "building the package", None);
     let package = assay_assess::build_package(&assessed, &ledger)?;
     assay_core::Reporter::finish(&progress);
