@@ -97,6 +97,12 @@ pub fn pad_manifest(data: &[u8]) {
     }
 }
 
+pub fn pad_lab(data: &[u8]) {
+    if let Some(t) = text(data) {
+        let _ = assay_pad::LabInfo::parse(t, "lab.toml");
+    }
+}
+
 pub fn pad_scheme(data: &[u8]) {
     if let Some(t) = text(data) {
         let _ = assay_pad::Scheme::parse(t, "scheme.toml");

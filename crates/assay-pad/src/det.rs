@@ -56,7 +56,11 @@ pub fn det_curve(a: &[f64], b: &[f64], sign: f64, max_points: usize) -> Vec<DetP
 }
 
 /// One DET curve per species of `sets`, named by `species_names`.
-pub fn species_det(sets: &ScoreSets, species_names: &[String], max_points: usize) -> Vec<SpeciesDet> {
+pub fn species_det(
+    sets: &ScoreSets,
+    species_names: &[String],
+    max_points: usize,
+) -> Vec<SpeciesDet> {
     species_names
         .iter()
         .zip(&sets.attacks)
@@ -77,7 +81,10 @@ mod tests {
         let b = [0.7, 0.8, 0.9];
         let det = det_curve(&a, &b, 1.0, 100);
         // Between the classes: every attack rejected, every bona fide accepted.
-        assert!(det.iter().any(|p| p.apcer == 0.0 && p.bpcer == 0.0), "{det:?}");
+        assert!(
+            det.iter().any(|p| p.apcer == 0.0 && p.bpcer == 0.0),
+            "{det:?}"
+        );
         // Rates move monotonically: APCER down, BPCER up.
         for w in det.windows(2) {
             assert!(w[1].apcer <= w[0].apcer && w[1].bpcer >= w[0].bpcer);

@@ -71,7 +71,7 @@ pub fn campaign_meta(manifest: Option<&Manifest>) -> BTreeMap<String, String> {
 /// blob's digest and the test days (`test_date` = the last, `test_start`), and from the test
 /// report: `lab` (the lab file's name over the manifest's), `accreditation` ("BODY NUMBER"),
 /// `report_id`, `sample_serials`, `sample_firmware_digests`, `sample_hardware_revisions`
-/// (comma-joined, distinct) and `report_date` (the signature block's date).
+/// (comma-joined, distinct, sorted) and `report_date` (the signature block's date).
 pub fn report_meta(
     report: &PadReport,
     manifest: Option<&Manifest>,
@@ -101,16 +101,12 @@ pub fn report_meta(
         }
     }
     // The samples the report covers: serials, and each distinct firmware digest and hardware
-    // revision among them (comma-joined, in sample order).
+    // revision among them (comma-joined, sorted, like the `test-sample` record's meta).
     if !report.samples.is_empty() {
         let distinct = |values: Vec<&str>| {
-            let mut out: Vec<&str> = Vec::new();
-            for v in values {
-                if !v.is_empty() && !out.contains(&v) {
-                    out.push(v);
-                }
-            }
-            out.join(",")
+            let set: std::collections::BTreeSet<&str> =
+                values.into_iter().filter(|v| !v.is_empty()).collect();
+            set.into_iter().collect::<Vec<_>>().join(",")
         };
         meta.insert(
             "sample_serials".into(),

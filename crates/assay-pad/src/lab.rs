@@ -7,6 +7,8 @@
 //! name = "Example Biometrics Lab"
 //! address = "1 Test Street, Springfield"          # optional
 //! report_id = "EBL-PAD-2026-017"                    # optional: the lab's own report number
+//! # optional, before the first [table]: what deviated from the procedure
+//! deviations = ["Session 3 moved to day 12 after a power cut; no presentation was repeated."]
 //!
 //! [accreditation]                                   # optional: absent = "none stated"
 //! body = "NVLAP"
@@ -22,8 +24,6 @@
 //! reference = "EBL-PROC-PAD-07 rev 3"
 //! summary = "Each species presented 150 times by trained operators, 3 attempts per instrument."
 //! steps = ["enrol bona fide subjects", "present each instrument", "log each decision"]
-//!
-//! deviations = ["Session 3 moved to day 12 after a power cut; no presentation was repeated."]
 //!
 //! [signatory]                                       # optional: who signs for the lab
 //! name = "Dr. A. Tester"
@@ -185,7 +185,10 @@ impl LabInfo {
             )));
         }
         for (k, v) in &lab.environment.conditions {
-            texts.push((format!("environment.conditions.{}", assay_core::quote(k, 60)), v));
+            texts.push((
+                format!("environment.conditions.{}", assay_core::quote(k, 60)),
+                v,
+            ));
             if k.trim().is_empty() || k.chars().count() > 200 {
                 return Err(err(
                     "environment.conditions: a condition needs a name of 1 to 200 characters"
@@ -218,6 +221,7 @@ mod tests {
     const FULL: &str = r#"
 name = "Example Biometrics Lab"
 address = "1 Test Street"
+deviations = ["none repeated"]
 [accreditation]
 body = "NVLAP"
 number = "200000-0"
@@ -228,7 +232,6 @@ equipment = ["LED panel"]
 conditions = { illumination = "400 lux" }
 [procedure]
 reference = "PROC-07 rev 3"
-deviations = ["none repeated"]
 [signatory]
 name = "A. Tester"
 "#;
@@ -252,7 +255,10 @@ name = "A. Tester"
         let e = LabInfo::parse("name = \" \"\n", "lab.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("lab.toml") && e.contains("name: is empty"), "{e}");
+        assert!(
+            e.contains("lab.toml") && e.contains("name: is empty"),
+            "{e}"
+        );
         let e = LabInfo::parse(
             "name = \"L\"\n[accreditation]\nbody = \"NVLAP\"\n",
             "lab.toml",

@@ -289,11 +289,8 @@ pub fn pad_report(
         if !criteria.contains(&verdict_criterion) {
             criteria.push(verdict_criterion);
         }
-        species_det = crate::det::species_det(
-            &sets,
-            &campaign.species_names,
-            options.det_points.min(200),
-        );
+        species_det =
+            crate::det::species_det(&sets, &campaign.species_names, options.det_points.min(200));
         reporter.start("score metrics", None);
         scores = score_metrics(
             campaign,

@@ -38,6 +38,48 @@ pub struct TestedSample {
     pub record: Option<String>,
 }
 
+impl TestedSample {
+    /// The units of a sample record (`record` = its file name), one row each.
+    pub fn from_record(sample: &assay_core::TestSample, record: &str) -> Vec<TestedSample> {
+        sample
+            .units
+            .iter()
+            .map(|u| TestedSample {
+                serial: u.serial.trim().to_string(),
+                hardware_revision: Some(u.hardware_revision.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                firmware_version: None,
+                firmware_digest: Some(u.firmware_digest.to_hex()),
+                build_digest: u.components_digest.as_ref().map(|d| d.to_hex()),
+                handed_over: Some(sample.handed_over.to_string()),
+                record: Some(record.to_string()),
+            })
+            .collect()
+    }
+}
+
+/// Puts the tested samples into `report` and names every sample whose firmware is not the
+/// manifest's tested firmware (a report covers only the configurations its samples share),
+/// in the report's warnings.
+pub fn attach_samples(report: &mut PadReport, samples: Vec<TestedSample>) {
+    if let Some(tested) = report.firmware_digest.clone() {
+        for s in &samples {
+            match &s.firmware_digest {
+                Some(d) if *d != tested => report.warnings.push(format!(
+                    "sample {} runs firmware {d}, not the campaign manifest's tested firmware {tested}: the report's results do not cover that sample",
+                    s.serial
+                )),
+                None => report.warnings.push(format!(
+                    "sample {}: its record states no firmware digest, so nothing binds it to the tested firmware {tested}",
+                    s.serial
+                )),
+                _ => {}
+            }
+        }
+    }
+    report.samples = samples;
+}
+
 /// Who signs the report, with which key, on what date. The signature is the DSSE envelope of
 /// the recorded `pad-report` evidence; this block names the key a reader checks it against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -584,7 +626,11 @@ figure.det{{display:inline-block;margin:.5em}}
                 .failures
                 .iter()
                 .map(|f| format!("<div>– {}</div>", esc(f)))
-                .chain(cr.warnings.iter().map(|w| format!("<div>⚠ {}</div>", esc(w))))
+                .chain(
+                    cr.warnings
+                        .iter()
+                        .map(|w| format!("<div>⚠ {}</div>", esc(w))),
+                )
                 .collect();
             let _ = write!(
                 out,
