@@ -384,6 +384,12 @@ fn record_report(
             };
             eprintln!("{how} #{} sha256:{}", r.index, r.blob_digest.to_hex());
         }
+        if let [campaign, report] = &recorded[..] {
+            eprintln!(
+                "hand the report over with its campaign, as one bundle: assay evidence export {} {} --out DIR",
+                campaign.index, report.index
+            );
+        }
     }
     Ok(())
 }
