@@ -867,6 +867,9 @@ fn judge_rate(
             percent_limit(c.value)
         ));
     } else if let Some(warnings) = warnings
+        // A zero limit ("no attack accepted") is a rule on the observed count: no finite
+        // campaign can bound a rate at 0, so "too small" would be said of every campaign.
+        && c.value > 0.0
         && matches!(c.compare, Compare::AtMost | Compare::Below)
         && !c.compare.holds(rate.upper_bound, c.value)
     {
