@@ -77,7 +77,7 @@ fn the_report_travels_with_its_campaign_and_imports_once() {
 
     // Verified offline, entry by entry, with the lab's key only.
     let key = keys::parse_public_key(&p.lab.export_key(DEFAULT_KEY).unwrap()).unwrap();
-    let reports = verify_bundle_all(&out, &[key.clone()]).unwrap();
+    let reports = verify_bundle_all(&out, std::slice::from_ref(&key)).unwrap();
     assert_eq!(reports.len(), 2);
     assert!(reports.iter().all(|r| r.is_valid()));
     assert_eq!(reports[0].signed.as_ref().unwrap().kind, "pad-campaign");
