@@ -119,6 +119,7 @@ seed pad_bob_pad_csv "$gen"/bob-pad-300.csv
 seed pad_bob_measure "$gen"/bob-measure-*.txt
 seed pad_read_detect "$ROOT"/examples/*/pad/*.csv "$PADFIX"/*.csv "$gen"/bob-*.csv "$gen"/bob-measure-dev-1.txt
 seed pad_manifest "$ROOT"/examples/*/pad/*.toml "$PADFIX"/*.toml
+seed pad_lab "$PADFIX"/lab.toml
 seed pad_scheme "$ROOT"/crates/assay-pad/schemes/*.toml
 
 seed rules_pack "$ROOT"/crates/assay-rules/packs/*.toml "$RULESFIX"/packs/*.toml

@@ -97,6 +97,12 @@ pub fn pad_manifest(data: &[u8]) {
     }
 }
 
+pub fn pad_lab(data: &[u8]) {
+    if let Some(t) = text(data) {
+        let _ = assay_pad::LabInfo::parse(t, "lab.toml");
+    }
+}
+
 pub fn pad_scheme(data: &[u8]) {
     if let Some(t) = text(data) {
         let _ = assay_pad::Scheme::parse(t, "scheme.toml");
@@ -488,8 +494,9 @@ pub fn ledger_bundle(data: &[u8]) {
         std::fs::write(dir.path().join(name), part).expect("write bundle part");
     }
     let keys = [seed_key().clone()];
-    if let Ok(report) = assay_ledger::verify_bundle(dir.path(), &keys) {
-        let _ = report.is_valid();
+    // Every entry of a one-entry (`v1`) or several-entries (`v2`) bundle.
+    if let Ok(reports) = assay_ledger::verify_bundle_all(dir.path(), &keys) {
+        let _ = reports.iter().all(|r| r.is_valid());
     }
 }
 

@@ -435,6 +435,9 @@ impl Evaluator for PadEvaluator {
                 file: rel,
                 digest,
                 report,
+                standing: Default::default(),
+                ledger_index: None,
+                issuer: None,
             });
         }
         reporter.finish();

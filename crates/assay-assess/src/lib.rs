@@ -22,6 +22,7 @@ mod check;
 mod error;
 pub mod evaluator;
 mod package;
+mod pad_standing;
 mod plan;
 pub mod reuse;
 mod run;

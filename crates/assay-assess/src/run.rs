@@ -306,6 +306,8 @@ pub fn assess_with(
     };
     let evaluation = assay_rules::evaluate(&manifest, &packs, &records, &eval_ctx);
     reporter.finish();
+    // The PAD report that decides the verdicts is shown first (issue #11 point 12).
+    crate::pad_standing::decide(ledger, &evaluation, &summaries, &mut pad);
 
     let gaps = assay_report::gaps(&evaluation);
     let mut markets = assay_report::market_summaries(&evaluation);

@@ -589,3 +589,178 @@ fn p11_lab_report_on_other_firmware_is_found_and_named() {
         "unmet: no pad-report evidence about this subject"
     );
 }
+
+/// A standard Level 2 campaign as a lab runs it: 5 species x 150 attacks (none accepted), 300
+/// bona fide (9 rejected), with decisions and scores.
+fn standard_campaign() -> String {
+    let mut csv = String::from(
+        "presentation_id,subject,session,kind,species,attack_potential,instrument,decision,score\n",
+    );
+    let mut n = 0;
+    for i in 0..300u32 {
+        n += 1;
+        let (d, score) = if i < 9 {
+            ("reject", 0.2 + f64::from(i) / 100.0)
+        } else {
+            ("accept", 0.6 + f64::from(i % 40) / 100.0)
+        };
+        csv += &format!(
+            "p{n:05},subj-{:03},{},bona_fide,,,,{d},{score:.3}\n",
+            i % 30,
+            i % 3 + 1
+        );
+    }
+    for (s, species, level) in [
+        (0, "printed-photo", "L1"),
+        (1, "video-replay", "L1"),
+        (2, "paper-mask", "L1"),
+        (3, "resin-mask", "L2"),
+        (4, "silicone-mask", "L2"),
+    ] {
+        for i in 0..150u32 {
+            n += 1;
+            let score = f64::from((i * 7 + s * 13) % 45) / 100.0;
+            csv += &format!(
+                "p{n:05},subj-{:03},1,attack,{species},{level},{species}-{},reject,{score:.3}\n",
+                i % 30,
+                i % 5
+            );
+        }
+    }
+    csv
+}
+
+/// Point 12: the PAD section shows the evidence that decides the verdict (the lab's report
+/// once it counts) first, with lab, dates, firmware, species and attack potential, per-species
+/// and per-level APCER, APNRR, BPCER, IAPAR, counts and one named bound, per-species DET curves
+/// with operating points; the manufacturer's failing pre-test is shown as deciding nothing,
+/// with the rules' reason; a passing 150-per-species campaign is not called too small.
+#[test]
+fn p12_the_lab_report_that_counts_decides_the_pad_section() {
+    use assay_core::{EvidenceKind, IssuerRole};
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/face-terminal-cn-us");
+    let subject = std::fs::read(example.join("subject.toml")).unwrap();
+    let pre_test_manifest = std::fs::read_to_string(example.join("pad/campaign.toml")).unwrap();
+
+    // The lab: its own campaign on the shipped firmware, recorded under its key.
+    let lab = Ledger::init(&tmp.path().join("lab-ws")).unwrap();
+    let lab_case = tmp.path().join("lab-case");
+    write(&lab_case, "subject.toml", &subject);
+    write(
+        &lab_case,
+        "pad/campaign.toml",
+        pre_test_manifest
+            .replace("FaceGate internal PAD lab", "Acme Biometrics Lab")
+            .replace("2026-10-05", "2026-11-02")
+            .replace("2026-10-23", "2026-11-13")
+            .as_bytes(),
+    );
+    write(
+        &lab_case,
+        "pad/campaign.csv",
+        standard_campaign().as_bytes(),
+    );
+    let (lab_run, _) = assess_on(&lab, &lab_case, "2026-11-22");
+    let lab_pad = &lab_run.assessment.pad[0].report;
+    let l2 = lab_pad
+        .verdicts
+        .iter()
+        .find(|v| v.scheme == "ibeta-l2")
+        .unwrap();
+    assert_eq!(l2.outcome, assay_pad::Outcome::Pass, "{l2:#?}");
+    let entries = lab.summaries().unwrap();
+    let index_of = |kind| entries.iter().find(|s| s.kind == kind).unwrap().index;
+
+    // The manufacturer: its failing pre-test in the case, and the lab's bundle (report AND
+    // campaign, one bundle) dropped into evidence/.
+    let me = Ledger::init(&tmp.path().join("ws")).unwrap();
+    me.trust(
+        "acme-lab",
+        &lab.export_key(assay_ledger::DEFAULT_KEY).unwrap(),
+        IssuerRole::Lab,
+    )
+    .unwrap();
+    let folder = tmp.path().join("customer");
+    write(&folder, "subject.toml", &subject);
+    write(&folder, "pad/campaign.toml", pre_test_manifest.as_bytes());
+    write(
+        &folder,
+        "pad/campaign.csv",
+        &std::fs::read(example.join("pad/campaign.csv")).unwrap(),
+    );
+    lab.export_entries(
+        &[
+            index_of(EvidenceKind::PadCampaign),
+            index_of(EvidenceKind::PadReport),
+        ],
+        &folder.join("evidence/acme-lab"),
+    )
+    .unwrap();
+    let (a, package) = assess_on(&me, &folder, "2026-11-22");
+    let o = obligation(&a, "US", "pad-level2-print-mask-replay");
+    assert_eq!(o.status, assay_rules::Status::Met, "{:#?}", o.evidence);
+    // Both entries of the bundle were imported.
+    let kinds: Vec<EvidenceKind> = me
+        .summaries()
+        .unwrap()
+        .iter()
+        .filter(|s| s.signer_name.as_deref() == Some("acme-lab"))
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(kinds, [EvidenceKind::PadCampaign, EvidenceKind::PadReport]);
+
+    let pad = &a.assessment.pad;
+    assert_eq!(pad.len(), 2);
+    assert!(pad[0].standing.decides, "{:?}", pad[0].standing);
+    assert!(pad[0].standing.why.contains("pad-level2-print-mask-replay"));
+    assert_eq!(pad[0].issuer.as_deref(), Some("acme-lab"));
+    assert_eq!(
+        pad[0].report.manifest.as_ref().unwrap().lab.name,
+        "Acme Biometrics Lab"
+    );
+    assert!(!pad[1].standing.decides);
+    assert!(
+        pad[1].standing.why.contains("own key"),
+        "{}",
+        pad[1].standing.why
+    );
+
+    let html = String::from_utf8(package.get("dossier.html").unwrap().to_vec()).unwrap();
+    let section = &html[html.find("<h2 id=\"pad\">").unwrap()..];
+    let section = &section[..section[4..].find("<h2").unwrap() + 4];
+    let lab_at = section.find("Acme Biometrics Lab").unwrap();
+    let pre_at = section.find("FaceGate internal PAD lab").unwrap();
+    assert!(lab_at < pre_at, "the deciding lab report comes first");
+    assert!(section.find("decides the verdict").unwrap() < pre_at);
+    assert!(section.contains("does not decide the verdict"));
+    for needle in [
+        "2026-11-02 to 2026-11-13",
+        "firmware 2.1.0",
+        "accreditation none stated",
+        "level L2",
+        "Attack potential",
+        "APNRR",
+        "IAPAR",
+        "BPCER",
+        "0% (0/150; ≤ 1.98%)",
+        "one-sided 95% Clopper-Pearson upper bound",
+    ] {
+        assert!(section.contains(needle), "missing {needle:?}");
+    }
+    // One bound: no two-sided interval in the section.
+    assert!(!section.contains("CI "), "a two-sided interval is shown");
+    assert!(!section.contains("95% confidence interval"));
+    // Per-species DET curves with the operating points marked (the lab's scored campaign).
+    let lab_part = &section[..pre_at];
+    assert_eq!(lab_part.matches("<figure class=\"det\">").count(), 5);
+    assert!(lab_part.contains("<circle"));
+    // The standard campaign passes and is not called too small.
+    if let Some(at) = lab_part.find("too small") {
+        panic!(
+            "too-small warning on a standard campaign: {}",
+            &lab_part[at.saturating_sub(1500)..at + 100]
+        );
+    }
+    assert!(!lab_part.contains("supports only"));
+}

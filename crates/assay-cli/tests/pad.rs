@@ -308,3 +308,150 @@ fn bob_measure_file_is_read_as_it_is() {
     assert_eq!(eer["bpcer"]["count"], 28);
     assert!((eer["hter_with_fta"].as_f64().unwrap() - 0.08599).abs() < 1e-5);
 }
+
+fn ok_out(out: Output) -> Output {
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Issue #14 point 2 end to end: the lab records its signed test report with its campaign,
+/// exports both as one bundle, and the customer imports them as a unit, once.
+#[test]
+fn lab_report_with_campaign_travels_in_one_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = tmp.path().join("lab");
+    let me = tmp.path().join("me");
+    let (lab_s, me_s) = (lab.to_str().unwrap(), me.to_str().unwrap());
+    assert!(assay(&["init", "--workspace", lab_s]).status.success());
+    assert!(assay(&["init", "--workspace", me_s]).status.success());
+    let out = ok_out(assay(&[
+        "--workspace",
+        lab_s,
+        "--format",
+        "json",
+        "pad",
+        "report",
+        &shared("bob.pad.base/scores-dev.csv"),
+        "--manifest",
+        &fixture("bob-manifest.toml"),
+        "--lab",
+        &fixture("lab.toml"),
+        "--sample",
+        &fixture("sample.toml"),
+        "--issued",
+        "2026-10-22",
+        "--bootstrap",
+        "0",
+        "--record",
+    ]));
+    let report = json(&out);
+    assert_eq!(report["lab"]["accreditation"]["number"], "200000-0");
+    assert_eq!(report["samples"][0]["serial"], "X3F-C-0001");
+    assert_eq!(report["signature"]["date"], "2026-10-22");
+    assert_eq!(report["signature"]["key_name"], "default");
+    assert_eq!(
+        report["signature"]["key_fingerprint"]
+            .as_str()
+            .unwrap()
+            .len(),
+        16
+    );
+    let list = json(&assay(&[
+        "--workspace",
+        lab_s,
+        "--format",
+        "json",
+        "evidence",
+        "list",
+    ]));
+    let entries = list.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let meta = &entries[1]["meta"];
+    assert_eq!(meta["accreditation"], "NVLAP 200000-0");
+    assert_eq!(meta["sample_serials"], "X3F-C-0001,X3F-C-0002");
+    assert_eq!(meta["report_date"], "2026-10-22");
+
+    // One bundle, both entries.
+    let bundle = tmp.path().join("bundle");
+    let exported = assay(&[
+        "--workspace",
+        lab_s,
+        "evidence",
+        "export",
+        "0",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let lab_key =
+        String::from_utf8(assay(&["--workspace", lab_s, "key", "export", "default"]).stdout)
+            .unwrap();
+    let verified = assay(&[
+        "verify-bundle",
+        bundle.to_str().unwrap(),
+        "--pubkey",
+        lab_key.trim(),
+    ]);
+    let text = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{text}");
+    assert!(
+        text.contains("VALID: 2 entries checked as one bundle"),
+        "{text}"
+    );
+
+    assert!(
+        assay(&[
+            "--workspace",
+            me_s,
+            "trust",
+            "add",
+            "acme-lab",
+            lab_key.trim(),
+            "--role",
+            "lab"
+        ])
+        .status
+        .success()
+    );
+    let import = |expect_new: bool| {
+        let out = assay(&[
+            "--workspace",
+            me_s,
+            "--format",
+            "json",
+            "evidence",
+            "import",
+            bundle.to_str().unwrap(),
+        ]);
+        let rows = json(&out);
+        let rows = rows.as_array().expect("one row per entry").clone();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["kind"], "pad-campaign");
+        assert_eq!(rows[1]["kind"], "pad-report");
+        assert!(rows.iter().all(|r| r["new"] == expect_new), "{rows:?}");
+    };
+    import(true);
+    import(false);
+    let mine = json(&assay(&[
+        "--workspace",
+        me_s,
+        "--format",
+        "json",
+        "evidence",
+        "list",
+    ]));
+    assert_eq!(
+        mine.as_array().unwrap().len(),
+        2,
+        "importing twice appends nothing"
+    );
+}

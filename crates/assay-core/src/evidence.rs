@@ -71,6 +71,9 @@ closed_set!(
         TechnicalFile => "technical-file",
         ProductDescription => "product-description",
         Dossier => "dossier",
+        TestSample => "test-sample",
+        LabBooking => "lab-booking",
+        PriorValidation => "prior-validation",
     }
 );
 
@@ -157,7 +160,7 @@ mod tests {
                 Some(*kind)
             );
         }
-        assert_eq!(EvidenceKind::ALL.len(), 14);
+        assert_eq!(EvidenceKind::ALL.len(), 17);
     }
 
     #[test]

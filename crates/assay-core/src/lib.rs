@@ -10,6 +10,7 @@ mod digest;
 mod evidence;
 pub mod names;
 mod reporter;
+pub mod sample;
 pub mod text;
 
 pub use day::Day;
@@ -17,4 +18,5 @@ pub use digest::{DigestParseError, Sha256Digest};
 pub use evidence::{EvidenceInput, EvidenceKind, EvidenceRecord, IssuerRole, UnknownName};
 pub use names::safe_file_name;
 pub use reporter::{Reporter, Silent};
+pub use sample::{LabBooking, PriorValidation, SampleError, TestSample};
 pub use text::quote;

@@ -449,7 +449,7 @@ impl<S: LedgerStore> Ledger<S> {
 
     /// Appends prepared entries with a new signed checkpoint, retrying if another writer won
     /// the race (the entries do not depend on their position, so retrying is safe).
-    fn append_entries(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
+    pub(crate) fn append_entries(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
         let mut attempt = 0;
         loop {
             let frontier = self.frontier()?;
@@ -519,12 +519,6 @@ impl<S: LedgerStore> Ledger<S> {
             note: cp.sign_with(DEFAULT_KEY, signer),
             frontier: frontier.roots().to_vec(),
         })
-    }
-
-    /// Appends an envelope signed elsewhere (imported from a bundle), keeping its bytes.
-    pub(crate) fn append_foreign(&self, entry: NewEntry, blob: &[u8]) -> Result<Appended> {
-        self.store.put_blobs(&[(entry.blob_digest, blob)])?;
-        Ok(self.append_entries(vec![entry])?.remove(0))
     }
 
     // ---- reading ----

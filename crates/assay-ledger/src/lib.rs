@@ -33,8 +33,9 @@ use assay_core::{EvidenceKind, IssuerRole, Sha256Digest};
 pub use assay_core::{EvidenceInput, Reporter, Silent};
 pub use assay_store::{KeyRecord, StoreError};
 pub use bundle::{
-    BundleCheck, BundleManifest, BundleReport, CheckedUpload, Imported, LogPosition,
-    MAX_UPLOAD_FILES, SignedFacts, verify_bundle, verify_bundle_files,
+    BUNDLE_FORMAT_V2, BundleCheck, BundleEntry, BundleManifest, BundleManifestV2, BundleReport,
+    CheckedUpload, Imported, LogPosition, MAX_BUNDLE_ENTRIES, MAX_UPLOAD_FILES, SignedFacts,
+    verify_bundle, verify_bundle_all, verify_bundle_files,
 };
 pub use dsse::{EnvelopeError, VerifiedStatement, verify_envelope};
 pub use ledger::{ConsistencyProof, EntryView, InclusionProof, Ledger};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use assay_ledger::dsse::{Envelope, Statement, pae};
 use assay_ledger::keys::{PublicKeyText, parse_public_key};
 use assay_ledger::note::{open_checkpoint, signer_names};
-use assay_ledger::{ConsistencyProof, InclusionProof, verify_bundle};
+use assay_ledger::{ConsistencyProof, InclusionProof, verify_bundle, verify_bundle_all};
 use mutate::{Seed, smoke};
 
 const BUDGET: Duration = Duration::from_millis(600);
@@ -52,6 +52,17 @@ fn the_committed_seeds_verify() {
     write_bundle(dir.path(), &seeds("ledger_bundle")[0].bytes);
     let report = verify_bundle(dir.path(), &[seed_key()]).expect("bundle reads");
     assert!(report.is_valid(), "{:?}", report.checks);
+    // The same bundle described in the several-entries format (`v2`, one entry) is valid too.
+    let v2 = seeds("ledger_bundle")
+        .into_iter()
+        .find(|s| {
+            s.bytes
+                .starts_with(b"{\n  \"format\": \"assay-evidence-bundle/v2\"")
+        })
+        .expect("a v2 seed");
+    write_bundle(dir.path(), &v2.bytes);
+    let reports = verify_bundle_all(dir.path(), &[seed_key()]).expect("v2 bundle reads");
+    assert!(reports.len() == 1 && reports[0].is_valid(), "{reports:?}");
 }
 
 #[test]
@@ -160,8 +171,8 @@ fn bundles_survive_mutations() {
         BUDGET * 2,
         |b| {
             write_bundle(dir.path(), b);
-            if let Ok(report) = verify_bundle(dir.path(), &keys) {
-                let _ = report.is_valid();
+            if let Ok(reports) = verify_bundle_all(dir.path(), &keys) {
+                let _ = reports.iter().all(|r| r.is_valid());
             }
         },
     );

@@ -47,6 +47,9 @@ pub enum PadError {
     /// The campaign manifest (TOML) is invalid.
     #[error("{file}: manifest: {message}")]
     Manifest { file: String, message: String },
+    /// The lab file (TOML) of a test report is invalid.
+    #[error("{file}: lab file: {message}")]
+    Lab { file: String, message: String },
     /// A scheme file (TOML) is invalid.
     #[error("{file}: scheme: {message}")]
     Scheme { file: String, message: String },

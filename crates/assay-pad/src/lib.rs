@@ -21,6 +21,10 @@
 //!   (primary / secondary / unverified). Shipped schemes are compiled in.
 //! - [`report`]: [`pad_report`] ties it together and judges each scheme; [`covers`] checks a
 //!   shipping SKU's firmware digest against the tested sample's.
+//! - [`lab`]: the lab file (TOML) a test organisation supplies: accreditation, environment,
+//!   procedure, deviations, signatory.
+//! - [`testreport`]: the test report a lab signs (samples, species, metrics with the one
+//!   confidence bound the verdict used, verdicts, deviations, signature block), as HTML.
 //! - [`render`]: text and self-contained HTML (SVG DET curve) views of a report.
 //!
 //! ```no_run
@@ -34,18 +38,22 @@
 
 pub mod campaign;
 pub mod confidence;
+pub mod det;
 pub mod error;
 pub mod evidence;
+pub mod lab;
 pub mod manifest;
 pub mod metrics;
 pub mod read;
 pub mod render;
 pub mod report;
 pub mod scheme;
+pub mod testreport;
 
 pub use campaign::{Campaign, Decision, Kind, Presentation};
 pub use error::{PadError, Result};
 pub use evidence::{campaign_meta, evidence_meta, report_meta};
+pub use lab::LabInfo;
 pub use manifest::Manifest;
 pub use metrics::{Criterion, Polarity, Tie};
 pub use report::{

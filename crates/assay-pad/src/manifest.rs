@@ -24,6 +24,9 @@
 //!
 //! [species.latex-mask]                # optional: groups of a species (else inferred from its name)
 //! groups = ["mask", "mask-3d"]
+//! description = "full-face latex mask"          # optional
+//! fabrication = "cast from a life mask, 3 days" # optional: how the instruments were made
+//! attack_potential = "level 2"                  # optional: the species' attack potential rating
 //! ```
 
 use std::collections::BTreeMap;
@@ -83,6 +86,14 @@ pub struct SpeciesInfo {
     pub groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// How the presentation attack instruments of this species were made (materials, method,
+    /// time spent): shown in the test report; "not stated" when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fabrication: Option<String>,
+    /// The attack potential rating of the species (e.g. "A", "level 2", "moderate"), as the
+    /// lab rated it; "not stated" when absent (the campaign's per-row levels are shown then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_potential: Option<String>,
 }
 
 /// A campaign manifest.

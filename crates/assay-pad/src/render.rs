@@ -50,6 +50,36 @@ pub fn text(report: &PadReport) -> String {
             m.device.name, m.device.firmware_digest, m.lab.name, m.dates.start, m.dates.end
         );
     }
+    if let Some(lab) = &report.lab {
+        let _ = writeln!(
+            out,
+            "test organisation {}; accreditation {}",
+            lab.name,
+            lab.accreditation
+                .as_ref()
+                .map(|a| a.reference())
+                .unwrap_or_else(|| "none stated".into())
+        );
+        for d in &lab.deviations {
+            let _ = writeln!(out, "deviation: {d}");
+        }
+    }
+    for s in &report.samples {
+        let _ = writeln!(
+            out,
+            "sample {} hardware {} firmware {}",
+            s.serial,
+            s.hardware_revision.as_deref().unwrap_or("not stated"),
+            s.firmware_digest.as_deref().unwrap_or("not stated")
+        );
+    }
+    if let Some(sig) = &report.signature {
+        let _ = writeln!(
+            out,
+            "signed with key {} (fingerprint {}) on {}",
+            sig.key_name, sig.key_fingerprint, sig.date
+        );
+    }
     let _ = writeln!(
         out,
         "species groups covered: {}",
@@ -248,8 +278,13 @@ fn probit(x: f64) -> f64 {
     normal_quantile(x.clamp(1e-4, 0.5))
 }
 
-/// An SVG DET curve (probit axes, APCER against BPCER).
+/// An SVG DET curve (probit axes, APCER against BPCER), attacks pooled.
 pub fn det_svg(points: &[DetPoint]) -> String {
+    det_svg_marked(points, &[], "APCER (attacks pooled)")
+}
+
+/// An SVG DET curve with operating points marked (a dot and the point's name each).
+pub fn det_svg_marked(points: &[DetPoint], marks: &[(String, DetPoint)], x_label: &str) -> String {
     let (w, h, m) = (420.0, 420.0, 50.0);
     let lo = probit(1e-4);
     let hi = probit(0.5);
@@ -283,160 +318,35 @@ pub fn det_svg(points: &[DetPoint]) -> String {
             path.join(" ")
         );
     }
+    for (name, p) in marks {
+        // A rate of 0 sits on the axis edge (probit of 0 is off the chart): clipped there.
+        let (x, y) = (sx(p.apcer), sy(p.bpcer));
+        let _ = write!(
+            svg,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#c0392b"><title>{}: APCER {}, BPCER {}</title></circle><text x="{:.1}" y="{:.1}" font-size="10" fill="#c0392b">{}</text>"##,
+            esc(name),
+            percent(p.apcer),
+            percent(p.bpcer),
+            x + 6.0,
+            y - 6.0,
+            esc(name)
+        );
+    }
     let _ = write!(
         svg,
-        r#"<text x="{}" y="{}" font-size="12" text-anchor="middle">APCER (attacks pooled)</text><text x="14" y="{}" font-size="12" transform="rotate(-90 14 {})" text-anchor="middle">BPCER</text></svg>"#,
+        r#"<text x="{}" y="{}" font-size="12" text-anchor="middle">{}</text><text x="14" y="{}" font-size="12" transform="rotate(-90 14 {})" text-anchor="middle">BPCER</text></svg>"#,
         w / 2.0,
         h - 10.0,
+        esc(x_label),
         h / 2.0,
         h / 2.0
     );
     svg
 }
 
-/// A self-contained HTML page.
+/// The test report a lab signs, as a self-contained HTML page ([`crate::testreport::html`]).
 pub fn html(report: &PadReport) -> String {
-    let mut out = String::new();
-    let c = &report.campaign;
-    let _ = write!(
-        out,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PAD report: {}</title><style>
-body{{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
-th{{background:#f3f3f3}}.pass{{color:#176117;font-weight:bold}}.fail{{color:#a11;font-weight:bold}}
-.indeterminate{{color:#a60;font-weight:bold}}.muted{{color:#666;font-size:.9em}}
-</style></head><body>"#,
-        esc(&c.source)
-    );
-    let _ = write!(
-        out,
-        "<h1>PAD report</h1><p class=\"muted\">{}</p>",
-        esc(&report.generator)
-    );
-    let _ = write!(
-        out,
-        "<p>Campaign <code>{}</code>: {} presentations ({} bona fide, {} attacks), {} species, {} subjects.</p>",
-        esc(&c.source),
-        c.presentations,
-        c.bona_fide,
-        c.attacks,
-        c.species.len(),
-        c.subjects
-    );
-    if let Some(m) = &report.manifest {
-        let _ = write!(
-            out,
-            "<p>Device {} — firmware <code>sha256:{}</code> — lab {} — {} to {}</p>",
-            esc(&m.device.name),
-            esc(&m.device.firmware_digest),
-            esc(&m.lab.name),
-            esc(&m.dates.start),
-            esc(&m.dates.end)
-        );
-    }
-    let _ = write!(
-        out,
-        "<h2>Verdicts</h2><table><tr><th>scheme</th><th>outcome</th><th>criteria</th></tr>"
-    );
-    for v in &report.verdicts {
-        let mut cell = String::new();
-        for cr in &v.criteria {
-            let _ = write!(
-                cell,
-                "<div><span class=\"{}\">{}</span> {} <span class=\"muted\">({}, {})</span>",
-                cr.outcome.name(),
-                cr.outcome.name(),
-                esc(&cr.requirement),
-                cr.status.name(),
-                esc(&cr.source_title)
-            );
-            for f in &cr.failures {
-                let _ = write!(cell, "<br>– {}", esc(f));
-            }
-            for w in &cr.warnings {
-                let _ = write!(cell, "<br>⚠ {}", esc(w));
-            }
-            cell.push_str("</div>");
-        }
-        for w in &v.warnings {
-            let _ = write!(cell, "<div class=\"muted\">{}</div>", esc(w));
-        }
-        let _ = write!(
-            out,
-            "<tr><td>{}<br><span class=\"muted\">{}</span></td><td class=\"{}\">{}</td><td>{}</td></tr>",
-            esc(&v.scheme),
-            esc(&v.name),
-            v.outcome.name(),
-            v.outcome.name(),
-            cell
-        );
-    }
-    out.push_str("</table>");
-    if let Some(d) = &report.decisions {
-        out.push_str("<h2>Device decisions</h2><table><tr><th>species</th><th>n</th><th>APCER</th><th>APNRR</th><th>IAPAR</th><th>statement</th></tr>");
-        for s in &d.species {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&s.name),
-                s.counts.presentations,
-                esc(&rate_cell(&s.apcer)),
-                opt_percent(s.apnrr.value),
-                esc(&rate_cell(&s.iapar)),
-                esc(&s.apcer.statement)
-            );
-        }
-        let _ = write!(
-            out,
-            "</table><p>BPCER {}; BPNRR {}</p>",
-            esc(&rate_cell(&d.bpcer)),
-            esc(&rate_cell(&d.bpnrr))
-        );
-    }
-    if let Some(s) = &report.scores {
-        let _ = write!(
-            out,
-            "<h2>Scores</h2><p>BPCER20 {} · BPCER100 {} · EER {}</p>",
-            opt_percent(s.bpcer20),
-            opt_percent(s.bpcer100),
-            opt_percent(s.eer)
-        );
-        for p in &s.operating_points {
-            let _ = write!(
-                out,
-                "<h3>{} (threshold {:.7})</h3><table><tr><th>species</th><th>APCER</th></tr>",
-                esc(&p.criterion),
-                p.threshold
-            );
-            for g in p.species.iter().chain(&p.levels) {
-                let _ = write!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td></tr>",
-                    esc(&g.name),
-                    esc(&rate_cell(&g.apcer))
-                );
-            }
-            let _ = write!(
-                out,
-                "<tr><th>BPCER</th><td>{}</td></tr></table>",
-                esc(&rate_cell(&p.bpcer))
-            );
-        }
-        let _ = write!(out, "<h3>DET curve</h3>{}", det_svg(&s.det));
-    }
-    if !report.warnings.is_empty() {
-        out.push_str("<h2>Warnings</h2><ul>");
-        for w in &report.warnings {
-            let _ = write!(out, "<li>{}</li>", esc(w));
-        }
-        out.push_str("</ul>");
-    }
-    out.push_str("<h2>Conventions</h2><ul>");
-    for cv in &report.conventions {
-        let _ = write!(out, "<li>{}</li>", esc(cv));
-    }
-    out.push_str("</ul></body></html>\n");
-    out
+    crate::testreport::html(report)
 }
 
 /// True when no requested scheme failed or stayed indeterminate.

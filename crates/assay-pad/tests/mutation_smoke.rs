@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assay_pad::read::{self, Input};
-use assay_pad::{Manifest, PadOptions, Scheme, Silent, pad_report};
+use assay_pad::{LabInfo, Manifest, PadOptions, Scheme, Silent, pad_report};
 use mutate::{Seed, smoke};
 
 const BUDGET: Duration = Duration::from_millis(2500);
@@ -74,12 +74,14 @@ fn campaign_readers_survive_mutations() {
 }
 
 #[test]
-fn manifest_and_scheme_parsers_survive_mutations() {
+fn manifest_scheme_and_lab_parsers_survive_mutations() {
     let r = root();
     let mut all = seeds(
         &[
             r.join("examples/face-terminal-cn-us/pad/campaign.toml"),
             r.join("crates/assay-pad/tests/fixtures/manifest.toml"),
+            r.join("crates/assay-pad/tests/fixtures/bob-manifest.toml"),
+            r.join("crates/assay-pad/tests/fixtures/lab.toml"),
         ],
         usize::MAX,
     );
@@ -92,6 +94,7 @@ fn manifest_and_scheme_parsers_survive_mutations() {
         if let Ok(text) = std::str::from_utf8(bytes) {
             let _ = Manifest::parse(text, "campaign.toml");
             let _ = Scheme::parse(text, "scheme.toml");
+            let _ = LabInfo::parse(text, "lab.toml");
         }
     });
     assert!(stats.runs > 0, "no mutant ran: {stats:?}");

@@ -480,21 +480,91 @@ pub fn dossier_html(a: &Assessment) -> String {
 fn pad_section(h: &mut String, p: &crate::model::PadSection) {
     let r = &p.report;
     let c = &r.campaign;
+    let m = r.manifest.as_ref();
+    let lab = r.lab.as_ref();
+    // Whether this report decides the verdicts comes first: the lab's report once it counts
+    // does; the manufacturer's own pre-test does not, and says why.
     let _ = write!(
         h,
-        "<h3>{}</h3><p class=\"note\">sha256 <code>{}</code> · {} presentations ({} bona fide, {} attacks, {} subjects, {} species) · species groups: {}{}</p>",
+        "<h3>{} {}</h3><p class=\"note\">{}: {}</p>",
         escape(&p.file),
-        escape(&p.digest.to_hex()),
+        if p.standing.decides {
+            badge("pass", "decides the verdict")
+        } else {
+            badge("not-applicable", "does not decide the verdict")
+        },
+        if p.standing.decides {
+            "This report is the evidence the PAD verdicts rest on"
+        } else {
+            "Shown for information, not what the verdicts rest on"
+        },
+        escape(&p.standing.why)
+    );
+    let not_stated = || "<i>not stated</i>".to_string();
+    let lab_name = lab
+        .map(|l| l.name.clone())
+        .or_else(|| m.map(|m| m.lab.name.clone()));
+    let accreditation = lab
+        .and_then(|l| l.accreditation.as_ref().map(|a| a.reference()))
+        .or_else(|| m.and_then(|m| m.lab.accreditation.clone()));
+    let _ = write!(
+        h,
+        "<table><tr><th>Lab</th><td>{}{}</td></tr><tr><th>Signed by</th><td>{}</td></tr><tr><th>Test dates</th><td>{}</td></tr><tr><th>Device and firmware</th><td>{}</td></tr><tr><th>Samples tested</th><td>{}</td></tr><tr><th>Campaign</th><td><code>{}</code> · {} presentations ({} bona fide, {} attacks, {} subjects, {} species) · species groups: {}</td></tr></table>",
+        lab_name.as_deref().map(escape).unwrap_or_else(not_stated),
+        accreditation
+            .map(|a| format!(" · accreditation {}", escape(&a)))
+            .unwrap_or_else(|| " · accreditation none stated".into()),
+        match (&p.issuer, p.ledger_index) {
+            (Some(i), Some(n)) => format!("{} (ledger entry {n})", escape(i)),
+            (Some(i), None) => escape(i),
+            (None, Some(n)) => format!("ledger entry {n}"),
+            (None, None) => "not recorded".into(),
+        },
+        m.map(|m| format!("{} to {}", escape(&m.dates.start), escape(&m.dates.end)))
+            .unwrap_or_else(not_stated),
+        m.map(|m| {
+            format!(
+                "{}{} · firmware {} <code>{}</code>",
+                escape(&m.device.name),
+                m.device
+                    .model
+                    .as_deref()
+                    .map(|x| format!(" {}", escape(x)))
+                    .unwrap_or_default(),
+                m.device
+                    .firmware_version
+                    .as_deref()
+                    .map(escape)
+                    .unwrap_or_else(|| "version not stated".into()),
+                escape(short(&m.device.firmware_digest))
+            )
+        })
+        .unwrap_or_else(not_stated),
+        if r.samples.is_empty() {
+            "<i>no sample record</i>".to_string()
+        } else {
+            r.samples
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} (hardware {})",
+                        escape(&s.serial),
+                        s.hardware_revision
+                            .as_deref()
+                            .map(escape)
+                            .unwrap_or_else(not_stated)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        escape(short(&p.digest.to_hex())),
         c.presentations,
         c.bona_fide,
         c.attacks,
         c.subjects,
         c.species.len(),
-        escape(&c.species_groups.join(", ")),
-        r.firmware_digest
-            .as_ref()
-            .map(|d| format!(" · tested firmware <code>{}</code>", escape(short(d))))
-            .unwrap_or_default()
+        escape(&c.species_groups.join(", "))
     );
     if !r.verdicts.is_empty() {
         h.push_str(
@@ -522,30 +592,13 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
         }
         h.push_str("</table>");
     }
-    if let Some(d) = &r.decisions {
-        h.push_str("<table><tr><th>Species</th><th>APCER</th><th>What the data supports</th></tr>");
-        for s in &d.species {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&s.name),
-                s.apcer
-                    .value
-                    .map(|v| format!("{:.2}%", v * 100.0))
-                    .unwrap_or_else(|| "n/a".into()),
-                escape(&s.apcer.statement)
-            );
-        }
-        let _ = write!(
-            h,
-            "<tr><td><b>bona fide (BPCER)</b></td><td>{}</td><td>{}</td></tr></table>",
-            d.bpcer
-                .value
-                .map(|v| format!("{:.2}%", v * 100.0))
-                .unwrap_or_else(|| "n/a".into()),
-            escape(&d.bpcer.statement)
-        );
-    }
+    // Per species (with its attack potential) and per level: APCER with its counts and the
+    // one bound the verdicts used, APNRR, IAPAR; BPCER and BPNRR for the bona fide.
+    let table = assay_pad::testreport::MetricTable::of(r);
+    h.push_str(
+        &assay_pad::testreport::metric_table_html(&table)
+            .replace("class=\"muted\"", "class=\"note\""),
+    );
     if let Some(sm) = &r.scores {
         let _ = write!(
             h,
@@ -560,13 +613,10 @@ fn pad_section(h: &mut String, p: &crate::model::PadSection) {
                 .map(|v| format!("{:.2}%", v * 100.0))
                 .unwrap_or_else(|| "n/a".into())
         );
-        if !sm.det.is_empty() {
-            let _ = write!(
-                h,
-                "<figure>{}<figcaption class=\"note\">DET curve, attacks pooled</figcaption></figure>",
-                assay_pad::render::det_svg(&sm.det)
-            );
-        }
+        h.push_str(
+            &assay_pad::testreport::species_det_html(r)
+                .replace("class=\"muted\"", "class=\"note\""),
+        );
     }
     for w in &r.warnings {
         let _ = write!(h, "<p class=\"note\">warning: {}</p>", escape(w));

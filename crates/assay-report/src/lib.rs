@@ -19,8 +19,8 @@ mod verdict;
 
 pub use html::{dossier_html, escape, filing_report_html};
 pub use model::{
-    Assessment, EvidenceRow, InputRow, InputStatus, PackRef, PadSection, PlanSection, SubjectInfo,
-    VulnSection,
+    Assessment, EvidenceRow, InputRow, InputStatus, PackRef, PadSection, PadStanding, PlanSection,
+    SubjectInfo, VulnSection,
 };
 pub use verdict::{
     Gap, MarketItem, MarketStatus, MarketSummary, gaps, market_summaries, recommended_action,

@@ -43,6 +43,27 @@ pub struct PadSection {
     pub file: String,
     pub digest: Sha256Digest,
     pub report: assay_pad::PadReport,
+    /// Whether this report decides the PAD obligations' verdicts, and why (not).
+    #[serde(default)]
+    pub standing: PadStanding,
+    /// The `pad-report` ledger entry shown (a lab's report imported into the workspace, or
+    /// the one this run recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_index: Option<u64>,
+    /// Who signed that entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// Whether a PAD report decides the verdicts: the lab's report once it counts decides; the
+/// manufacturer's own pre-test does not, and the dossier says why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PadStanding {
+    /// True when some obligation's deciding evidence is this report (it counts, expires soon
+    /// or fails a constraint).
+    pub decides: bool,
+    /// The obligations it decides, or why it decides none (the rules' own words).
+    pub why: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -21,14 +21,19 @@ pub enum EvidenceCommand {
     List,
     /// Show one entry: its statement, signer and digests. ID is an index or a digest prefix.
     Show { id: String },
-    /// Export one entry as a bundle (blob, envelope, inclusion proof, checkpoint) to check offline.
-    /// OUT must be a new or empty folder, or a bundle exported earlier (which is replaced).
+    /// Export entries as a bundle (blobs, envelopes, inclusion proofs, one checkpoint) to check
+    /// offline. Several IDs make one bundle of several entries (a lab's campaign and its test
+    /// report: the data travels with the report). OUT must be a new or empty folder, or a
+    /// bundle exported earlier (which is replaced).
     Export {
-        id: String,
+        #[arg(required = true)]
+        ids: Vec<String>,
         #[arg(long)]
         out: PathBuf,
     },
-    /// Import a bundle exported by another workspace (a lab's report): its signer must be trusted.
+    /// Import a bundle exported by another workspace (a lab's report and its campaign): its
+    /// signer must be trusted. Every entry is verified before any is recorded; importing the
+    /// same bundle again records nothing.
     Import { dir: PathBuf },
 }
 
@@ -77,18 +82,47 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
         EvidenceCommand::Add(args) => add(ctx, &ledger, args),
         EvidenceCommand::List => list(ctx, &ledger),
         EvidenceCommand::Show { id } => show(ctx, &ledger, &id),
-        EvidenceCommand::Export { id, out } => {
-            let index = ledger.resolve(&id)?;
+        EvidenceCommand::Export { ids, out } => {
+            let indices = ids
+                .iter()
+                .map(|id| ledger.resolve(id))
+                .collect::<Result<Vec<u64>, _>>()?;
             // Only a new, empty or earlier bundle folder is (re)placed, never the workspace
             // or a folder assay did not write; the bundle is staged next to it and swapped in.
             let target = assay_fs::OutputTarget::check(&out, BUNDLE_OUTPUT, &[&ctx.workspace])?;
             let staging = target.stage()?;
-            let manifest = ledger.export(index, staging.path())?;
-            staging.commit(&manifest.blob_sha256.to_string())?;
+            let (json, digest) = if let [index] = indices[..] {
+                let manifest = ledger.export(index, staging.path())?;
+                let digest = manifest.blob_sha256.to_string();
+                (serde_json::to_value(&manifest)?, digest)
+            } else {
+                let manifest = ledger.export_entries(&indices, staging.path())?;
+                let digest = manifest
+                    .entries
+                    .iter()
+                    .map(|e| e.blob_sha256.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (serde_json::to_value(&manifest)?, digest)
+            };
+            staging.commit(&digest)?;
             if ctx.format == Format::Json {
-                print_json(&manifest)?;
+                print_json(&json)?;
             } else if !ctx.quiet {
-                println!("Exported entry {index} to {}", out.display());
+                let which = indices
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                println!(
+                    "Exported {} {which} to {}",
+                    if indices.len() == 1 {
+                        "entry"
+                    } else {
+                        "entries"
+                    },
+                    out.display()
+                );
                 println!(
                     "Check it offline: assay verify-bundle {} --pubkey \"$(assay key export {})\"",
                     out.display(),
@@ -98,32 +132,47 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         EvidenceCommand::Import { dir } => {
-            let imported = ledger.import(&dir)?;
-            let a = &imported.appended;
+            let imported = ledger.import_all(&dir)?;
             if ctx.format == Format::Json {
-                print_json(&json!({
-                    "index": a.index,
-                    "digest": a.blob_digest,
-                    "issuer": imported.issuer,
-                    "new": imported.newly_appended,
-                    "issuer_log": imported.issuer_log,
-                }))?;
+                let rows: Vec<_> = imported
+                    .iter()
+                    .map(|i| {
+                        json!({
+                            "index": i.appended.index,
+                            "digest": i.appended.blob_digest,
+                            "kind": i.signed.kind,
+                            "issuer": i.issuer,
+                            "new": i.newly_appended,
+                            "issuer_log": i.issuer_log,
+                        })
+                    })
+                    .collect();
+                // One entry: the object as before; several: one object per entry.
+                if let [one] = &rows[..] {
+                    print_json(one)?;
+                } else {
+                    print_json(&rows)?;
+                }
             } else {
-                let pos = &imported.issuer_log;
-                println!(
-                    "{}\t{}\t{} from trusted issuer {} (entry {} of {} in its log {}, proof verified)",
-                    a.index,
-                    a.blob_digest,
-                    if imported.newly_appended {
-                        "imported"
-                    } else {
-                        "already in the log, nothing appended:"
-                    },
-                    assay_core::text::quote_short(&imported.issuer),
-                    pos.index,
-                    pos.tree_size,
-                    assay_core::text::quote_short(&pos.log_origin)
-                );
+                for imported in &imported {
+                    let a = &imported.appended;
+                    let pos = &imported.issuer_log;
+                    println!(
+                        "{}\t{}\t{} {} from trusted issuer {} (entry {} of {} in its log {}, proof verified)",
+                        a.index,
+                        a.blob_digest,
+                        if imported.newly_appended {
+                            "imported"
+                        } else {
+                            "already in the log, nothing appended:"
+                        },
+                        imported.signed.kind,
+                        assay_core::text::quote_short(&imported.issuer),
+                        pos.index,
+                        pos.tree_size,
+                        assay_core::text::quote_short(&pos.log_origin)
+                    );
+                }
             }
             Ok(Outcome::Ok)
         }
@@ -237,10 +286,35 @@ pub fn verify_bundle(ctx: &Ctx, args: VerifyBundleArgs) -> anyhow::Result<Outcom
         };
         keys.push(parse_public_key(&text).map_err(|e| anyhow::anyhow!("--pubkey {k}: {e}"))?);
     }
-    let report = assay_ledger::verify_bundle(&args.dir, &keys)?;
+    let reports = assay_ledger::verify_bundle_all(&args.dir, &keys)?;
+    let valid = reports.iter().all(|r| r.is_valid());
     if ctx.format == Format::Json {
-        print_json(&json!({"valid": report.is_valid(), "report": report}))?;
-    } else {
+        if let [report] = &reports[..] {
+            print_json(&json!({"valid": valid, "report": report}))?;
+        } else {
+            print_json(&json!({"valid": valid, "entries": reports}))?;
+        }
+        return Ok(if valid { Outcome::Ok } else { Outcome::Failed });
+    }
+    for (n, report) in reports.iter().enumerate() {
+        if reports.len() > 1 {
+            println!("entry {} of {}:", n + 1, reports.len());
+        }
+        print_bundle_report(report);
+    }
+    if reports.len() > 1 {
+        println!(
+            "{}: {} entries checked as one bundle",
+            if valid { "VALID" } else { "INVALID" },
+            reports.len()
+        );
+    }
+    Ok(if valid { Outcome::Ok } else { Outcome::Failed })
+}
+
+/// The checks of one entry and what they prove, signed facts only.
+fn print_bundle_report(report: &assay_ledger::BundleReport) {
+    {
         for c in &report.checks {
             println!(
                 "{} {:<24} {}",
@@ -278,9 +352,4 @@ pub fn verify_bundle(ctx: &Ctx, args: VerifyBundleArgs) -> anyhow::Result<Outcom
             }
         }
     }
-    Ok(if report.is_valid() {
-        Outcome::Ok
-    } else {
-        Outcome::Failed
-    })
 }

@@ -89,7 +89,18 @@ pub struct ReportArgs {
     /// Bootstrap seed (results are reproducible from it).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Store the campaign and the report in the ledger as signed evidence (one batch).
+    /// The lab file (TOML, docs/pad.md): test organisation, accreditation, environment,
+    /// procedure, deviations, signatory. Makes the report a test report the lab signs.
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+    /// A sample record (TOML, `test-sample`, docs/retest.md): the units tested (repeatable).
+    #[arg(long = "sample", value_name = "FILE")]
+    pub samples: Vec<PathBuf>,
+    /// The report's issue date in the signature block (YYYY-MM-DD); default: today (UTC).
+    #[arg(long, value_name = "DATE")]
+    pub issued: Option<String>,
+    /// Store the campaign and the report in the ledger as signed evidence (one batch); the
+    /// report's signature block names the workspace's default key.
     #[arg(long)]
     pub record: bool,
 }
@@ -171,6 +182,28 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
             "--record needs --manifest: the recorded report must bind the tested firmware digest, the lab and the test date"
         );
     }
+    let lab = match &args.lab {
+        Some(path) => {
+            let text = read_small(path, assay_pad::lab::MAX_LAB_FILE_BYTES, "lab file")?;
+            Some(assay_pad::LabInfo::parse(
+                &text,
+                &path.display().to_string(),
+            )?)
+        }
+        None => None,
+    };
+    let mut samples = Vec::new();
+    for path in &args.samples {
+        let text = read_small(path, assay_core::sample::MAX_RECORD_BYTES, "sample record")?;
+        let record = assay_core::TestSample::from_toml(&text, &path.display().to_string())?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        samples.extend(assay_pad::testreport::TestedSample::from_record(
+            &record, &name,
+        ));
+    }
     let available = load_schemes(ctx, &args.source)?;
     let names = if args.schemes.is_empty() {
         manifest
@@ -221,9 +254,18 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         String::new()
     };
-    let report =
+    let mut report =
         assay_pad::pad_report(&campaign, manifest.as_ref(), &schemes, &options, &progress)?;
     drop(campaign);
+    report.lab = lab;
+    assay_pad::testreport::attach_samples(&mut report, samples);
+    if args.record {
+        report.signature = Some(signature_block(ctx, args.issued.as_deref())?);
+    } else if args.issued.is_some() {
+        anyhow::bail!(
+            "--issued dates the signature block, which only a recorded report has: add --record"
+        );
+    }
 
     if args.record {
         let manifest = manifest.as_ref().context("--record needs --manifest")?;
@@ -247,6 +289,54 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         Outcome::Ok
     } else {
         Outcome::Failed
+    })
+}
+
+/// Reads a short text file, refusing one over `limit` bytes.
+fn read_small(path: &Path, limit: usize, what: &str) -> anyhow::Result<String> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?
+        .len();
+    if len > limit as u64 {
+        anyhow::bail!(
+            "{what} {} is {len} bytes, more than the {limit}-byte limit: is this the right file?",
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+/// The signature block of a recorded report: the workspace's default key, its fingerprint
+/// (the ledger's key id) and the issue date.
+fn signature_block(
+    ctx: &Ctx,
+    issued: Option<&str>,
+) -> anyhow::Result<assay_pad::testreport::SignatureBlock> {
+    let date = match issued {
+        Some(text) => assay_core::Day::parse(text).with_context(|| {
+            format!(
+                "--issued `{}` is not a date YYYY-MM-DD",
+                assay_core::text::quote_short(text)
+            )
+        })?,
+        None => assay_core::Day(chrono::Utc::now().date_naive()),
+    };
+    let ledger = assay_ledger::Ledger::open(&ctx.workspace)
+        .with_context(|| format!("cannot open the ledger in {}", ctx.workspace.display()))?;
+    let key = ledger
+        .keys()?
+        .into_iter()
+        .find(|k| k.own && k.name == assay_ledger::DEFAULT_KEY)
+        .with_context(|| {
+            format!(
+                "the workspace has no own key `{}` to sign the report with; run `assay init`",
+                assay_ledger::DEFAULT_KEY
+            )
+        })?;
+    Ok(assay_pad::testreport::SignatureBlock {
+        key_name: key.name,
+        key_fingerprint: key.key_id,
+        date: date.to_string(),
     })
 }
 
@@ -293,6 +383,12 @@ fn record_report(
                 "already recorded"
             };
             eprintln!("{how} #{} sha256:{}", r.index, r.blob_digest.to_hex());
+        }
+        if let [campaign, report] = &recorded[..] {
+            eprintln!(
+                "hand the report over with its campaign, as one bundle: assay evidence export {} {} --out DIR",
+                campaign.index, report.index
+            );
         }
     }
     Ok(())
