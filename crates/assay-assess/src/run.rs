@@ -129,6 +129,7 @@ pub fn default_evaluators(ledger: &Ledger, advisories: AdvisoryImport) -> Vec<Bo
             advisories,
         }),
         Box::new(DescriptionEvaluator),
+        Box::new(crate::evaluator::EvalEvaluator::default()),
     ]
 }
 

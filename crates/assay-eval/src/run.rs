@@ -61,9 +61,38 @@ pub struct RunSummary {
     pub excluded: Vec<(String, String)>,
 }
 
-/// The suite's path as recorded: absolute, so `resume` finds it from any folder.
-fn absolute(p: &Path) -> std::path::PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+/// A file's path as a run record keeps it (the suite, a replay script): relative to the
+/// log's folder when the file lies inside it (a log shipped with its suite carries no path of
+/// the machine that made it, and still resumes after the folder moves), else absolute, so
+/// `resume` finds it from any folder. [`resolve_beside`] reads it back.
+pub fn recorded_path(p: &Path, log: &Path) -> String {
+    let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let dir = log
+        .parent()
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    if let Some(dir) = dir
+        && let Ok(rel) = abs.strip_prefix(&dir)
+        && !rel.as_os_str().is_empty()
+    {
+        return rel.display().to_string();
+    }
+    abs.display().to_string()
+}
+
+/// A path of a run record ([`recorded_path`]): a relative one is relative to the log's folder.
+pub fn resolve_beside(log: &Path, p: &Path) -> std::path::PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        log.parent().unwrap_or(Path::new(".")).join(p)
+    }
 }
 
 /// When the log ends in a torn line (a run killed mid-write), appends a newline so the next
@@ -137,7 +166,7 @@ pub fn run(
             "started": started.to_rfc3339(),
             "suite": suite.id,
             "suite_digest": suite.digest,
-            "suite_path": absolute(&suite.path).display().to_string(),
+            "suite_path": recorded_path(&suite.path, log),
             "model": provider.name(),
             "model_settings": provider.settings(),
             "epochs": opts.epochs,
@@ -513,7 +542,7 @@ pub fn resume(
             "started": started.to_rfc3339(),
             "suite": suite.id,
             "suite_digest": suite.digest,
-            "suite_path": absolute(&suite.path).display().to_string(),
+            "suite_path": recorded_path(&suite.path, log),
             "model": provider.name(),
             "model_settings": provider.settings(),
             "epochs": opts.epochs,

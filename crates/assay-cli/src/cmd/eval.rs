@@ -495,11 +495,13 @@ fn provider(spec: &ModelSpec) -> anyhow::Result<Box<dyn Provider>> {
 }
 
 fn model_spec(a: &RunArgs) -> ModelSpec {
-    // A replay file is recorded by its absolute path so `resume` finds it from anywhere.
+    // A replay file is recorded relative to the log's folder when it lies inside it, else
+    // by its absolute path, so `resume` finds it from anywhere (`resolve_beside`).
     let model = match a.model.split_once(':') {
-        Some(("replay", file)) => std::fs::canonicalize(file)
-            .map(|p| format!("replay:{}", p.display()))
-            .unwrap_or_else(|_| a.model.clone()),
+        Some(("replay", file)) if Path::new(file).exists() => format!(
+            "replay:{}",
+            assay_eval::run::recorded_path(Path::new(file), &a.log)
+        ),
         _ => a.model.clone(),
     };
     ModelSpec {
@@ -544,7 +546,17 @@ fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
                 a.log.display()
             )
         })?;
-    let suite = Suite::load(&state.run.suite_path)?;
+    let suite = Suite::load(&assay_eval::run::resolve_beside(
+        &a.log,
+        &state.run.suite_path,
+    ))?;
+    let mut spec = spec;
+    if let Some(file) = spec.model.strip_prefix("replay:") {
+        spec.model = format!(
+            "replay:{}",
+            assay_eval::run::resolve_beside(&a.log, Path::new(file)).display()
+        );
+    }
     let provider = provider(&spec)?;
     let sandbox = make_sandbox(&a.sandbox)?;
     let notes = Notes {
@@ -826,47 +838,12 @@ fn file_sha256(path: &Path) -> anyhow::Result<String> {
 /// good. Refuses to record when the value of any key variable the log's runs name (or the
 /// providers' defaults) appears in what would be signed.
 fn refuse_secrets(log: &Path, items: &[assay_core::EvidenceInput]) -> anyhow::Result<()> {
-    let mut vars: std::collections::BTreeSet<String> = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]
-        .map(String::from)
-        .into();
-    if let Some(first) = items.first() {
-        for line in first.bytes.split(|&b| b == b'\n') {
-            // Run records are the lines with an `invocation`; samples are not parsed.
-            if !line.windows(13).any(|w| w == b"\"invocation\":") {
-                continue;
-            }
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
-                && v["type"] == "run"
-                && let Some(var) = v["invocation"]["api_key_env"].as_str()
-            {
-                vars.insert(var.to_string());
-            }
-        }
-    }
-    for var in &vars {
-        let Some(secret) = std::env::var_os(var) else {
-            continue;
-        };
-        let secret = secret.as_encoded_bytes();
-        // Short values (a test's "x") would match by accident and are no secret worth keeping.
-        if secret.len() < 8 {
-            continue;
-        }
-        for item in items {
-            let found = item.bytes.windows(secret.len()).any(|w| w == secret)
-                || item
-                    .meta
-                    .values()
-                    .any(|v| v.as_bytes().windows(secret.len()).any(|w| w == secret));
-            if found {
-                anyhow::bail!(
-                    "{}: the {} to record holds the value of ${var} (an API key); nothing was \
-                     recorded. Remove the key from the log (or run with another key) first",
-                    log.display(),
-                    item.kind
-                );
-            }
-        }
+    if let Some((var, kind)) = assay_eval::evidence::secret_in(items) {
+        anyhow::bail!(
+            "{}: the {kind} to record holds the value of ${var} (an API key); nothing was \
+             recorded. Remove the key from the log (or run with another key) first",
+            log.display(),
+        );
     }
     Ok(())
 }
