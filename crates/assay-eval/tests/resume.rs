@@ -272,17 +272,27 @@ fn a_log_beside_its_suite_records_a_relative_path_and_moves_with_it() {
         ..Default::default()
     };
     run(&suite, &replay, &sandbox, &log, &opts, &Silent).unwrap();
-    let first: Value =
-        serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().next().unwrap())
-            .unwrap();
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(first["suite_path"], "suite.toml");
     // A log elsewhere keeps the absolute path.
     let other = tempfile::tempdir().unwrap();
     let far = other.path().join("far.jsonl");
     run(&suite, &replay, &sandbox, &far, &opts, &Silent).unwrap();
-    let far_first: Value =
-        serde_json::from_str(std::fs::read_to_string(&far).unwrap().lines().next().unwrap())
-            .unwrap();
+    let far_first: Value = serde_json::from_str(
+        std::fs::read_to_string(&far)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert!(
         Path::new(far_first["suite_path"].as_str().unwrap()).is_absolute(),
         "{far_first}"
@@ -292,7 +302,11 @@ fn a_log_beside_its_suite_records_a_relative_path_and_moves_with_it() {
     std::fs::rename(&dir, &moved).unwrap();
     let log = moved.join("run.jsonl");
     let state = read_state(&log).unwrap();
-    let again = Suite::load(&assay_eval::run::resolve_beside(&log, &state.run.suite_path)).unwrap();
+    let again = Suite::load(&assay_eval::run::resolve_beside(
+        &log,
+        &state.run.suite_path,
+    ))
+    .unwrap();
     assert_eq!(again.digest, suite.digest);
     let out = tmp.path().join("run.eval");
     let s = assay_eval::inspect::export_inspect(&log, &out, false).unwrap();

@@ -97,6 +97,14 @@ pub struct ImportArgs {
     /// Import only these task ids (comma-separated), e.g. 4,5,22.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub only: Vec<u64>,
+    /// Reference solutions to add (TOML: `[solutions]` then `4 = ["cat flag"]`, task id to
+    /// bash commands); the solvability gate runs them.
+    #[arg(long, value_name = "FILE")]
+    pub solutions: Option<PathBuf>,
+    /// Write the suite's `assets` relative to the suite file's folder (for a suite shipped
+    /// beside the data), not as an absolute path.
+    #[arg(long)]
+    pub relative_assets: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -295,8 +303,31 @@ pub fn run_cmd(ctx: &Ctx, command: EvalCommand) -> anyhow::Result<Outcome> {
 
 fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("eval import", &[Format::Text, Format::Json])?;
-    let only = (!a.only.is_empty()).then_some(a.only.as_slice());
-    let imp = assay_eval::intercode::import(&a.dir, only)?;
+    let solutions = match &a.solutions {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            anyhow::ensure!(
+                text.len() as u64 <= assay_eval::intercode::MAX_SOLUTIONS_BYTES,
+                "{}: larger than 1 MiB",
+                p.display()
+            );
+            assay_eval::intercode::parse_solutions(&text, &p.display().to_string())?
+        }
+        None => Default::default(),
+    };
+    let out_dir = match a.out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let imp = assay_eval::intercode::import_with(
+        &a.dir,
+        &assay_eval::intercode::ImportOptions {
+            only: (!a.only.is_empty()).then(|| a.only.clone()),
+            assets_relative_to: a.relative_assets.then_some(out_dir),
+            solutions,
+        },
+    )?;
     let tmp = a.out.with_extension("toml.tmp");
     std::fs::write(&tmp, &imp.suite_toml).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
