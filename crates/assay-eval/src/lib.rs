@@ -25,6 +25,7 @@ pub mod inspect_cyber;
 pub mod intercode;
 pub mod model_config;
 pub mod report;
+pub mod rubric;
 pub mod sandbox;
 pub mod suite;
 

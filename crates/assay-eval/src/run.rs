@@ -35,6 +35,18 @@ pub struct RunOptions {
     /// record and carried into `eval-run`/`eval-report` evidence (`model_digest`), which
     /// rule packs tie to the manifest's model digest.
     pub model_digest: Option<String>,
+    /// The grader of rubric scorers (`--grader`); without one a rubric task is unscored.
+    pub grader: Option<Grader>,
+}
+
+/// The model that grades rubric scorers ([`crate::rubric`]).
+#[derive(Clone)]
+pub struct Grader(pub std::sync::Arc<dyn Provider>);
+
+impl std::fmt::Debug for Grader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Grader({})", self.0.name())
+    }
 }
 
 impl Default for RunOptions {
@@ -47,6 +59,7 @@ impl Default for RunOptions {
             tasks: Vec::new(),
             invocation: serde_json::Value::Null,
             model_digest: None,
+            grader: None,
         }
     }
 }
@@ -177,6 +190,7 @@ pub fn run(
             "tasks": opts.tasks,
             "invocation": opts.invocation,
             "model_digest": opts.model_digest,
+            "grader": opts.grader.as_ref().map(|g| g.0.name()),
             "assay_version": env!("CARGO_PKG_VERSION"),
         }),
     )?;
@@ -255,12 +269,13 @@ fn execute(
                 loop {
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                     let Some((i, epoch)) = next else { break };
-                    let r = agent::run_sample(
+                    let r = agent::run_sample_graded(
                         sandbox,
                         suite,
                         runnable[i],
                         epoch,
                         provider,
+                        opts.grader.as_ref().map(|g| &*g.0),
                         &opts.limits,
                         reporter,
                     );
@@ -553,6 +568,7 @@ pub fn resume(
             "tasks": opts.tasks,
             "invocation": opts.invocation,
             "model_digest": opts.model_digest,
+            "grader": opts.grader.as_ref().map(|g| g.0.name()),
             "samples_to_run": work.len(),
             "assay_version": env!("CARGO_PKG_VERSION"),
         }),
@@ -587,5 +603,7 @@ pub fn resume_options(run: &RunRecord) -> RunOptions {
         tasks: run.tasks.clone(),
         invocation: run.invocation.clone(),
         model_digest: run.model_digest.clone(),
+        // The caller starts the grader again from its invocation, as it does the model.
+        grader: None,
     }
 }

@@ -189,6 +189,11 @@ pub struct RunArgs {
     /// evidence (`model_digest`), so rule packs tie the run to the manifest's model digest.
     #[arg(long, value_name = "SHA256", value_parser = parse_digest)]
     pub model_digest: Option<String>,
+    /// The grader of rubric scorers: replay:FILE, openai:MODEL or anthropic:MODEL, started
+    /// with the same --base-url, key variable, timeout and retries as --model. Without it a
+    /// rubric task is unscored.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub grader: Option<String>,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
     #[command(flatten)]
@@ -478,6 +483,9 @@ struct ModelSpec {
     seed: Option<u64>,
     timeout: u64,
     retries: u32,
+    /// The rubric grader (`--grader`), started with the same settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    grader: Option<String>,
 }
 
 fn split_model(model: &str) -> Option<(&str, &str)> {
@@ -528,13 +536,14 @@ fn provider(spec: &ModelSpec) -> anyhow::Result<Box<dyn Provider>> {
 fn model_spec(a: &RunArgs) -> ModelSpec {
     // A replay file is recorded relative to the log's folder when it lies inside it, else
     // by its absolute path, so `resume` finds it from anywhere (`resolve_beside`).
-    let model = match a.model.split_once(':') {
+    let recorded = |model: &str| match model.split_once(':') {
         Some(("replay", file)) if Path::new(file).exists() => format!(
             "replay:{}",
             assay_eval::run::recorded_path(Path::new(file), &a.log)
         ),
-        _ => a.model.clone(),
+        _ => model.to_string(),
     };
+    let model = recorded(&a.model);
     ModelSpec {
         model,
         base_url: a.base_url.clone(),
@@ -543,7 +552,23 @@ fn model_spec(a: &RunArgs) -> ModelSpec {
         seed: a.seed,
         timeout: a.timeout,
         retries: a.retries,
+        grader: a.grader.as_deref().map(recorded),
     }
+}
+
+/// The rubric grader a spec names, started like its model.
+fn grader(spec: &ModelSpec) -> anyhow::Result<Option<assay_eval::run::Grader>> {
+    let Some(model) = &spec.grader else {
+        return Ok(None);
+    };
+    let g = ModelSpec {
+        model: model.clone(),
+        grader: None,
+        ..spec.clone()
+    };
+    Ok(Some(assay_eval::run::Grader(std::sync::Arc::from(
+        provider(&g).context("--grader")?,
+    ))))
 }
 
 fn note_sandbox(notes: &Notes, sandbox: &Sandbox) {
@@ -582,12 +607,15 @@ fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
         &state.run.suite_path,
     ))?;
     let mut spec = spec;
-    if let Some(file) = spec.model.strip_prefix("replay:") {
-        spec.model = format!(
+    let beside = |model: &str| match model.strip_prefix("replay:") {
+        Some(file) => format!(
             "replay:{}",
             assay_eval::run::resolve_beside(&a.log, Path::new(file)).display()
-        );
-    }
+        ),
+        None => model.to_string(),
+    };
+    spec.model = beside(&spec.model);
+    spec.grader = spec.grader.as_deref().map(beside);
     let provider = provider(&spec)?;
     let sandbox = make_sandbox(&a.sandbox)?;
     let notes = Notes {
@@ -596,6 +624,7 @@ fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
     };
     note_sandbox(&notes, &sandbox);
     let mut opts = resume_options(&state.run);
+    opts.grader = grader(&spec)?;
     if let Some(n) = a.max_connections {
         opts.max_connections = n.max(1);
     }
@@ -655,6 +684,7 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
         tasks: a.tasks.clone(),
         invocation: serde_json::to_value(&spec)?,
         model_digest: a.model_digest.clone(),
+        grader: grader(&spec)?,
     };
     let summary = run(&suite, provider.as_ref(), &sandbox, &a.log, &opts, &notes)?;
     if a.record.record {
