@@ -556,6 +556,17 @@ fn model_spec(a: &RunArgs) -> ModelSpec {
     }
 }
 
+/// A recorded `replay:FILE` with a relative file resolved beside the log.
+fn replay_beside(log: &Path, model: &str) -> String {
+    match model.strip_prefix("replay:") {
+        Some(file) => format!(
+            "replay:{}",
+            assay_eval::run::resolve_beside(log, Path::new(file)).display()
+        ),
+        None => model.to_string(),
+    }
+}
+
 /// The rubric grader a spec names, started like its model.
 fn grader(spec: &ModelSpec) -> anyhow::Result<Option<assay_eval::run::Grader>> {
     let Some(model) = &spec.grader else {
@@ -607,15 +618,8 @@ fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
         &state.run.suite_path,
     ))?;
     let mut spec = spec;
-    let beside = |model: &str| match model.strip_prefix("replay:") {
-        Some(file) => format!(
-            "replay:{}",
-            assay_eval::run::resolve_beside(&a.log, Path::new(file)).display()
-        ),
-        None => model.to_string(),
-    };
-    spec.model = beside(&spec.model);
-    spec.grader = spec.grader.as_deref().map(beside);
+    spec.model = replay_beside(&a.log, &spec.model);
+    spec.grader = spec.grader.map(|g| replay_beside(&a.log, &g));
     let provider = provider(&spec)?;
     let sandbox = make_sandbox(&a.sandbox)?;
     let notes = Notes {
