@@ -668,7 +668,13 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("eval run", &[Format::Text, Format::Json])?;
     let suite = Suite::load(&a.suite)?;
     let spec = model_spec(&a);
-    let provider = provider(&spec)?;
+    // The spec records replay files relative to the log's folder; they are loaded from there.
+    let started = ModelSpec {
+        model: replay_beside(&a.log, &spec.model),
+        grader: spec.grader.as_deref().map(|g| replay_beside(&a.log, g)),
+        ..spec.clone()
+    };
+    let provider = provider(&started)?;
     let sandbox = make_sandbox(&a.sandbox)?;
     let notes = Notes {
         bar: Bar::new(ctx),
@@ -688,7 +694,7 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
         tasks: a.tasks.clone(),
         invocation: serde_json::to_value(&spec)?,
         model_digest: a.model_digest.clone(),
-        grader: grader(&spec)?,
+        grader: grader(&started)?,
     };
     let summary = run(&suite, provider.as_ref(), &sandbox, &a.log, &opts, &notes)?;
     if a.record.record {
