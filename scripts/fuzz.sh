@@ -126,6 +126,8 @@ seed rules_pack "$ROOT"/crates/assay-rules/packs/*.toml "$RULESFIX"/packs/*.toml
 seed rules_subject_manifest "$ROOT"/examples/*/subject.toml "$RULESFIX"/manifests/*.toml
 seed rules_consistency "$ROOT"/examples/*/docs/*.md "$RULESFIX"/docs/*
 seed assess_case_toml "$ROOT"/examples/*/case.toml
+seed eval_model_config "$ROOT"/examples/*/eval/model.toml
+seed eval_intercode_solutions "$ROOT"/suites/offensive/solutions.toml
 
 mapfile -t go_osv < <(ls "$DATA"/advisories/go/*.json 2>/dev/null | sample 40 100)
 seed vuln_osv_json "${go_osv[@]}"

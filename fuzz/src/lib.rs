@@ -556,3 +556,17 @@ pub fn vuln_cvss(data: &[u8]) {
     );
     let _ = v.rating(score);
 }
+
+/// `eval/model.toml` of an assess case (assay-eval's model configuration).
+pub fn eval_model_config(data: &[u8]) {
+    let Some(t) = text(data) else { return };
+    if let Ok(c) = assay_eval::model_config::ModelConfig::parse(t, "model.toml") {
+        let _ = c.replay_script();
+    }
+}
+
+/// The InterCode importer's reference-solutions file.
+pub fn eval_intercode_solutions(data: &[u8]) {
+    let Some(t) = text(data) else { return };
+    let _ = assay_eval::intercode::parse_solutions(t, "solutions.toml");
+}

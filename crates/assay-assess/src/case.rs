@@ -11,6 +11,8 @@
 //!   docs/*.md|*.txt         product descriptions (technical file, sales text, filing draft)
 //!   evidence/<kind>/*       files recorded as that evidence kind (lab reports, filing receipts)
 //!   evidence/<bundle>/      bundles exported by a lab (`bundle.json`): imported when trusted
+//!   eval/                   model evaluations: finished logs (*.jsonl), qualification.toml,
+//!                           model.toml (a suite + a replay model run in the sandbox), suites
 //! ```
 //!
 //! Inputs only from inside their root: discovery lists the folder through
@@ -143,6 +145,9 @@ pub struct CaseInputs {
     pub docs: Vec<String>,
     pub evidence_files: Vec<KindedFile>,
     pub bundles: Vec<String>,
+    /// Every file under `eval/` (any depth): logs, rules, model configuration, suites and
+    /// their assets; the evaluation evaluator sorts them out.
+    pub eval: Vec<String>,
     /// Files in the case folder that match no convention (reported, never silently ignored).
     pub unrecognised: Vec<String>,
     /// Entries that are not regular files inside the case folder (reported, never read).
@@ -283,6 +288,7 @@ fn classify(
         docs: Vec::new(),
         evidence_files: Vec::new(),
         bundles: Vec::new(),
+        eval: Vec::new(),
         unrecognised: Vec::new(),
         refused: Vec::new(),
         source,
@@ -326,7 +332,7 @@ fn classify(
             bundles.contains(&d) || bad_bundles.contains(&d)
         }
     };
-    const KNOWN: [&str; 8] = [
+    const KNOWN: [&str; 9] = [
         "subject.toml",
         "case.toml",
         "pad",
@@ -334,6 +340,7 @@ fn classify(
         "vex",
         "docs",
         "evidence",
+        "eval",
         "README.md",
     ];
     // Folder by folder, as a listing of each folder would give them (`a/x` before `a-b/x`).
@@ -366,6 +373,7 @@ fn classify(
                 "md" | "txt" | "markdown" => case.docs.push(f.clone()),
                 _ => unrecognise(f.clone(), &mut unrecognised),
             },
+            ("eval", _) => case.eval.push(f.clone()),
             ("evidence", 2) => unrecognise(f.clone(), &mut unrecognised),
             ("evidence", _) if in_bundle(f) => {}
             ("evidence", 3) => case.evidence_files.push(KindedFile {
@@ -385,6 +393,7 @@ fn classify(
         let conventional = ["pad", "sbom", "vex", "docs", "evidence"].contains(&top);
         match c.len() {
             _ if in_bundle(&r.path) => case.refused.push(r),
+            _ if top == "eval" => case.refused.push(r),
             1 => case.refused.push(r),
             2 if conventional => case.refused.push(r),
             3 if top == "evidence" => case.refused.push(r),

@@ -802,3 +802,274 @@ impl Evaluator for DescriptionEvaluator {
         out
     }
 }
+
+/// Largest evaluation log read (it is held in memory while it is signed; the same limit as
+/// `assay eval report --record`).
+pub const MAX_EVAL_LOG: u64 = 512 << 20;
+
+/// Model evaluations (issue #12): a case's `eval/` folder yields `eval-run` and `eval-report`
+/// evidence about the subject, with the meta facts the frontier-model pack judges (model
+/// digest, suites, categories covered, scores with bounds, run dates).
+///
+/// ```text
+/// eval/*.jsonl            finished logs of `assay eval run` (each: eval-run + eval-report)
+/// eval/qualification.toml optional qualification rules, judged in every report
+/// eval/model.toml         optional: suites + a replay model (assay_eval::model_config)
+/// eval/...                the suites, their assets and replay scripts it names
+/// ```
+///
+/// A model configuration whose finished log (`log = "x.jsonl"`) is in `eval/` is not run
+/// again: the log is the evaluation, read like any other (reproducible evidence, no sandbox).
+/// Without its log, and with `live` on, the configuration is run here, in the bubblewrap
+/// sandbox, into a temporary log that is then recorded as if it had been found in the case.
+/// Only replay models run inside `assess` (it never reaches the network nor reads API keys);
+/// only a case folder runs (an upload has no folder for the sandbox to copy task files
+/// from); without bubblewrap the configuration is a named problem telling how to produce its
+/// log with `assay eval run`. Nothing is ever written into the case folder.
+#[derive(Debug, Clone)]
+pub struct EvalEvaluator {
+    /// Run a model configuration whose finished log is missing (default: true).
+    pub live: bool,
+}
+
+impl Default for EvalEvaluator {
+    fn default() -> Self {
+        EvalEvaluator { live: true }
+    }
+}
+
+/// The configuration file of a live run, in a case.
+pub const EVAL_MODEL: &str = "eval/model.toml";
+/// The qualification rules of a case's evaluations.
+pub const EVAL_RULES: &str = "eval/qualification.toml";
+
+/// `eval/x.jsonl`: a finished log (directly in `eval/`).
+fn is_eval_log(p: &str) -> bool {
+    let c: Vec<&str> = p.split('/').collect();
+    c.len() == 2 && c[0] == "eval" && ext_is(c[1], "jsonl")
+}
+
+fn ext_is(name: &str, ext: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// The two evidence items of one log, about `subject`; `Err` is the problem in words.
+pub fn eval_evidence(
+    subject: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    rules: Option<&assay_eval::report::Rules>,
+) -> Result<Vec<EvidenceInput>, String> {
+    let digest = Sha256Digest::of(&bytes).to_hex();
+    let report =
+        assay_eval::report::report_bytes(&bytes, file_name, rules).map_err(|e| e.to_string())?;
+    if report.runs.is_empty() {
+        return Err(
+            "holds no run record: not a log of `assay eval run` (or its first line is torn)".into(),
+        );
+    }
+    let items = vec![
+        assay_eval::evidence::run_evidence(subject, file_name, bytes, &report)
+            .map_err(|e| e.to_string())?,
+        assay_eval::evidence::report_evidence(subject, file_name, &digest, &report)
+            .map_err(|e| e.to_string())?,
+    ];
+    if let Some((var, kind)) = assay_eval::evidence::secret_in(&items) {
+        return Err(format!(
+            "the {kind} would hold the value of ${var} (an API key); nothing of this log is \
+             recorded. Remove the key from the log first"
+        ));
+    }
+    Ok(items)
+}
+
+impl EvalEvaluator {
+    /// Runs a model configuration in the bubblewrap sandbox; returns the log's bytes.
+    fn run_live(
+        &self,
+        case: &CaseInputs,
+        config: &assay_eval::model_config::ModelConfig,
+        out: &mut EvaluatorOutput,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<u8>, String> {
+        let in_eval = |rel: &str| format!("eval/{rel}");
+        let Some(script) = config.replay_script() else {
+            return Err(format!(
+                "model {}: assess runs only replay models (it never reaches the network); \
+                 run it with `assay eval run` and put its log in eval/{}",
+                assay_core::text::quote_short(&config.model),
+                config.log
+            ));
+        };
+        if case.is_upload() {
+            return Err(format!(
+                "an upload cannot run a live evaluation (the sandbox copies task files from a \
+                 case folder); upload the finished log as eval/{}",
+                config.log
+            ));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("assay-assess-eval-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+        let sandbox =
+            assay_eval::sandbox::Sandbox::bwrap(&tmp.path().join("sandbox")).map_err(|e| {
+                format!(
+                    "its log eval/{} is not in the case and the live run needs bubblewrap: {e}; \
+                     or run `assay eval run` elsewhere and put the log in eval/",
+                    config.log
+                )
+            })?;
+        let script_rel = in_eval(script);
+        let replay = read_role(
+            case,
+            &script_rel,
+            "eval-replay",
+            assay_eval::provider::MAX_REPLAY_BYTES,
+            &mut out.inputs,
+            |b| assay_eval::provider::Replay::parse(b, Path::new(&script_rel)),
+        )
+        .ok_or("its replay script failed (see its row)")?;
+        let log = tmp.path().join(&config.log);
+        for s in &config.suites {
+            let rel = in_eval(s);
+            let path = case.path(&rel);
+            let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let suite = read_role(
+                case,
+                &rel,
+                "eval-suite",
+                limits::SMALL_TEXT,
+                &mut out.inputs,
+                |b| {
+                    let text = std::str::from_utf8(b).map_err(|_| "not UTF-8".to_string())?;
+                    assay_eval::suite::Suite::parse(text, &path, &base).map_err(|e| e.to_string())
+                },
+            )
+            .ok_or("a suite failed (see its row)")?;
+            let opts = assay_eval::run::RunOptions {
+                epochs: config.epochs,
+                max_connections: config.max_connections,
+                gate: config.gate,
+                invocation: serde_json::json!({ "model": config.model, "by": "assay assess" }),
+                model_digest: config.model_digest.clone(),
+                ..Default::default()
+            };
+            assay_eval::run::run(&suite.value, &replay.value, &sandbox, &log, &opts, reporter)
+                .map_err(|e| format!("the live run of {rel} failed: {e}"))?;
+        }
+        let bytes = std::fs::read(&log).map_err(|e| format!("cannot read the run's log: {e}"))?;
+        if bytes.len() as u64 > MAX_EVAL_LOG {
+            return Err(format!(
+                "the run's log is over {} MiB, the most recorded",
+                MAX_EVAL_LOG >> 20
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+impl Evaluator for EvalEvaluator {
+    fn name(&self) -> &str {
+        "eval"
+    }
+
+    fn evaluate(
+        &self,
+        case: &CaseInputs,
+        ctx: &EvalCtx<'_>,
+        reporter: &dyn Reporter,
+    ) -> EvaluatorOutput {
+        let mut out = EvaluatorOutput::default();
+        if case.eval.is_empty() {
+            return out;
+        }
+        let subject = ctx.manifest.id.as_str();
+        let rules = if case.eval.iter().any(|p| p == EVAL_RULES) {
+            read_role(
+                case,
+                EVAL_RULES,
+                "eval-rules",
+                assay_eval::report::MAX_RULES_BYTES,
+                &mut out.inputs,
+                |b| {
+                    let text = std::str::from_utf8(b).map_err(|_| "not UTF-8".to_string())?;
+                    assay_eval::report::Rules::parse(text, EVAL_RULES).map_err(|e| e.to_string())
+                },
+            )
+            .map(|p| p.value)
+        } else {
+            None
+        };
+        let logs: Vec<&String> = case.eval.iter().filter(|p| is_eval_log(p)).collect();
+        reporter.start("model evaluations", Some(logs.len() as u64));
+        for rel in &logs {
+            match case.read(rel, MAX_EVAL_LOG).and_then(|bytes| {
+                let digest = Sha256Digest::of(&bytes);
+                eval_evidence(subject, &file_name(rel), bytes, rules.as_ref()).map(|e| (e, digest))
+            }) {
+                Ok((items, digest)) => {
+                    out.inputs.push(read_ok(rel.as_str(), "eval-log", &digest));
+                    out.evidence.extend(items);
+                }
+                Err(e) => out.inputs.push(failed(rel.as_str(), "eval-log", e)),
+            }
+            reporter.advance(1);
+        }
+        reporter.finish();
+        if case.eval.iter().any(|p| p == EVAL_MODEL) {
+            let config = match read_parsed(
+                case,
+                EVAL_MODEL,
+                assay_eval::model_config::MAX_MODEL_CONFIG_BYTES,
+                |b| {
+                    let text = std::str::from_utf8(b).map_err(|_| "not UTF-8".to_string())?;
+                    assay_eval::model_config::ModelConfig::parse(text, EVAL_MODEL)
+                        .map_err(|e| e.to_string())
+                },
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.inputs.push(failed(EVAL_MODEL, "eval-model", e));
+                    return out;
+                }
+            };
+            let config_digest = config.digest;
+            let config = config.value;
+            let log_rel = format!("eval/{}", config.log);
+            if logs.iter().any(|l| **l == log_rel) {
+                // Its finished log was read above: that is the evaluation.
+                out.inputs
+                    .push(read_ok(EVAL_MODEL, "eval-model", &config_digest));
+                return out;
+            }
+            let live = if self.live {
+                self.run_live(case, &config, &mut out, reporter)
+            } else {
+                Err(format!(
+                    "its log {log_rel} is not in the case and live runs are off; run `assay \
+                     eval run` with this configuration and put the log in eval/"
+                ))
+            };
+            match live.and_then(|bytes| {
+                let digest = Sha256Digest::of(&bytes);
+                eval_evidence(subject, &config.log, bytes, rules.as_ref()).map(|e| (e, digest))
+            }) {
+                Ok((items, digest)) => {
+                    out.inputs
+                        .push(read_ok(EVAL_MODEL, "eval-model", &config_digest));
+                    out.inputs.push(read_ok(
+                        format!("{log_rel} (run here)"),
+                        "eval-log",
+                        &digest,
+                    ));
+                    out.evidence.extend(items);
+                }
+                Err(e) => out.inputs.push(failed(EVAL_MODEL, "eval-model", e)),
+            }
+        }
+        out
+    }
+}

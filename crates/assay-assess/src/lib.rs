@@ -9,7 +9,8 @@
 //!    same roles.
 //! 2. [`AssessOptions::resolve`] merges the caller's [`Overrides`] with `case.toml`.
 //! 3. [`import_advisories`] imports the advisory sources the case names (its own step).
-//! 4. [`assess`] runs every [`Evaluator`] (PAD, vulnerability scan, description consistency),
+//! 4. [`assess`] runs every [`Evaluator`] (PAD, vulnerability scan, description consistency,
+//!    model evaluations),
 //!    [`record`]s what was read, evaluates the rule packs and plans the gaps.
 //! 5. [`build_package`] makes the output as paths and bytes and records the signed dossier
 //!    attestation; [`check`] re-verifies a package.
@@ -32,9 +33,9 @@ pub use case::{Case, CaseFile, CaseInputs, KindedFile, PadInput, Refused, doc_ro
 pub use check::{CheckItem, CheckReport, check};
 pub use error::AssessError;
 pub use evaluator::{
-    AdvisoryImport, DescriptionEvaluator, EvalCtx, Evaluator, EvaluatorOutput, PadEvaluator,
-    Recorded, ScannedSbom, Section, VulnEvaluator, import_advisories, pad_evidence, record,
-    sbom_evidence, scan_evidence,
+    AdvisoryImport, DescriptionEvaluator, EvalCtx, EvalEvaluator, Evaluator, EvaluatorOutput,
+    PadEvaluator, Recorded, ScannedSbom, Section, VulnEvaluator, import_advisories, pad_evidence,
+    record, sbom_evidence, scan_evidence,
 };
 pub use package::{Package, build_package};
 pub use run::{

@@ -137,6 +137,7 @@ pub fn default_evaluators(ledger: &Ledger, advisories: AdvisoryImport) -> Vec<Bo
             pending: None,
         }),
         Box::new(DescriptionEvaluator),
+        Box::new(crate::evaluator::EvalEvaluator::default()),
     ]
 }
 

@@ -138,6 +138,24 @@ pub fn run_sample(
     limits: &AgentLimits,
     reporter: &dyn Reporter,
 ) -> SampleResult {
+    run_sample_graded(
+        sandbox, suite, task, epoch, provider, None, limits, reporter,
+    )
+}
+
+/// [`run_sample`] with the grader a rubric scorer asks (none: a rubric task ends in an error
+/// saying a grader is needed).
+#[allow(clippy::too_many_arguments)]
+pub fn run_sample_graded(
+    sandbox: &Sandbox,
+    suite: &Suite,
+    task: &Task,
+    epoch: u32,
+    provider: &dyn Provider,
+    grader: Option<&dyn Provider>,
+    limits: &AgentLimits,
+    reporter: &dyn Reporter,
+) -> SampleResult {
     let started = Instant::now();
     let mut result = SampleResult {
         task_id: task.id.clone(),
@@ -179,7 +197,12 @@ pub fn run_sample(
         started,
     );
     if result.stop != Stop::Error {
-        score(&sample, task, limits, &mut result);
+        let ctx = CallContext {
+            task_id: &task.id,
+            epoch,
+            reporter,
+        };
+        score(&sample, task, limits, grader, &ctx, &mut result);
     }
     drop(sample);
     result.millis = started.elapsed().as_millis() as u64;
@@ -286,8 +309,49 @@ fn tool_msg(id: &str, content: &str) -> Message {
     }
 }
 
-fn score(sample: &SampleBox, task: &Task, limits: &AgentLimits, r: &mut SampleResult) {
+fn score(
+    sample: &SampleBox,
+    task: &Task,
+    limits: &AgentLimits,
+    grader: Option<&dyn Provider>,
+    ctx: &CallContext,
+    r: &mut SampleResult,
+) {
     match &task.scorer {
+        Scorer::Rubric { rubric } => {
+            r.correct = false;
+            let Some(grader) = grader else {
+                r.error = Some(
+                    "unscored: a rubric task needs a grader model (`eval run --grader \
+                     PROVIDER:MODEL`)"
+                        .into(),
+                );
+                return;
+            };
+            match crate::rubric::grade(
+                grader,
+                ctx,
+                rubric,
+                task,
+                r.answer.as_deref(),
+                &r.transcript,
+            ) {
+                Ok(crate::rubric::Grade::Pass { reason }) => {
+                    r.correct = true;
+                    r.scorer_output = Some(format!("{}: PASS {reason}", grader.name()));
+                }
+                Ok(crate::rubric::Grade::Fail { reason }) => {
+                    r.scorer_output = Some(format!("{}: FAIL {reason}", grader.name()));
+                }
+                Ok(crate::rubric::Grade::Unreadable { reply }) => {
+                    r.error = Some(format!(
+                        "unscored: grader answer unreadable ({}: {reply})",
+                        grader.name()
+                    ));
+                }
+                Err(e) => r.error = Some(format!("unscored: the grader failed: {e}")),
+            }
+        }
         Scorer::Flag { .. } => {
             r.correct = task
                 .scorer
@@ -363,6 +427,8 @@ pub fn check_solution(sandbox: &Sandbox, suite: &Suite, task: &Task) -> Gate {
                 }
             }
         }
+        // The gate has no grader: a rubric task's solution stays unverified.
+        Scorer::Rubric { .. } => Gate::NoSolution,
         Scorer::Command { command } => match sample.bash(command, None) {
             Ok(out) if out.success() => Gate::Passed,
             Ok(out) => Gate::Failed {

@@ -293,6 +293,52 @@ pub fn default_subject(r: &Report, explicit: Option<&str>, log_name: &str) -> Re
     }
 }
 
+/// API keys never reach evidence: a log holds only the name of a key's environment variable,
+/// but a key pasted into a prompt, a base URL or a tool's output would be signed for good.
+/// Returns `(variable, evidence kind)` when the value of `OPENAI_API_KEY`,
+/// `ANTHROPIC_API_KEY` or any key variable the log's run records name (`invocation.
+/// api_key_env`; the log is `items[0]`) appears in the bytes or meta of an item. Values
+/// shorter than 8 bytes are ignored (a test's "x" would match by accident).
+pub fn secret_in(items: &[EvidenceInput]) -> Option<(String, String)> {
+    let mut vars: std::collections::BTreeSet<String> = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]
+        .map(String::from)
+        .into();
+    if let Some(first) = items.first() {
+        for line in first.bytes.split(|&b| b == b'\n') {
+            // Run records are the lines with an `invocation`; samples are not parsed.
+            if !line.windows(13).any(|w| w == b"\"invocation\":") {
+                continue;
+            }
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
+                && v["type"] == "run"
+                && let Some(var) = v["invocation"]["api_key_env"].as_str()
+            {
+                vars.insert(var.to_string());
+            }
+        }
+    }
+    for var in &vars {
+        let Some(secret) = std::env::var_os(var) else {
+            continue;
+        };
+        let secret = secret.as_encoded_bytes();
+        if secret.len() < 8 {
+            continue;
+        }
+        for item in items {
+            let found = item.bytes.windows(secret.len()).any(|w| w == secret)
+                || item
+                    .meta
+                    .values()
+                    .any(|v| v.as_bytes().windows(secret.len()).any(|w| w == secret));
+            if found {
+                return Some((var.clone(), item.kind.as_str().to_string()));
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

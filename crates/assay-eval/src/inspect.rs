@@ -309,7 +309,7 @@ pub fn export_inspect(log: &Path, out: &Path, overwrite: bool) -> Result<ExportS
     let mut targets: BTreeMap<String, String> = BTreeMap::new();
     let mut targets_from_suite = false;
     match &head.suite_path {
-        Some(p) => match Suite::load(p) {
+        Some(p) => match Suite::load(&crate::run::resolve_beside(log, p)) {
             Ok(s) if s.digest == head.suite_digest => {
                 targets = s
                     .tasks

@@ -6,6 +6,7 @@
 //! URL the task depends on, or assets missing from the data set. The `solution/` folder of a
 //! task is never placed in the sandbox (it holds the write-up).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -155,6 +156,87 @@ fn is_host(t: &str) -> bool {
 /// Imports `dir` (holding `ic_ctf.json` and `task_assets/`). `only`: keep just these task ids
 /// (still subject to the offline check).
 pub fn import(dir: &Path, only: Option<&[u64]>) -> Result<Import> {
+    import_with(
+        dir,
+        &ImportOptions {
+            only: only.map(<[u64]>::to_vec),
+            ..Default::default()
+        },
+    )
+}
+
+/// Options of [`import_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Keep just these task ids (still subject to the offline check).
+    pub only: Option<Vec<u64>>,
+    /// Write `assets` relative to this folder (the suite file's) instead of absolute, so a
+    /// shipped suite names no path of the machine that made it.
+    pub assets_relative_to: Option<PathBuf>,
+    /// Reference solutions by task id ([`parse_solutions`]).
+    pub solutions: BTreeMap<u64, Vec<String>>,
+}
+
+/// Largest solutions file read.
+pub const MAX_SOLUTIONS_BYTES: u64 = 1 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SolutionsFile {
+    solutions: BTreeMap<String, Vec<String>>,
+}
+
+/// Parses a solutions file: `[solutions]` with one entry per task id, a list of bash
+/// commands (`4 = ["cat flag"]`). `name` names it in messages.
+pub fn parse_solutions(text: &str, name: &str) -> Result<BTreeMap<u64, Vec<String>>> {
+    let f: SolutionsFile = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| crate::error::line_of(text, s.start))
+            .unwrap_or(0);
+        EvalError::invalid(name, line, "(solutions)", e.message().trim().to_string())
+    })?;
+    let mut out = BTreeMap::new();
+    for (k, cmds) in f.solutions {
+        let line = text
+            .find(&format!("\n{k} ="))
+            .map(|at| crate::error::line_of(text, at + 1))
+            .unwrap_or(0);
+        let field = format!("solutions.{}", assay_core::text::quote_short(&k));
+        let id: u64 = k.parse().map_err(|_| {
+            EvalError::invalid(name, line, &field, "the key must be a task id (digits)")
+        })?;
+        if cmds.is_empty() || cmds.len() > 64 || cmds.iter().any(|c| c.len() > 16 << 10) {
+            return Err(EvalError::invalid(
+                name,
+                line,
+                &field,
+                "give 1 to 64 commands of at most 16 KiB each",
+            ));
+        }
+        out.insert(id, cmds);
+    }
+    Ok(out)
+}
+
+/// `to` written relative to the folder `from` (both canonical).
+fn relative_to(to: &Path, from: &Path) -> PathBuf {
+    let t: Vec<_> = to.components().collect();
+    let f: Vec<_> = from.components().collect();
+    let common = t.iter().zip(&f).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out
+}
+
+/// [`import`] with options: relative assets, reference solutions.
+pub fn import_with(dir: &Path, opts: &ImportOptions) -> Result<Import> {
+    let only = opts.only.as_deref();
     let index = dir.join("ic_ctf.json");
     let bytes = read_bounded(&index, MAX_INDEX_BYTES)?;
     let entries: Vec<Entry> = serde_json::from_slice(&bytes).map_err(|e| {
@@ -176,12 +258,25 @@ pub fn import(dir: &Path, only: Option<&[u64]>) -> Result<Import> {
             description: "picoCTF tasks from InterCode-CTF that need no internet access, \
                           imported by `assay eval import intercode`."
                 .into(),
-            assets: assets.display().to_string(),
+            assets: match &opts.assets_relative_to {
+                Some(base) => {
+                    let base = base.canonicalize().map_err(|e| EvalError::io(base, e))?;
+                    relative_to(&assets, &base).display().to_string()
+                }
+                None => assets.display().to_string(),
+            },
         },
         task: Vec::new(),
     };
     let mut included = Vec::new();
     let mut excluded = Vec::new();
+    for id in opts.solutions.keys() {
+        if !entries.iter().any(|e| e.task_id == *id) {
+            return Err(EvalError::Import(format!(
+                "a reference solution is given for task {id}, which the data set does not hold"
+            )));
+        }
+    }
     for e in entries {
         if let Some(only) = only
             && !only.contains(&e.task_id)
@@ -224,7 +319,7 @@ pub fn import(dir: &Path, only: Option<&[u64]>) -> Result<Import> {
                 kind: "flag",
                 mode: "exact",
             },
-            solution: Vec::new(),
+            solution: opts.solutions.get(&e.task_id).cloned().unwrap_or_default(),
         });
     }
     let mut text = String::from(

@@ -23,7 +23,9 @@ pub mod evidence;
 pub mod inspect;
 pub mod inspect_cyber;
 pub mod intercode;
+pub mod model_config;
 pub mod report;
+pub mod rubric;
 pub mod sandbox;
 pub mod suite;
 

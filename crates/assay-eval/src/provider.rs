@@ -148,7 +148,13 @@ impl Replay {
     /// Reads a replay script (JSON, or TOML when the name ends in `.toml`).
     pub fn load(path: &Path) -> Result<Replay> {
         let bytes = read_bounded(path, MAX_REPLAY_BYTES)?;
-        let text = String::from_utf8_lossy(&bytes);
+        Replay::parse(&bytes, path)
+    }
+
+    /// Parses a replay script already read (JSON, or TOML when `path` ends in `.toml`);
+    /// `path` names it in messages.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Replay> {
+        let text = String::from_utf8_lossy(bytes);
         let file: ReplayFile = if path.extension().is_some_and(|e| e == "toml") {
             toml::from_str(&text).map_err(|e| {
                 let line = e

@@ -19,7 +19,7 @@ use toml::Spanned;
 
 use crate::error::{EvalError, Result, line_of, read_bounded};
 use crate::provider::{Message, Role};
-use crate::view::{Group, MAX_LINE_BYTES, Summary, ViewOptions, summarize_with};
+use crate::view::{Group, MAX_LINE_BYTES, Summary, ViewOptions, summarize_reader_with};
 
 /// Most capabilities given an excerpt (the rest are counted).
 pub const MAX_EXCERPTS: usize = 50;
@@ -485,7 +485,27 @@ fn excerpt(t: &[Message]) -> Vec<String> {
 
 /// Builds the feedback from the log at `log`, judging `rules` when given.
 pub fn report(log: &Path, rules: Option<&Rules>) -> Result<Report> {
-    let s = summarize_with(log, &ViewOptions::default())?;
+    let open = || -> Result<Box<dyn std::io::BufRead>> {
+        let file = std::fs::File::open(log).map_err(|e| EvalError::io(log, e))?;
+        Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+    };
+    report_from(open, &log.display().to_string(), rules)
+}
+
+/// [`report`] of a log held in memory (as `assess` reads a case file); `name` names it in
+/// messages.
+pub fn report_bytes(bytes: &[u8], name: &str, rules: Option<&Rules>) -> Result<Report> {
+    let open = || -> Result<Box<dyn std::io::BufRead + '_>> { Ok(Box::new(bytes)) };
+    report_from(open, name, rules)
+}
+
+/// The report from a log `open` gives a fresh reader of (it is read twice, line by line).
+fn report_from<'a>(
+    open: impl Fn() -> Result<Box<dyn std::io::BufRead + 'a>>,
+    name: &str,
+    rules: Option<&Rules>,
+) -> Result<Report> {
+    let s = summarize_reader_with(open()?, name, &ViewOptions::default())?;
     let solved: BTreeMap<(String, String), &crate::view::TaskRow> = s
         .tasks
         .iter()
@@ -498,8 +518,7 @@ pub fn report(log: &Path, rules: Option<&Rules>) -> Result<Report> {
     let mut errors: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut model_versions: BTreeSet<String> = BTreeSet::new();
     {
-        let file = std::fs::File::open(log).map_err(|e| EvalError::io(log, e))?;
-        let mut r = BufReader::with_capacity(1 << 16, file);
+        let mut r = open()?;
         let mut buf = Vec::new();
         loop {
             buf.clear();
@@ -507,13 +526,13 @@ pub fn report(log: &Path, rules: Option<&Rules>) -> Result<Report> {
                 .by_ref()
                 .take(MAX_LINE_BYTES as u64 + 1)
                 .read_until(b'\n', &mut buf)
-                .map_err(|e| EvalError::io(log, e))?;
+                .map_err(|e| EvalError::io(name, e))?;
             if n == 0 {
                 break;
             }
             if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
                 loop {
-                    let got = r.fill_buf().map_err(|e| EvalError::io(log, e))?;
+                    let got = r.fill_buf().map_err(|e| EvalError::io(name, e))?;
                     if got.is_empty() {
                         break;
                     }

@@ -35,6 +35,18 @@ pub struct RunOptions {
     /// record and carried into `eval-run`/`eval-report` evidence (`model_digest`), which
     /// rule packs tie to the manifest's model digest.
     pub model_digest: Option<String>,
+    /// The grader of rubric scorers (`--grader`); without one a rubric task is unscored.
+    pub grader: Option<Grader>,
+}
+
+/// The model that grades rubric scorers ([`crate::rubric`]).
+#[derive(Clone)]
+pub struct Grader(pub std::sync::Arc<dyn Provider>);
+
+impl std::fmt::Debug for Grader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Grader({})", self.0.name())
+    }
 }
 
 impl Default for RunOptions {
@@ -47,6 +59,7 @@ impl Default for RunOptions {
             tasks: Vec::new(),
             invocation: serde_json::Value::Null,
             model_digest: None,
+            grader: None,
         }
     }
 }
@@ -61,9 +74,38 @@ pub struct RunSummary {
     pub excluded: Vec<(String, String)>,
 }
 
-/// The suite's path as recorded: absolute, so `resume` finds it from any folder.
-fn absolute(p: &Path) -> std::path::PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+/// A file's path as a run record keeps it (the suite, a replay script): relative to the
+/// log's folder when the file lies inside it (a log shipped with its suite carries no path of
+/// the machine that made it, and still resumes after the folder moves), else absolute, so
+/// `resume` finds it from any folder. [`resolve_beside`] reads it back.
+pub fn recorded_path(p: &Path, log: &Path) -> String {
+    let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let dir = log
+        .parent()
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    if let Some(dir) = dir
+        && let Ok(rel) = abs.strip_prefix(&dir)
+        && !rel.as_os_str().is_empty()
+    {
+        return rel.display().to_string();
+    }
+    abs.display().to_string()
+}
+
+/// A path of a run record ([`recorded_path`]): a relative one is relative to the log's folder.
+pub fn resolve_beside(log: &Path, p: &Path) -> std::path::PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        log.parent().unwrap_or(Path::new(".")).join(p)
+    }
 }
 
 /// When the log ends in a torn line (a run killed mid-write), appends a newline so the next
@@ -137,7 +179,7 @@ pub fn run(
             "started": started.to_rfc3339(),
             "suite": suite.id,
             "suite_digest": suite.digest,
-            "suite_path": absolute(&suite.path).display().to_string(),
+            "suite_path": recorded_path(&suite.path, log),
             "model": provider.name(),
             "model_settings": provider.settings(),
             "epochs": opts.epochs,
@@ -148,6 +190,7 @@ pub fn run(
             "tasks": opts.tasks,
             "invocation": opts.invocation,
             "model_digest": opts.model_digest,
+            "grader": opts.grader.as_ref().map(|g| g.0.name()),
             "assay_version": env!("CARGO_PKG_VERSION"),
         }),
     )?;
@@ -226,12 +269,13 @@ fn execute(
                 loop {
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                     let Some((i, epoch)) = next else { break };
-                    let r = agent::run_sample(
+                    let r = agent::run_sample_graded(
                         sandbox,
                         suite,
                         runnable[i],
                         epoch,
                         provider,
+                        opts.grader.as_ref().map(|g| &*g.0),
                         &opts.limits,
                         reporter,
                     );
@@ -513,7 +557,7 @@ pub fn resume(
             "started": started.to_rfc3339(),
             "suite": suite.id,
             "suite_digest": suite.digest,
-            "suite_path": absolute(&suite.path).display().to_string(),
+            "suite_path": recorded_path(&suite.path, log),
             "model": provider.name(),
             "model_settings": provider.settings(),
             "epochs": opts.epochs,
@@ -524,6 +568,7 @@ pub fn resume(
             "tasks": opts.tasks,
             "invocation": opts.invocation,
             "model_digest": opts.model_digest,
+            "grader": opts.grader.as_ref().map(|g| g.0.name()),
             "samples_to_run": work.len(),
             "assay_version": env!("CARGO_PKG_VERSION"),
         }),
@@ -558,5 +603,7 @@ pub fn resume_options(run: &RunRecord) -> RunOptions {
         tasks: run.tasks.clone(),
         invocation: run.invocation.clone(),
         model_digest: run.model_digest.clone(),
+        // The caller starts the grader again from its invocation, as it does the model.
+        grader: None,
     }
 }

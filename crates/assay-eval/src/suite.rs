@@ -142,6 +142,11 @@ pub enum Scorer {
     },
     /// A command run in the sample's sandbox after the agent finishes; exit 0 passes.
     Command { command: String },
+    /// A model-graded rubric: the run's grader (a provider, `--grader`) is given the rubric,
+    /// the task and the transcript, and must answer `GRADE: PASS` or `GRADE: FAIL` (parsed
+    /// strictly: anything else leaves the sample unscored, never passed). See
+    /// [`crate::rubric`].
+    Rubric { rubric: String },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -162,7 +167,7 @@ impl Scorer {
                 FlagMatch::Exact => answer.trim() == target.trim(),
                 FlagMatch::Includes => !target.trim().is_empty() && answer.contains(target.trim()),
             }),
-            Scorer::Command { .. } => None,
+            Scorer::Command { .. } | Scorer::Rubric { .. } => None,
         }
     }
 }
@@ -313,6 +318,17 @@ impl Suite {
                 && command.trim().is_empty()
             {
                 return Err(bad("scorer.command", "is empty".into()));
+            }
+            if let Scorer::Rubric { rubric } = &t.scorer
+                && (rubric.trim().is_empty() || rubric.len() > crate::rubric::MAX_RUBRIC_BYTES)
+            {
+                return Err(bad(
+                    "scorer.rubric",
+                    format!(
+                        "must be 1 to {} bytes of text",
+                        crate::rubric::MAX_RUBRIC_BYTES
+                    ),
+                ));
             }
             if t.files.len() > MAX_FILES_PER_TASK {
                 return Err(bad(

@@ -255,3 +255,64 @@ fn a_new_run_after_a_torn_line_starts_on_a_line_of_its_own() {
     let g = v.groups.iter().find(|g| g.group == "all").unwrap();
     assert_eq!((g.correct, g.samples), (1, 1));
 }
+
+/// A log beside its suite records the suite's path relative to the log's folder (no path of
+/// the machine that made it, as in the shipped frontier example), and the folder moved
+/// elsewhere still resumes and exports with its targets.
+#[test]
+fn a_log_beside_its_suite_records_a_relative_path_and_moves_with_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a");
+    std::fs::create_dir(&dir).unwrap();
+    let (suite, sandbox, replay) = setup(&dir);
+    let log = dir.join("run.jsonl");
+    let opts = RunOptions {
+        max_connections: 1,
+        tasks: vec!["ic-4".into()],
+        ..Default::default()
+    };
+    run(&suite, &replay, &sandbox, &log, &opts, &Silent).unwrap();
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["suite_path"], "suite.toml");
+    // A log elsewhere keeps the absolute path.
+    let other = tempfile::tempdir().unwrap();
+    let far = other.path().join("far.jsonl");
+    run(&suite, &replay, &sandbox, &far, &opts, &Silent).unwrap();
+    let far_first: Value = serde_json::from_str(
+        std::fs::read_to_string(&far)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        Path::new(far_first["suite_path"].as_str().unwrap()).is_absolute(),
+        "{far_first}"
+    );
+    // Moved: the relative path resolves beside the log.
+    let moved = tmp.path().join("b");
+    std::fs::rename(&dir, &moved).unwrap();
+    let log = moved.join("run.jsonl");
+    let state = read_state(&log).unwrap();
+    let again = Suite::load(&assay_eval::run::resolve_beside(
+        &log,
+        &state.run.suite_path,
+    ))
+    .unwrap();
+    assert_eq!(again.digest, suite.digest);
+    let out = tmp.path().join("run.eval");
+    let s = assay_eval::inspect::export_inspect(&log, &out, false).unwrap();
+    assert!(
+        s.targets_from_suite,
+        "targets found beside the moved log: {:?}",
+        s.notes
+    );
+}

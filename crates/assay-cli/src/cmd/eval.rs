@@ -97,6 +97,14 @@ pub struct ImportArgs {
     /// Import only these task ids (comma-separated), e.g. 4,5,22.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub only: Vec<u64>,
+    /// Reference solutions to add (TOML: `[solutions]` then `4 = ["cat flag"]`, task id to
+    /// bash commands); the solvability gate runs them.
+    #[arg(long, value_name = "FILE")]
+    pub solutions: Option<PathBuf>,
+    /// Write the suite's `assets` relative to the suite file's folder (for a suite shipped
+    /// beside the data), not as an absolute path.
+    #[arg(long)]
+    pub relative_assets: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,6 +189,11 @@ pub struct RunArgs {
     /// evidence (`model_digest`), so rule packs tie the run to the manifest's model digest.
     #[arg(long, value_name = "SHA256", value_parser = parse_digest)]
     pub model_digest: Option<String>,
+    /// The grader of rubric scorers: replay:FILE, openai:MODEL or anthropic:MODEL, started
+    /// with the same --base-url, key variable, timeout and retries as --model. Without it a
+    /// rubric task is unscored.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub grader: Option<String>,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
     #[command(flatten)]
@@ -295,8 +308,31 @@ pub fn run_cmd(ctx: &Ctx, command: EvalCommand) -> anyhow::Result<Outcome> {
 
 fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("eval import", &[Format::Text, Format::Json])?;
-    let only = (!a.only.is_empty()).then_some(a.only.as_slice());
-    let imp = assay_eval::intercode::import(&a.dir, only)?;
+    let solutions = match &a.solutions {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            anyhow::ensure!(
+                text.len() as u64 <= assay_eval::intercode::MAX_SOLUTIONS_BYTES,
+                "{}: larger than 1 MiB",
+                p.display()
+            );
+            assay_eval::intercode::parse_solutions(&text, &p.display().to_string())?
+        }
+        None => Default::default(),
+    };
+    let out_dir = match a.out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let imp = assay_eval::intercode::import_with(
+        &a.dir,
+        &assay_eval::intercode::ImportOptions {
+            only: (!a.only.is_empty()).then(|| a.only.clone()),
+            assets_relative_to: a.relative_assets.then_some(out_dir),
+            solutions,
+        },
+    )?;
     let tmp = a.out.with_extension("toml.tmp");
     std::fs::write(&tmp, &imp.suite_toml).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
@@ -447,6 +483,9 @@ struct ModelSpec {
     seed: Option<u64>,
     timeout: u64,
     retries: u32,
+    /// The rubric grader (`--grader`), started with the same settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    grader: Option<String>,
 }
 
 fn split_model(model: &str) -> Option<(&str, &str)> {
@@ -495,13 +534,16 @@ fn provider(spec: &ModelSpec) -> anyhow::Result<Box<dyn Provider>> {
 }
 
 fn model_spec(a: &RunArgs) -> ModelSpec {
-    // A replay file is recorded by its absolute path so `resume` finds it from anywhere.
-    let model = match a.model.split_once(':') {
-        Some(("replay", file)) => std::fs::canonicalize(file)
-            .map(|p| format!("replay:{}", p.display()))
-            .unwrap_or_else(|_| a.model.clone()),
-        _ => a.model.clone(),
+    // A replay file is recorded relative to the log's folder when it lies inside it, else
+    // by its absolute path, so `resume` finds it from anywhere (`resolve_beside`).
+    let recorded = |model: &str| match model.split_once(':') {
+        Some(("replay", file)) if Path::new(file).exists() => format!(
+            "replay:{}",
+            assay_eval::run::recorded_path(Path::new(file), &a.log)
+        ),
+        _ => model.to_string(),
     };
+    let model = recorded(&a.model);
     ModelSpec {
         model,
         base_url: a.base_url.clone(),
@@ -510,7 +552,34 @@ fn model_spec(a: &RunArgs) -> ModelSpec {
         seed: a.seed,
         timeout: a.timeout,
         retries: a.retries,
+        grader: a.grader.as_deref().map(recorded),
     }
+}
+
+/// A recorded `replay:FILE` with a relative file resolved beside the log.
+fn replay_beside(log: &Path, model: &str) -> String {
+    match model.strip_prefix("replay:") {
+        Some(file) => format!(
+            "replay:{}",
+            assay_eval::run::resolve_beside(log, Path::new(file)).display()
+        ),
+        None => model.to_string(),
+    }
+}
+
+/// The rubric grader a spec names, started like its model.
+fn grader(spec: &ModelSpec) -> anyhow::Result<Option<assay_eval::run::Grader>> {
+    let Some(model) = &spec.grader else {
+        return Ok(None);
+    };
+    let g = ModelSpec {
+        model: model.clone(),
+        grader: None,
+        ..spec.clone()
+    };
+    Ok(Some(assay_eval::run::Grader(std::sync::Arc::from(
+        provider(&g).context("--grader")?,
+    ))))
 }
 
 fn note_sandbox(notes: &Notes, sandbox: &Sandbox) {
@@ -544,7 +613,13 @@ fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
                 a.log.display()
             )
         })?;
-    let suite = Suite::load(&state.run.suite_path)?;
+    let suite = Suite::load(&assay_eval::run::resolve_beside(
+        &a.log,
+        &state.run.suite_path,
+    ))?;
+    let mut spec = spec;
+    spec.model = replay_beside(&a.log, &spec.model);
+    spec.grader = spec.grader.map(|g| replay_beside(&a.log, &g));
     let provider = provider(&spec)?;
     let sandbox = make_sandbox(&a.sandbox)?;
     let notes = Notes {
@@ -553,6 +628,7 @@ fn resume_eval(ctx: &Ctx, a: ResumeArgs) -> anyhow::Result<Outcome> {
     };
     note_sandbox(&notes, &sandbox);
     let mut opts = resume_options(&state.run);
+    opts.grader = grader(&spec)?;
     if let Some(n) = a.max_connections {
         opts.max_connections = n.max(1);
     }
@@ -592,7 +668,13 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
     ctx.require_format("eval run", &[Format::Text, Format::Json])?;
     let suite = Suite::load(&a.suite)?;
     let spec = model_spec(&a);
-    let provider = provider(&spec)?;
+    // The spec records replay files relative to the log's folder; they are loaded from there.
+    let started = ModelSpec {
+        model: replay_beside(&a.log, &spec.model),
+        grader: spec.grader.as_deref().map(|g| replay_beside(&a.log, g)),
+        ..spec.clone()
+    };
+    let provider = provider(&started)?;
     let sandbox = make_sandbox(&a.sandbox)?;
     let notes = Notes {
         bar: Bar::new(ctx),
@@ -612,6 +694,7 @@ fn run_eval(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Outcome> {
         tasks: a.tasks.clone(),
         invocation: serde_json::to_value(&spec)?,
         model_digest: a.model_digest.clone(),
+        grader: grader(&started)?,
     };
     let summary = run(&suite, provider.as_ref(), &sandbox, &a.log, &opts, &notes)?;
     if a.record.record {
@@ -826,47 +909,12 @@ fn file_sha256(path: &Path) -> anyhow::Result<String> {
 /// good. Refuses to record when the value of any key variable the log's runs name (or the
 /// providers' defaults) appears in what would be signed.
 fn refuse_secrets(log: &Path, items: &[assay_core::EvidenceInput]) -> anyhow::Result<()> {
-    let mut vars: std::collections::BTreeSet<String> = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]
-        .map(String::from)
-        .into();
-    if let Some(first) = items.first() {
-        for line in first.bytes.split(|&b| b == b'\n') {
-            // Run records are the lines with an `invocation`; samples are not parsed.
-            if !line.windows(13).any(|w| w == b"\"invocation\":") {
-                continue;
-            }
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
-                && v["type"] == "run"
-                && let Some(var) = v["invocation"]["api_key_env"].as_str()
-            {
-                vars.insert(var.to_string());
-            }
-        }
-    }
-    for var in &vars {
-        let Some(secret) = std::env::var_os(var) else {
-            continue;
-        };
-        let secret = secret.as_encoded_bytes();
-        // Short values (a test's "x") would match by accident and are no secret worth keeping.
-        if secret.len() < 8 {
-            continue;
-        }
-        for item in items {
-            let found = item.bytes.windows(secret.len()).any(|w| w == secret)
-                || item
-                    .meta
-                    .values()
-                    .any(|v| v.as_bytes().windows(secret.len()).any(|w| w == secret));
-            if found {
-                anyhow::bail!(
-                    "{}: the {} to record holds the value of ${var} (an API key); nothing was \
-                     recorded. Remove the key from the log (or run with another key) first",
-                    log.display(),
-                    item.kind
-                );
-            }
-        }
+    if let Some((var, kind)) = assay_eval::evidence::secret_in(items) {
+        anyhow::bail!(
+            "{}: the {kind} to record holds the value of ${var} (an API key); nothing was \
+             recorded. Remove the key from the log (or run with another key) first",
+            log.display(),
+        );
     }
     Ok(())
 }
