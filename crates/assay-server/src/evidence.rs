@@ -126,7 +126,7 @@ pub(crate) struct Upload {
 }
 
 /// The organisation a caller acts for: their own; an admin may name another.
-fn organisation_for(p: &Principal, requested: Option<i64>) -> Result<i64, Problem> {
+pub(crate) fn organisation_for(p: &Principal, requested: Option<i64>) -> Result<i64, Problem> {
     let me = p
         .user
         .as_ref()
