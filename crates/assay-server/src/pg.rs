@@ -25,11 +25,11 @@ use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
 
 use crate::policy::Role;
 use crate::sqlite::Migration;
+use crate::sqlite::{EVENT_COLS, SUBMISSION_COLS, ids_from_json, ids_to_json};
 use crate::store::{
     AuditEntry, AuditRecord, Bootstrap, EvidenceInfo, EvidencePart, NewEvidence, Organisation,
     Result, ServerStore, StoreError, TokenInfo, TokenRecord, TrustedIssuer, User,
 };
-use crate::sqlite::{EVENT_COLS, SUBMISSION_COLS, ids_from_json, ids_to_json};
 use crate::store::{
     NewSubmission, NewSubmissionEvent, Submission, SubmissionAccess, SubmissionEvent,
     SubmissionScope,
@@ -1373,11 +1373,7 @@ impl ServerStore for PgStore {
         })
     }
 
-    fn grant_submission_access(
-        &self,
-        access: &SubmissionAccess,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    fn grant_submission_access(&self, access: &SubmissionAccess, audit: &AuditEntry) -> Result<()> {
         let mut lent = self.conn()?;
         let client = lent.client();
         self.block_on(async {

@@ -35,16 +35,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::api::{JsonBody, Page, id_param, page};
 use crate::auth::Principal;
 use crate::evidence::evidence_json;
 use crate::policy::{Action, Role};
 use crate::problem::Problem;
 use crate::store::{
-    EvidenceInfo, NewSubmission, NewSubmissionEvent, Submission, SubmissionAccess,
-    SubmissionEvent, SubmissionScope,
+    EvidenceInfo, NewSubmission, NewSubmissionEvent, Submission, SubmissionAccess, SubmissionEvent,
+    SubmissionScope,
 };
-use crate::AppState;
 
 /// The pack and obligation the review window is read from.
 pub const WINDOW_PACK: &str = "us-eo-frontier-ai-cyber-2026";
@@ -284,7 +284,12 @@ fn app_log(app: &AppState) -> impl Fn(&str) + Send + 'static {
     move |m: &str| log.note(m)
 }
 
-fn event_meta(s_id: Option<i64>, s: &SubmissionFacts, state: &str, event: &str) -> BTreeMap<String, String> {
+fn event_meta(
+    s_id: Option<i64>,
+    s: &SubmissionFacts,
+    state: &str,
+    event: &str,
+) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     m.insert("receipt_for".into(), "pre-release-review".into());
     m.insert("review_event".into(), event.into());
@@ -460,7 +465,9 @@ pub(crate) async fn submit(
     if day_of(now).is_some_and(|today| release < today) {
         return Err(Problem::bad_request(
             "planned_release",
-            format!("planned_release {release} is in the past; a pre-release review needs a future release"),
+            format!(
+                "planned_release {release} is in the past; a pre-release review needs a future release"
+            ),
         ));
     }
     let manifest_json = match &body.manifest {
@@ -499,7 +506,11 @@ pub(crate) async fn submit(
     }
     let ids = body.evidence_ids.clone();
     let records = app
-        .blocking(move |s| ids.iter().map(|id| s.evidence(*id)).collect::<Result<Vec<_>, _>>())
+        .blocking(move |s| {
+            ids.iter()
+                .map(|id| s.evidence(*id))
+                .collect::<Result<Vec<_>, _>>()
+        })
         .await?;
     // Qualification: the newest eval-report's signed verdict (by signed time, then id).
     let mut newest_report: Option<&EvidenceInfo> = None;
@@ -510,12 +521,18 @@ pub(crate) async fn submit(
             .as_ref()
             .filter(|e| e.organisation_id == organisation_id)
             .ok_or_else(|| {
-                unusable(field.clone(), format!("evidence {id} is not among this organisation's evidence"))
+                unusable(
+                    field.clone(),
+                    format!("evidence {id} is not among this organisation's evidence"),
+                )
             })?;
         if e.kind != "eval-run" && e.kind != "eval-report" {
             return Err(unusable(
                 field,
-                format!("evidence {id} is {}, not an eval-run or eval-report", e.kind),
+                format!(
+                    "evidence {id} is {}, not an eval-run or eval-report",
+                    e.kind
+                ),
             ));
         }
         if e.subject != model {
@@ -528,16 +545,17 @@ pub(crate) async fn submit(
                 ),
             ));
         }
-        if let (Some(want), Some(got)) = (&model_digest, meta_of(e).get("model_digest")) {
-            if !got.eq_ignore_ascii_case(want) {
-                return Err(unusable(
-                    field,
-                    format!("evidence {id} was run on model digest {got}, not {want}"),
-                ));
-            }
+        if let (Some(want), Some(got)) = (&model_digest, meta_of(e).get("model_digest"))
+            && !got.eq_ignore_ascii_case(want)
+        {
+            return Err(unusable(
+                field,
+                format!("evidence {id} was run on model digest {got}, not {want}"),
+            ));
         }
         if e.kind == "eval-report"
-            && newest_report.is_none_or(|n| (e.signed_at.as_str(), e.id) > (n.signed_at.as_str(), n.id))
+            && newest_report
+                .is_none_or(|n| (e.signed_at.as_str(), e.id) > (n.signed_at.as_str(), n.id))
         {
             newest_report = Some(e);
         }
@@ -614,7 +632,13 @@ pub(crate) async fn submit(
     let sub = app
         .blocking(move |s| s.create_submission(&new, &first, &audit))
         .await
-        .map_err(|e| if e.status == 404 { e.with_field("organisation_id") } else { e })?;
+        .map_err(|e| {
+            if e.status == 404 {
+                e.with_field("organisation_id")
+            } else {
+                e
+            }
+        })?;
     let view = full_view(&app, &sub, Access::Owner).await?;
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
@@ -719,7 +743,10 @@ pub(crate) async fn grant(
             StatusCode::CONFLICT,
             "refused",
             "Refused",
-            format!("submission {} is closed; its window grants nothing more", sub.id),
+            format!(
+                "submission {} is closed; its window grants nothing more",
+                sub.id
+            ),
         ));
     }
     let uid = body.user_id;
@@ -769,7 +796,13 @@ pub(crate) async fn grant(
     let g = grant.clone();
     app.blocking(move |s| s.grant_submission_access(&g, &audit))
         .await
-        .map_err(|e| if e.status == 409 { e.with_field("user_id") } else { e })?;
+        .map_err(|e| {
+            if e.status == 409 {
+                e.with_field("user_id")
+            } else {
+                e
+            }
+        })?;
     let mut v = json!(grant);
     v["until"] = json!(rfc3339(sub.closes_at));
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
@@ -877,7 +910,13 @@ pub(crate) async fn transition(
     let (sub, _) = app
         .blocking(move |s| s.add_submission_event(&event, &audit))
         .await
-        .map_err(|e| if e.status == 409 { e.with_field("to") } else { e })?;
+        .map_err(|e| {
+            if e.status == 409 {
+                e.with_field("to")
+            } else {
+                e
+            }
+        })?;
     Ok(axum::Json(full_view(&app, &sub, access).await?).into_response())
 }
 
@@ -909,21 +948,24 @@ pub(crate) async fn feedback(
             format!("body must be 1 to {MAX_FEEDBACK_BODY} bytes"),
         ));
     }
-    if let Some(s) = &body.severity {
-        if !SEVERITIES.contains(&s.as_str()) {
-            return Err(Problem::bad_request(
-                "severity",
-                format!(
-                    "severity must be one of {}, got {}",
-                    SEVERITIES.join(", "),
-                    assay_core::text::quote_short(s)
-                ),
-            ));
-        }
+    if let Some(s) = &body.severity
+        && !SEVERITIES.contains(&s.as_str())
+    {
+        return Err(Problem::bad_request(
+            "severity",
+            format!(
+                "severity must be one of {}, got {}",
+                SEVERITIES.join(", "),
+                assay_core::text::quote_short(s)
+            ),
+        ));
     }
     let mitigations = body.mitigations.unwrap_or_default();
     if mitigations.len() > 50 {
-        return Err(Problem::bad_request("mitigations", "at most 50 mitigations"));
+        return Err(Problem::bad_request(
+            "mitigations",
+            "at most 50 mitigations",
+        ));
     }
     for (i, m) in mitigations.iter().enumerate() {
         if m.chars().count() > MAX_NOTE {
@@ -954,7 +996,12 @@ pub(crate) async fn feedback(
                         "mitigations": mitigations, "author_user_id": p.user_id()});
     let text = report.to_string();
     let digest = hex::encode(Sha256::digest(text.as_bytes()));
-    let mut meta = event_meta(Some(sub.id), &SubmissionFacts::from(&sub), &sub.state, "feedback");
+    let mut meta = event_meta(
+        Some(sub.id),
+        &SubmissionFacts::from(&sub),
+        &sub.state,
+        "feedback",
+    );
     meta.insert("feedback_sha256".into(), digest.clone());
     let index = record(
         &app,
@@ -1022,7 +1069,11 @@ pub(crate) async fn dashboard(
     for s in &visible {
         *counts.entry(s.state.as_str()).or_insert(0u64) += 1;
     }
-    let mut open: Vec<&Submission> = visible.iter().copied().filter(|s| s.state != "closed").collect();
+    let mut open: Vec<&Submission> = visible
+        .iter()
+        .copied()
+        .filter(|s| s.state != "closed")
+        .collect();
     open.sort_by_key(|s| (s.closes_at, s.id));
     let overdue_items: Vec<Value> = open
         .iter()
@@ -1058,9 +1109,13 @@ fn no_ledger() -> Problem {
 pub(crate) async fn checkpoint(State(app): State<AppState>) -> Result<Response, Problem> {
     let ledger = app.ledger().cloned().ok_or_else(no_ledger)?;
     let out = tokio::task::spawn_blocking(move || {
-        let l = ledger.lock().map_err(|_| "the ledger lock is poisoned".to_string())?;
+        let l = ledger
+            .lock()
+            .map_err(|_| "the ledger lock is poisoned".to_string())?;
         let cp = l.checkpoint().map_err(|e| e.to_string())?;
-        let key = l.export_key(assay_ledger::DEFAULT_KEY).map_err(|e| e.to_string())?;
+        let key = l
+            .export_key(assay_ledger::DEFAULT_KEY)
+            .map_err(|e| e.to_string())?;
         Ok::<_, String>(json!({"origin": l.origin(), "size": cp.size,
             "root": hex::encode(cp.root), "checkpoint": cp.note, "public_key": key}))
     })
@@ -1095,7 +1150,9 @@ pub(crate) async fn proof(
         if index >= cp.size {
             return Err(None::<String>);
         }
-        let proof = l.prove_against(index, &cp).map_err(|e| Some(e.to_string()))?;
+        let proof = l
+            .prove_against(index, &cp)
+            .map_err(|e| Some(e.to_string()))?;
         Ok(json!({"proof": proof, "checkpoint": cp.note}))
     })
     .await

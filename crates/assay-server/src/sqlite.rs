@@ -1081,11 +1081,7 @@ impl ServerStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn grant_submission_access(
-        &self,
-        access: &SubmissionAccess,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    fn grant_submission_access(&self, access: &SubmissionAccess, audit: &AuditEntry) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(

@@ -420,11 +420,7 @@ pub trait ServerStore: Send + Sync + 'static {
     ) -> Result<Vec<Submission>>;
     /// Grants a user access to a submission (with its audit row). `Conflict` when the user
     /// has access already; `NotFound` when the submission does not exist.
-    fn grant_submission_access(
-        &self,
-        access: &SubmissionAccess,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    fn grant_submission_access(&self, access: &SubmissionAccess, audit: &AuditEntry) -> Result<()>;
     fn submission_access(&self, submission_id: i64) -> Result<Vec<SubmissionAccess>>;
     /// Records an event with its audit row. A `transition` moves the state from
     /// `from_state` to `to_state` only if the submission is still in `from_state`
