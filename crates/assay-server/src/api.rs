@@ -20,7 +20,7 @@ use crate::auth::Principal;
 use crate::policy::{Action, Role};
 use crate::problem::Problem;
 use crate::store::{TokenRecord, User};
-use crate::{AppState, evidence, now, openapi, review, token};
+use crate::{AppState, cases, evidence, now, openapi, review, token};
 
 /// One endpoint: method, path (axum and OpenAPI share the `{param}` syntax), the action the
 /// authorisation table decides on, and whether each decision is written to the audit log.
@@ -141,6 +141,15 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET get "/api/v1/ledger/{index}/proof", ProveLedgerEntry, true, 200, None,
         "Inclusion proof of a server ledger entry against the latest checkpoint",
         review::proof),
+    route!(large POST post "/api/v1/cases", AssessCase, true, 201, Some(cases::schema_case),
+        "Upload a case folder; it is assessed in the organisation's workspace and the package kept",
+        cases::assess_case),
+    route!(GET get "/api/v1/packages", ListPackages, true, 200, None,
+        "List kept packages (own organisation; admins name organisation_id)", cases::list),
+    route!(GET get "/api/v1/packages/{id}", ReadPackage, true, 200, None,
+        "One package: its files and the check of its signed attestation", cases::read),
+    route!(GET get "/api/v1/packages/{id}/file", DownloadPackage, true, 200, None,
+        "Download one file of a package (?path= as listed)", cases::download),
 ];
 
 // ---- extractors ----

@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cases;
 pub mod evidence;
 pub mod openapi;
 pub mod pg;
@@ -175,6 +176,10 @@ pub struct AppState {
     log: Arc<dyn Reporter>,
     clock: Clock,
     ledger: Option<ServerLedger>,
+    /// Where organisations' case workspaces and kept packages live (`cases.rs`).
+    case_root: Option<PathBuf>,
+    /// Assessments run one at a time.
+    assess_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -190,7 +195,25 @@ impl AppState {
             log,
             clock: Arc::new(now),
             ledger: None,
+            case_root: None,
+            assess_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// Where uploaded cases are assessed and their packages kept: `<dir>/<organisation id>/`
+    /// holds the organisation's workspace (its ledger) and packages. Without it, case upload
+    /// answers 404.
+    pub fn with_case_root(mut self, dir: PathBuf) -> Self {
+        self.case_root = Some(dir);
+        self
+    }
+
+    pub(crate) fn case_root(&self) -> Option<&Path> {
+        self.case_root.as_deref()
+    }
+
+    pub(crate) fn assess_lock(&self) -> Arc<tokio::sync::Mutex<()>> {
+        self.assess_lock.clone()
     }
 
     /// Replaces the clock (tests move time past a review window with it).

@@ -87,10 +87,14 @@ pub enum Action {
     ReadReviewDashboard,
     ReadCheckpoint,
     ProveLedgerEntry,
+    AssessCase,
+    ListPackages,
+    ReadPackage,
+    DownloadPackage,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 32] = [
         Action::Health,
         Action::ReadApiDocument,
         Action::ReadSelf,
@@ -119,6 +123,10 @@ impl Action {
         Action::ReadReviewDashboard,
         Action::ReadCheckpoint,
         Action::ProveLedgerEntry,
+        Action::AssessCase,
+        Action::ListPackages,
+        Action::ReadPackage,
+        Action::DownloadPackage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +159,10 @@ impl Action {
             Action::ReadReviewDashboard => "read-review-dashboard",
             Action::ReadCheckpoint => "read-checkpoint",
             Action::ProveLedgerEntry => "prove-ledger-entry",
+            Action::AssessCase => "assess-case",
+            Action::ListPackages => "list-packages",
+            Action::ReadPackage => "read-package",
+            Action::DownloadPackage => "download-package",
         }
     }
 }
@@ -219,6 +231,12 @@ const TABLE: &[(Action, &[Role])] = {
         // name only hashes, for any signed-in caller.
         (Action::ReadCheckpoint, ANYONE),
         (Action::ProveLedgerEntry, SIGNED_IN),
+        // Case upload runs `assess` in the organisation's workspace: who writes evidence;
+        // its packages are read like its evidence (own organisation; admins any).
+        (Action::AssessCase, EVIDENCE_WRITERS),
+        (Action::ListPackages, EVIDENCE_READERS),
+        (Action::ReadPackage, EVIDENCE_READERS),
+        (Action::DownloadPackage, EVIDENCE_READERS),
     ]
 };
 

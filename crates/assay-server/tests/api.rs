@@ -40,6 +40,8 @@ on_both_stores!(
     a_review_window_walks_every_role_inside_and_after_the_window,
     review_submissions_refuse_bad_requests_naming_the_field,
     overdue_windows_are_flagged_on_the_dashboard,
+    an_uploaded_case_is_assessed_and_its_package_kept_and_verifiable,
+    a_bad_case_upload_is_refused_naming_the_file_and_keeps_nothing,
 );
 
 struct Server {
@@ -88,6 +90,7 @@ fn start_with(backend: &Backend, limits: Limits) -> Server {
     let offset = clock.clone();
     let state = AppState::new(store.clone(), Arc::new(assay_core::Silent))
         .with_ledger(ledger)
+        .with_case_root(dir.path().join("organisations"))
         .with_clock(Arc::new(move || {
             chrono::Utc::now().timestamp() + offset.load(std::sync::atomic::Ordering::SeqCst)
         }));
@@ -277,6 +280,13 @@ fn expected() -> HashMap<&'static str, &'static [&'static str]> {
         ("read-review-dashboard", &["admin", "developer", "reviewer"]),
         ("read-checkpoint", ALL),
         ("prove-ledger-entry", SIGNED_IN),
+        (
+            "assess-case",
+            &["admin", "developer", "manufacturer", "lab"],
+        ),
+        ("list-packages", EVIDENCE_READERS),
+        ("read-package", EVIDENCE_READERS),
+        ("download-package", EVIDENCE_READERS),
     ])
 }
 
@@ -341,6 +351,10 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
                 .0,
         );
     }
+    let case = upload_case(&example_case("iris-lock-non-autonomous"), Some(org));
+    let pkg = s.call("POST", "/api/v1/cases", Some(&s.admin), Some(case.clone()));
+    assert_eq!(pkg.status, 201, "{}", pkg.body);
+    let pkg = pkg.body["id"].as_str().unwrap().to_string();
     let expected = expected();
     let mut checked = 0;
     for route in ROUTES {
@@ -358,7 +372,12 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
                     "/submissions/{id}",
                     &format!("/submissions/{}", submission[role]),
                 )
-                .replace("/ledger/{index}", "/ledger/0");
+                .replace("/ledger/{index}", "/ledger/0")
+                .replace(
+                    "/packages/{id}/file",
+                    &format!("/packages/{pkg}/file?path=assessment.json"),
+                )
+                .replace("/packages/{id}", &format!("/packages/{pkg}"));
             assert!(!path.contains('{'), "fill the parameters of {route:?}");
             let body = route.request.map(|_| match route.action.as_str() {
                 "create-organisation" => json!({"name": format!("org-{role}-{n}")}),
@@ -379,6 +398,7 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
                 "transition-submission" if *role == "developer" => json!({"to": "closed"}),
                 "transition-submission" => json!({"to": "under-review"}),
                 "attach-feedback" => json!({"title": "gap", "body": "a finding"}),
+                "assess-case" => case.clone(),
                 other => panic!("give a body for {other}"),
             });
             let r = s.call(route.method.as_str(), &path, token.as_deref(), body);
@@ -2037,4 +2057,208 @@ fn overdue_windows_are_flagged_on_the_dashboard(backend: Backend) {
     assert!(d.body["overdue"].as_array().unwrap().is_empty());
     assert_eq!(r.get("buyer", "/api/v1/reviews/dashboard").status, 403);
     assert_eq!(r.get("public", "/api/v1/reviews/dashboard").status, 401);
+}
+
+/// The files of an example case folder (`examples/NAME`), by relative path.
+fn example_case(name: &str) -> BTreeMap<String, Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
+    files_under(&root)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(root.join(&rel)).unwrap();
+            (rel.to_string_lossy().replace('\\', "/"), bytes)
+        })
+        .collect()
+}
+
+fn upload_case(files: &BTreeMap<String, Vec<u8>>, org: Option<i64>) -> Value {
+    let mut body = upload_body(files, org);
+    body["date"] = json!("2026-11-29");
+    body
+}
+
+fn an_uploaded_case_is_assessed_and_its_package_kept_and_verifiable(backend: Backend) {
+    let s = start(&backend);
+    let org = s.create_org("maker");
+    let (_, maker) = s.create_user(org, "maker", "manufacturer");
+    let other = s.create_org("rival");
+    let (_, rival) = s.create_user(other, "rival", "manufacturer");
+    let case = example_case("iris-lock-non-autonomous");
+    let r = s.call(
+        "POST",
+        "/api/v1/cases",
+        Some(&maker),
+        Some(upload_case(&case, None)),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with(&format!("{org}-")), "{id}");
+    assert_eq!(r.body["date"], "2026-11-29");
+    let paths: Vec<&str> = r.body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for want in [
+        "assessment.json",
+        "dossier.html",
+        "attestation/envelope.dsse.json",
+    ] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+    // Kept: listed, read back with its attestation verified against the organisation
+    // workspace's key, and downloadable byte for byte.
+    let list = s.call("GET", "/api/v1/packages", Some(&maker), None);
+    assert_eq!(list.body["items"][0]["id"], id.as_str(), "{}", list.body);
+    let read = s.call("GET", &format!("/api/v1/packages/{id}"), Some(&maker), None);
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["attestation"]["verified"], true, "{}", read.body);
+    let (status, _, _, bytes) = s.bytes(
+        &format!("/api/v1/packages/{id}/file?path=assessment.json"),
+        Some(&maker),
+    );
+    assert_eq!(status, 200);
+    let listed = r.body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "assessment.json")
+        .unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        listed["sha256"].as_str().unwrap()
+    );
+    let assessment: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(assessment["subject"]["id"], r.body["subject"]);
+    // The same package read back as a folder passes `assay assess --check`'s recomputation.
+    let mut package = assay_assess::Package::default();
+    for p in &paths {
+        let (st, _, _, b) = s.bytes(
+            &format!("/api/v1/packages/{id}/file?path={p}"),
+            Some(&maker),
+        );
+        assert_eq!(st, 200, "{p}");
+        package.files.insert(p.to_string(), b);
+    }
+    let report = assay_assess::check(&package).unwrap();
+    assert!(report.is_valid(), "{report:?}");
+    // Stored where documented, the organisation's own workspace holding the evidence.
+    let org_dir = s.dir.path().join("organisations").join(org.to_string());
+    assert!(org_dir.join("workspace").join("assay.db").is_file());
+    assert!(
+        org_dir
+            .join("packages")
+            .join(&id[id.find('-').unwrap() + 1..])
+            .join("record.json")
+            .is_file()
+    );
+    // Another organisation sees nothing of it; a path the record does not list is refused.
+    for path in [
+        format!("/api/v1/packages/{id}"),
+        format!("/api/v1/packages/{id}/file?path=assessment.json"),
+    ] {
+        assert_eq!(
+            s.call("GET", &path, Some(&rival), None).status,
+            404,
+            "{path}"
+        );
+    }
+    assert!(
+        s.call("GET", "/api/v1/packages", Some(&rival), None).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let r = s.call(
+        "GET",
+        &format!("/api/v1/packages/{id}/file?path=../workspace/assay.db"),
+        Some(&maker),
+        None,
+    );
+    assert_eq!((r.status, r.body["field"].as_str()), (404, Some("path")));
+    assert_eq!(
+        s.call("GET", "/api/v1/packages/../etc", Some(&maker), None)
+            .status,
+        404
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/packages/1-zz", Some(&maker), None)
+            .body["field"],
+        "id"
+    );
+    // The audit log has it.
+    assert!(
+        s.audit()
+            .iter()
+            .any(|e| e["action"] == "assess-case" && e["target"] == format!("package:{id}"))
+    );
+}
+
+fn a_bad_case_upload_is_refused_naming_the_file_and_keeps_nothing(backend: Backend) {
+    let s = start(&backend);
+    let org = s.create_org("maker");
+    let (_, maker) = s.create_user(org, "maker", "manufacturer");
+    let case = example_case("iris-lock-non-autonomous");
+    let mut hostile = case.clone();
+    hostile.insert("../escape.txt".into(), b"x".to_vec());
+    let mut packs = case.clone();
+    packs.insert("case.toml".into(), b"packs = [\"/etc/passwd\"]\n".to_vec());
+    let mut no_subject = case.clone();
+    no_subject.remove("subject.toml");
+    let mut bad_b64 = upload_case(&case, None);
+    bad_b64["files"]["subject.toml"] = json!("***");
+    for (body, status, field) in [
+        (upload_case(&hostile, None), 422, "files[\"../escape.txt\"]"),
+        (upload_case(&packs, None), 422, "files[\"case.toml\"]"),
+        (bad_b64, 400, "files[\"subject.toml\"]"),
+        (with_date(upload_case(&case, None), "soon"), 400, "date"),
+    ] {
+        let r = s.call("POST", "/api/v1/cases", Some(&maker), Some(body));
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (status, Some(field)),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    let r = s.call(
+        "POST",
+        "/api/v1/cases",
+        Some(&maker),
+        Some(upload_case(&no_subject, None)),
+    );
+    assert!(r.status == 422, "{}", r.body);
+    // Nothing kept.
+    let packages = s
+        .dir
+        .path()
+        .join("organisations")
+        .join(org.to_string())
+        .join("packages");
+    assert!(!packages.exists() || std::fs::read_dir(&packages).unwrap().next().is_none());
+    assert!(
+        s.call("GET", "/api/v1/packages", Some(&maker), None).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // An oversized body is refused before it is read.
+    let big = "A".repeat(Limits::default().evidence_bytes + 10);
+    let r = s.raw(
+        "POST",
+        "/api/v1/cases",
+        Some(&maker),
+        Some(format!("{{\"files\": {{\"subject.toml\": \"{big}\"}}}}").into_bytes()),
+        "application/json",
+    );
+    assert_eq!(r.status, 413);
+}
+
+fn with_date(mut body: Value, date: &str) -> Value {
+    body["date"] = json!(date);
+    body
 }

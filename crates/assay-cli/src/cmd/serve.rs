@@ -79,6 +79,10 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
         if ctx.workspace.join("assay.db").is_file() {
             state = state.with_ledger(assay_ledger::Ledger::open(&ctx.workspace)?);
         }
+        // Uploaded cases are assessed in per-organisation workspaces under the workspace.
+        if ctx.workspace.is_dir() {
+            state = state.with_case_root(ctx.workspace.join("organisations"));
+        }
         // The first line on stdout is the address (tests and scripts read it for port 0).
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
