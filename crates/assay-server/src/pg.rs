@@ -161,6 +161,14 @@ CREATE TABLE submission_events (
 CREATE INDEX submission_events_submission ON submission_events(submission_id);
 ",
     },
+    Migration {
+        version: 4,
+        name: "evidence proofs",
+        sql: "
+ALTER TABLE evidence ADD COLUMN inclusion_proof BYTEA;
+ALTER TABLE evidence ADD COLUMN checkpoint BYTEA;
+",
+    },
 ];
 
 /// The newest schema version this binary knows (equal to SQLite's).
@@ -783,9 +791,9 @@ impl ServerStore for PgStore {
                     "INSERT INTO evidence (organisation_id, envelope_sha256, kind, subject,
                          blob_sha256, file_name, size, signed_at, meta_json, signer_key_id,
                          issuer_id, log_origin, log_index, tree_size, log_root, uploaded_by,
-                         uploaded_at, envelope, blob)
+                         uploaded_at, envelope, blob, inclusion_proof, checkpoint)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                         $16, $17, $18, $19)
+                         $16, $17, $18, $19, $20, $21)
                      ON CONFLICT (organisation_id, envelope_sha256) DO NOTHING",
                     &[
                         &e.organisation_id,
@@ -807,6 +815,8 @@ impl ServerStore for PgStore {
                         &e.uploaded_at,
                         &e.envelope,
                         &e.blob,
+                        &e.inclusion_proof,
+                        &e.checkpoint,
                     ],
                 )
                 .await
@@ -890,10 +900,7 @@ impl ServerStore for PgStore {
     }
 
     fn evidence_bytes(&self, id: i64, part: EvidencePart) -> Result<Option<Vec<u8>>> {
-        let column = match part {
-            EvidencePart::File => "blob",
-            EvidencePart::Envelope => "envelope",
-        };
+        let column = part.column();
         let mut lent = self.conn()?;
         let client = lent.client();
         self.block_on(async {
@@ -903,8 +910,9 @@ impl ServerStore for PgStore {
                     &[&id],
                 )
                 .await?
-                .map(|r| r.try_get::<_, Vec<u8>>(0).map_err(StoreError::from))
+                .map(|r| r.try_get::<_, Option<Vec<u8>>>(0).map_err(StoreError::from))
                 .transpose()
+                .map(Option::flatten)
         })
     }
 

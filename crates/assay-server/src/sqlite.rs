@@ -155,6 +155,14 @@ CREATE TABLE submission_events (
 CREATE INDEX submission_events_submission ON submission_events(submission_id);
 ",
     },
+    Migration {
+        version: 4,
+        name: "evidence proofs",
+        sql: "
+ALTER TABLE evidence ADD COLUMN inclusion_proof BLOB;
+ALTER TABLE evidence ADD COLUMN checkpoint BLOB;
+",
+    },
 ];
 
 /// The newest schema version this binary knows.
@@ -599,9 +607,10 @@ impl ServerStore for SqliteStore {
         let inserted = tx.execute(
             "INSERT INTO evidence (organisation_id, envelope_sha256, kind, subject, blob_sha256,
                  file_name, size, signed_at, meta_json, signer_key_id, issuer_id, log_origin,
-                 log_index, tree_size, log_root, uploaded_by, uploaded_at, envelope, blob)
+                 log_index, tree_size, log_root, uploaded_by, uploaded_at, envelope, blob,
+                 inclusion_proof, checkpoint)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19)
+                 ?18, ?19, ?20, ?21)
              ON CONFLICT (organisation_id, envelope_sha256) DO NOTHING",
             params![
                 e.organisation_id,
@@ -622,7 +631,9 @@ impl ServerStore for SqliteStore {
                 e.uploaded_by,
                 e.uploaded_at,
                 e.envelope,
-                e.blob
+                e.blob,
+                e.inclusion_proof,
+                e.checkpoint
             ],
         ).map_err(|err| {
             if matches!(&err, rusqlite::Error::SqliteFailure(f, _)
@@ -682,18 +693,16 @@ impl ServerStore for SqliteStore {
     }
 
     fn evidence_bytes(&self, id: i64, part: EvidencePart) -> Result<Option<Vec<u8>>> {
-        let column = match part {
-            EvidencePart::File => "blob",
-            EvidencePart::Envelope => "envelope",
-        };
+        let column = part.column();
         Ok(self
             .lock()
             .query_row(
                 &format!("SELECT {column} FROM evidence WHERE id = ?1"),
                 [id],
-                |r| r.get(0),
+                |r| r.get::<_, Option<Vec<u8>>>(0),
             )
-            .optional()?)
+            .optional()?
+            .flatten())
     }
 
     fn schema_version(&self) -> Result<i64> {

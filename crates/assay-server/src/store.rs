@@ -203,6 +203,10 @@ pub struct NewEvidence {
     pub uploaded_at: i64,
     pub envelope: Vec<u8>,
     pub blob: Vec<u8>,
+    /// The bundle's `inclusion-proof.json` and `checkpoint.txt` as uploaded (both verified:
+    /// the proof reaches the checkpoint's root, signed by a trusted key).
+    pub inclusion_proof: Vec<u8>,
+    pub checkpoint: Vec<u8>,
 }
 
 /// What the server shows of a stored bundle (never the bytes; those are downloads).
@@ -235,6 +239,22 @@ pub struct EvidenceInfo {
 pub enum EvidencePart {
     File,
     Envelope,
+    /// The issuer log's inclusion proof (absent for records stored before schema version 4).
+    InclusionProof,
+    /// The issuer log's signed checkpoint the proof reaches (same).
+    Checkpoint,
+}
+
+impl EvidencePart {
+    /// The column that holds this part.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            EvidencePart::File => "blob",
+            EvidencePart::Envelope => "envelope",
+            EvidencePart::InclusionProof => "inclusion_proof",
+            EvidencePart::Checkpoint => "checkpoint",
+        }
+    }
 }
 
 /// A pre-release review submission's state (issue #13 point 4):

@@ -1111,6 +1111,38 @@ fn a_valid_bundle_is_accepted_listed_read_and_downloaded(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(ct, "application/json");
     assert_eq!(bytes, files["envelope.dsse.json"]);
+    // The issuer log's proof and checkpoint, as uploaded, served: the proof still verifies
+    // and reaches the checkpoint's root, which the lab's log key signed.
+    let proof = s.call(
+        "GET",
+        &format!("/api/v1/evidence/{id}/proof"),
+        Some(&dev),
+        None,
+    );
+    assert_eq!(proof.status, 200, "{}", proof.body);
+    let uploaded: Value = serde_json::from_slice(&files["inclusion-proof.json"]).unwrap();
+    assert_eq!(proof.body["inclusion_proof"], uploaded);
+    assert_eq!(
+        proof.body["checkpoint"].as_str().unwrap().as_bytes(),
+        &files["checkpoint.txt"][..]
+    );
+    let parsed: assay_ledger::InclusionProof =
+        serde_json::from_value(proof.body["inclusion_proof"].clone()).unwrap();
+    assert!(parsed.verify());
+    assert_eq!(
+        hex::encode(parsed.root),
+        proof.body["log"]["root"].as_str().unwrap()
+    );
+    let cp = assay_ledger::note::open_checkpoint(
+        proof.body["checkpoint"].as_str().unwrap(),
+        DEFAULT_KEY,
+        &lab.ledger.log_key().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        hex::encode(cp.root),
+        proof.body["log"]["root"].as_str().unwrap()
+    );
     // The upload is in the audit log, stored with its digest.
     assert!(s.audit().iter().any(|e| e["action"] == "upload-evidence"
         && e["target"] == format!("evidence:{id}")
