@@ -86,3 +86,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 PY
   rm -rf "$wheel_dir"
 fi
+
+# --- server load (scripts/bench-server.sh, issue #13 point 10): wrk from Debian's packages.
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
+fi

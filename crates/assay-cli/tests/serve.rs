@@ -18,6 +18,7 @@ use backend::Backend;
 on_both_stores!(
     an_acknowledged_write_survives_sigkill,
     sigterm_stops_the_server_gracefully,
+    serve_keeps_its_ledger_and_cases_in_the_workspace,
 );
 
 /// `assay --workspace WS`, on the database `db` (`--database` through its environment
@@ -216,4 +217,32 @@ fn send_sigterm(pid: u32) -> bool {
         .args(["-TERM", &pid.to_string()])
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// `assay serve` wires the workspace's ledger (checkpoint served, signed by the workspace's
+/// log key) and the per-organisation case folders (packages listed) into the server.
+fn serve_keeps_its_ledger_and_cases_in_the_workspace(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let db = backend.fresh();
+    let db = db.as_deref();
+    let admin = init_admin(&ws, db);
+    let (mut child, base) = start(&ws, db);
+    let (status, cp) = get(&base, "/api/v1/checkpoint", &admin);
+    assert_eq!(status, 200, "{cp}");
+    let ledger = assay_ledger::Ledger::open(&ws).unwrap();
+    assert_eq!(cp["origin"], ledger.origin());
+    assert_eq!(cp["size"], 0);
+    assert!(
+        assay_ledger::note::open_checkpoint(
+            cp["checkpoint"].as_str().unwrap(),
+            assay_ledger::DEFAULT_KEY,
+            &ledger.log_key().unwrap()
+        )
+        .is_ok()
+    );
+    let (status, list) = get(&base, "/api/v1/packages", &admin);
+    assert_eq!(status, 200, "{list}");
+    assert!(send_sigterm(child.id()));
+    let _ = child.wait();
 }

@@ -20,7 +20,7 @@ use crate::auth::Principal;
 use crate::policy::{Action, Role};
 use crate::problem::Problem;
 use crate::store::{TokenRecord, User};
-use crate::{AppState, evidence, now, openapi, token};
+use crate::{AppState, cases, evidence, now, openapi, review, token};
 
 /// One endpoint: method, path (axum and OpenAPI share the `{param}` syntax), the action the
 /// authorisation table decides on, and whether each decision is written to the audit log.
@@ -115,6 +115,44 @@ pub static ROUTES: &[RouteSpec] = &[
         "Download the evidence file", evidence::download_file),
     route!(GET get "/api/v1/evidence/{id}/envelope", DownloadEvidence, true, 200, None,
         "Download the signed DSSE envelope", evidence::download_envelope),
+    route!(GET get "/api/v1/evidence/{id}/proof", DownloadEvidence, true, 200, None,
+        "The issuer log's inclusion proof and signed checkpoint, as verified on upload",
+        evidence::proof),
+    route!(POST post "/api/v1/submissions", SubmitModel, true, 201,
+        Some(review::schema_submit),
+        "Submit a model for pre-release review (opens its review window)", review::submit),
+    route!(GET get "/api/v1/submissions", ListSubmissions, true, 200, None,
+        "List submissions (own organisation; reviewers and partners: granted, window open)",
+        review::list),
+    route!(GET get "/api/v1/submissions/{id}", ReadSubmission, true, 200, None,
+        "One submission: deadlines, evidence, access, events and feedback", review::read),
+    route!(POST post "/api/v1/submissions/{id}/access", GrantReviewAccess, true, 201,
+        Some(review::schema_access),
+        "Give a reviewer (admin) or trusted partner (developer) access for the window",
+        review::grant),
+    route!(POST post "/api/v1/submissions/{id}/transition", TransitionSubmission, true, 200,
+        Some(review::schema_transition),
+        "Move a submission: submitted -> under-review -> feedback -> closed",
+        review::transition),
+    route!(POST post "/api/v1/submissions/{id}/feedback", AttachFeedback, true, 201,
+        Some(review::schema_feedback), "Attach a reviewer's feedback report",
+        review::feedback),
+    route!(GET get "/api/v1/reviews/dashboard", ReadReviewDashboard, true, 200, None,
+        "Open review windows, overdue ones flagged", review::dashboard),
+    route!(GET get "/api/v1/checkpoint", ReadCheckpoint, false, 200, None,
+        "The server ledger's latest signed checkpoint", review::checkpoint),
+    route!(GET get "/api/v1/ledger/{index}/proof", ProveLedgerEntry, true, 200, None,
+        "Inclusion proof of a server ledger entry against the latest checkpoint",
+        review::proof),
+    route!(large POST post "/api/v1/cases", AssessCase, true, 201, Some(cases::schema_case),
+        "Upload a case folder; it is assessed in the organisation's workspace and the package kept",
+        cases::assess_case),
+    route!(GET get "/api/v1/packages", ListPackages, true, 200, None,
+        "List kept packages (own organisation; admins name organisation_id)", cases::list),
+    route!(GET get "/api/v1/packages/{id}", ReadPackage, true, 200, None,
+        "One package: its files and the check of its signed attestation", cases::read),
+    route!(GET get "/api/v1/packages/{id}/file", DownloadPackage, true, 200, None,
+        "Download one file of a package (?path= as listed)", cases::download),
 ];
 
 // ---- extractors ----

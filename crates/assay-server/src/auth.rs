@@ -95,7 +95,7 @@ async fn authenticate(
     if record.revoked_at.is_some() {
         return Err(bad("the token was revoked; ask for a new one", actor));
     }
-    if record.expires_at <= now() {
+    if record.expires_at <= app.now() {
         return Err(bad("the token has expired; create a new one", actor));
     }
     Ok(Principal {

@@ -126,7 +126,7 @@ pub(crate) struct Upload {
 }
 
 /// The organisation a caller acts for: their own; an admin may name another.
-fn organisation_for(p: &Principal, requested: Option<i64>) -> Result<i64, Problem> {
+pub(crate) fn organisation_for(p: &Principal, requested: Option<i64>) -> Result<i64, Problem> {
     let me = p
         .user
         .as_ref()
@@ -198,11 +198,20 @@ pub(crate) async fn upload(
                     })
             })
             .collect();
-        assay_ledger::verify_bundle_files("upload", &files, &keys).map(|c| (c, issuers))
+        assay_ledger::verify_bundle_files("upload", &files, &keys).map(|c| {
+            // The proof and checkpoint the bundle names (verified with it), kept to serve.
+            let part = |name: &str| files.get(name).cloned().unwrap_or_default();
+            let proofs = (
+                part(&c.report.manifest.inclusion_proof),
+                part(&c.report.manifest.checkpoint),
+            );
+            (c, issuers, proofs)
+        })
     })
     .await
     .map_err(|e| Problem::internal(format!("a verification task failed: {e}")))?;
-    let (checked, issuers) = checked.map_err(|e| Problem::bad_request("files", e.to_string()))?;
+    let (checked, issuers, (inclusion_proof, checkpoint)) =
+        checked.map_err(|e| Problem::bad_request("files", e.to_string()))?;
     let manifest = &checked.report.manifest;
     if let Some(kid) = &checked.untrusted_key_id {
         return Err(refused(
@@ -258,6 +267,8 @@ pub(crate) async fn upload(
         uploaded_at: now(),
         envelope: checked.envelope,
         blob: checked.blob,
+        inclusion_proof,
+        checkpoint,
     };
     let audit = p.audit(
         Action::UploadEvidence.as_str(),
@@ -311,6 +322,7 @@ pub fn evidence_json(e: &EvidenceInfo) -> Value {
         "links": {
             "file": format!("/api/v1/evidence/{}/file", e.id),
             "envelope": format!("/api/v1/evidence/{}/envelope", e.id),
+            "proof": format!("/api/v1/evidence/{}/proof", e.id),
         },
     })
 }
@@ -393,6 +405,8 @@ async fn download(
             "application/json",
             format!("{}.dsse.json", e.envelope_sha256),
         ),
+        EvidencePart::InclusionProof => ("application/json", "inclusion-proof.json".into()),
+        EvidencePart::Checkpoint => ("text/plain", "checkpoint.txt".into()),
     };
     Ok((
         [
@@ -419,4 +433,38 @@ pub(crate) async fn download_envelope(
     Path(raw): Path<String>,
 ) -> Result<Response, Problem> {
     download(app, p, raw, EvidencePart::Envelope).await
+}
+
+/// The issuer log's inclusion proof and signed checkpoint of a record, as uploaded and
+/// verified: anyone holding the issuer's log key can check them again.
+pub(crate) async fn proof(
+    State(app): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(raw): Path<String>,
+) -> Result<Response, Problem> {
+    let e = visible(&app, &p, &raw).await?;
+    let id = e.id;
+    let (proof, checkpoint) = app
+        .blocking(move |s| {
+            Ok((
+                s.evidence_bytes(id, EvidencePart::InclusionProof)?,
+                s.evidence_bytes(id, EvidencePart::Checkpoint)?,
+            ))
+        })
+        .await?;
+    let (Some(proof), Some(checkpoint)) = (proof, checkpoint) else {
+        return Err(Problem::not_found(format!(
+            "evidence {id} was stored before the server kept proofs; upload the bundle again"
+        ))
+        .with_field("id"));
+    };
+    let proof: Value = serde_json::from_slice(&proof)
+        .map_err(|_| Problem::internal("a stored inclusion proof is not JSON"))?;
+    Ok(axum::Json(json!({
+        "log": {"origin": e.log_origin, "index": e.log_index, "tree_size": e.tree_size,
+                "root": e.log_root},
+        "inclusion_proof": proof,
+        "checkpoint": String::from_utf8_lossy(&checkpoint),
+    }))
+    .into_response())
 }

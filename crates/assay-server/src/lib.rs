@@ -18,11 +18,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod cases;
 pub mod evidence;
 pub mod openapi;
 pub mod pg;
 pub mod policy;
 pub mod problem;
+pub mod review;
 pub mod sqlite;
 pub mod store;
 pub mod token;
@@ -160,10 +162,24 @@ pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// The server's clock: Unix seconds. Injectable so tests can move past a review window.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The server's own ledger (the workspace's `assay.db` log, signed with its `default` key):
+/// where review transitions are recorded as signed entries, with proofs and checkpoints
+/// served. One mutex: appends are serialised.
+pub type ServerLedger = Arc<std::sync::Mutex<assay_ledger::Ledger>>;
+
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<dyn ServerStore>,
     log: Arc<dyn Reporter>,
+    clock: Clock,
+    ledger: Option<ServerLedger>,
+    /// Where organisations' case workspaces and kept packages live (`cases.rs`).
+    case_root: Option<PathBuf>,
+    /// Assessments run one at a time.
+    assess_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -174,7 +190,58 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn ServerStore>, log: Arc<dyn Reporter>) -> Self {
-        AppState { store, log }
+        AppState {
+            store,
+            log,
+            clock: Arc::new(now),
+            ledger: None,
+            case_root: None,
+            assess_lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Where uploaded cases are assessed and their packages kept: `<dir>/<organisation id>/`
+    /// holds the organisation's workspace (its ledger) and packages. Without it, case upload
+    /// answers 404.
+    pub fn with_case_root(mut self, dir: PathBuf) -> Self {
+        self.case_root = Some(dir);
+        self
+    }
+
+    pub(crate) fn case_root(&self) -> Option<&Path> {
+        self.case_root.as_deref()
+    }
+
+    pub(crate) fn assess_lock(&self) -> Arc<tokio::sync::Mutex<()>> {
+        self.assess_lock.clone()
+    }
+
+    /// Replaces the clock (tests move time past a review window with it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Gives the server its ledger: review transitions become signed entries in it, and
+    /// `GET /api/v1/checkpoint` and `/api/v1/ledger/{index}/proof` serve it.
+    pub fn with_ledger(mut self, ledger: assay_ledger::Ledger) -> Self {
+        self.ledger = Some(Arc::new(std::sync::Mutex::new(ledger)));
+        self
+    }
+
+    /// The ledger, if the server has one.
+    pub fn ledger(&self) -> Option<&ServerLedger> {
+        self.ledger.as_ref()
+    }
+
+    /// Where the server notes what the operator should know.
+    pub fn reporter(&self) -> Arc<dyn Reporter> {
+        self.log.clone()
+    }
+
+    /// Now, by the server's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        (self.clock)()
     }
 
     /// Runs a store call on the blocking pool; store errors become problems (internal ones

@@ -25,9 +25,14 @@ use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
 
 use crate::policy::Role;
 use crate::sqlite::Migration;
+use crate::sqlite::{EVENT_COLS, SUBMISSION_COLS, ids_from_json, ids_to_json};
 use crate::store::{
     AuditEntry, AuditRecord, Bootstrap, EvidenceInfo, EvidencePart, NewEvidence, Organisation,
     Result, ServerStore, StoreError, TokenInfo, TokenRecord, TrustedIssuer, User,
+};
+use crate::store::{
+    NewSubmission, NewSubmissionEvent, Submission, SubmissionAccess, SubmissionEvent,
+    SubmissionScope,
 };
 
 /// The PostgreSQL schema, oldest first: the same versions and names as
@@ -109,6 +114,59 @@ CREATE TABLE evidence (
     blob BYTEA NOT NULL,
     UNIQUE (organisation_id, envelope_sha256)
 );
+",
+    },
+    Migration {
+        version: 3,
+        name: "pre-release review windows",
+        sql: "
+CREATE TABLE submissions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id BIGINT NOT NULL REFERENCES organisations(id),
+    submitted_by BIGINT REFERENCES users(id),
+    model TEXT NOT NULL,
+    model_digest TEXT,
+    planned_release TEXT NOT NULL,
+    manifest_json TEXT NOT NULL,
+    evidence_ids TEXT NOT NULL,
+    qualification TEXT NOT NULL,
+    window_days BIGINT NOT NULL,
+    opens_at BIGINT NOT NULL,
+    closes_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('submitted','under-review','feedback','closed')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX submissions_organisation ON submissions(organisation_id);
+CREATE TABLE submission_access (
+    submission_id BIGINT NOT NULL REFERENCES submissions(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL CHECK (role IN ('reviewer','trusted-partner')),
+    granted_by BIGINT REFERENCES users(id),
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (submission_id, user_id)
+);
+CREATE INDEX submission_access_user ON submission_access(user_id);
+CREATE TABLE submission_events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    submission_id BIGINT NOT NULL REFERENCES submissions(id),
+    kind TEXT NOT NULL CHECK (kind IN ('transition','feedback')),
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    actor_user_id BIGINT REFERENCES users(id),
+    detail TEXT NOT NULL,
+    ledger_index BIGINT
+);
+CREATE INDEX submission_events_submission ON submission_events(submission_id);
+",
+    },
+    Migration {
+        version: 4,
+        name: "evidence proofs",
+        sql: "
+ALTER TABLE evidence ADD COLUMN inclusion_proof BYTEA;
+ALTER TABLE evidence ADD COLUMN checkpoint BYTEA;
 ",
     },
 ];
@@ -538,6 +596,64 @@ fn refuse_public(role: Role) -> Result<()> {
 
 const ISSUER_COLS: &str = "id, name, role, public_key, key_id, created_at, created_by";
 
+fn submission_row(r: &Row) -> Result<Submission> {
+    let ids: String = r.try_get(7)?;
+    Ok(Submission {
+        id: r.try_get(0)?,
+        organisation_id: r.try_get(1)?,
+        submitted_by: r.try_get(2)?,
+        model: r.try_get(3)?,
+        model_digest: r.try_get(4)?,
+        planned_release: r.try_get(5)?,
+        manifest_json: r.try_get(6)?,
+        evidence_ids: ids_from_json(&ids).map_err(StoreError::Corrupt)?,
+        qualification: r.try_get(8)?,
+        window_days: r.try_get(9)?,
+        opens_at: r.try_get(10)?,
+        closes_at: r.try_get(11)?,
+        state: r.try_get(12)?,
+        created_at: r.try_get(13)?,
+        updated_at: r.try_get(14)?,
+    })
+}
+
+fn event_row(r: &Row) -> Result<SubmissionEvent> {
+    Ok(SubmissionEvent {
+        id: r.try_get(0)?,
+        submission_id: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        from_state: r.try_get(3)?,
+        to_state: r.try_get(4)?,
+        at: r.try_get(5)?,
+        actor_user_id: r.try_get(6)?,
+        detail: r.try_get(7)?,
+        ledger_index: r.try_get(8)?,
+    })
+}
+
+async fn insert_event(tx: &Transaction<'_>, e: &NewSubmissionEvent) -> Result<SubmissionEvent> {
+    let row = tx
+        .query_one(
+            &format!(
+                "INSERT INTO submission_events (submission_id, kind, from_state, to_state, at,
+                     actor_user_id, detail, ledger_index)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {EVENT_COLS}"
+            ),
+            &[
+                &e.submission_id,
+                &e.kind,
+                &e.from_state,
+                &e.to_state,
+                &e.at,
+                &e.actor_user_id,
+                &e.detail,
+                &e.ledger_index,
+            ],
+        )
+        .await?;
+    event_row(&row)
+}
+
 fn issuer_row(r: &Row) -> Result<TrustedIssuer> {
     Ok(TrustedIssuer {
         id: r.try_get(0)?,
@@ -675,9 +791,9 @@ impl ServerStore for PgStore {
                     "INSERT INTO evidence (organisation_id, envelope_sha256, kind, subject,
                          blob_sha256, file_name, size, signed_at, meta_json, signer_key_id,
                          issuer_id, log_origin, log_index, tree_size, log_root, uploaded_by,
-                         uploaded_at, envelope, blob)
+                         uploaded_at, envelope, blob, inclusion_proof, checkpoint)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                         $16, $17, $18, $19)
+                         $16, $17, $18, $19, $20, $21)
                      ON CONFLICT (organisation_id, envelope_sha256) DO NOTHING",
                     &[
                         &e.organisation_id,
@@ -699,6 +815,8 @@ impl ServerStore for PgStore {
                         &e.uploaded_at,
                         &e.envelope,
                         &e.blob,
+                        &e.inclusion_proof,
+                        &e.checkpoint,
                     ],
                 )
                 .await
@@ -782,10 +900,7 @@ impl ServerStore for PgStore {
     }
 
     fn evidence_bytes(&self, id: i64, part: EvidencePart) -> Result<Option<Vec<u8>>> {
-        let column = match part {
-            EvidencePart::File => "blob",
-            EvidencePart::Envelope => "envelope",
-        };
+        let column = part.column();
         let mut lent = self.conn()?;
         let client = lent.client();
         self.block_on(async {
@@ -795,8 +910,9 @@ impl ServerStore for PgStore {
                     &[&id],
                 )
                 .await?
-                .map(|r| r.try_get::<_, Vec<u8>>(0).map_err(StoreError::from))
+                .map(|r| r.try_get::<_, Option<Vec<u8>>>(0).map_err(StoreError::from))
                 .transpose()
+                .map(Option::flatten)
         })
     }
 
@@ -1145,6 +1261,255 @@ impl ServerStore for PgStore {
             .await?;
             tx.commit().await?;
             Ok(true)
+        })
+    }
+
+    fn create_submission(
+        &self,
+        s: &NewSubmission,
+        first: &NewSubmissionEvent,
+        audit: &AuditEntry,
+    ) -> Result<Submission> {
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            let tx = client.transaction().await?;
+            let row = match tx
+                .query_one(
+                    &format!(
+                        "INSERT INTO submissions (organisation_id, submitted_by, model,
+                             model_digest, planned_release, manifest_json, evidence_ids,
+                             qualification, window_days, opens_at, closes_at, state, created_at,
+                             updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted',
+                             $12, $12)
+                         RETURNING {SUBMISSION_COLS}"
+                    ),
+                    &[
+                        &s.organisation_id,
+                        &s.submitted_by,
+                        &s.model,
+                        &s.model_digest,
+                        &s.planned_release,
+                        &s.manifest_json,
+                        &ids_to_json(&s.evidence_ids),
+                        &s.qualification,
+                        &s.window_days,
+                        &s.opens_at,
+                        &s.closes_at,
+                        &s.created_at,
+                    ],
+                )
+                .await
+            {
+                Ok(row) => row,
+                Err(err) if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+                    return Err(StoreError::NotFound(format!(
+                        "organisation {}",
+                        s.organisation_id
+                    )));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let sub = submission_row(&row)?;
+            insert_event(
+                &tx,
+                &NewSubmissionEvent {
+                    submission_id: sub.id,
+                    ..first.clone()
+                },
+            )
+            .await?;
+            audit_in(
+                &tx,
+                &AuditEntry {
+                    target: format!("submission:{}", sub.id),
+                    ..audit.clone()
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(sub)
+        })
+    }
+
+    fn submission(&self, id: i64) -> Result<Option<Submission>> {
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            client
+                .query_opt(
+                    &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = $1"),
+                    &[&id],
+                )
+                .await?
+                .as_ref()
+                .map(submission_row)
+                .transpose()
+        })
+    }
+
+    fn list_submissions(
+        &self,
+        scope: SubmissionScope,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Submission>> {
+        let (filter, key) = match scope {
+            SubmissionScope::All => ("$3::BIGINT = 0", 0),
+            SubmissionScope::Organisation(o) => ("organisation_id = $3", o),
+            SubmissionScope::GrantedTo(u) => (
+                "id IN (SELECT submission_id FROM submission_access WHERE user_id = $3)",
+                u,
+            ),
+        };
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            client
+                .query(
+                    &format!(
+                        "SELECT {SUBMISSION_COLS} FROM submissions WHERE id > $1 AND {filter}
+                         ORDER BY id LIMIT $2"
+                    ),
+                    &[&after_id, &limit_of(limit), &key],
+                )
+                .await?
+                .iter()
+                .map(submission_row)
+                .collect()
+        })
+    }
+
+    fn grant_submission_access(&self, access: &SubmissionAccess, audit: &AuditEntry) -> Result<()> {
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            let tx = client.transaction().await?;
+            match tx
+                .execute(
+                    "INSERT INTO submission_access (submission_id, user_id, role, granted_by,
+                         granted_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &access.submission_id,
+                        &access.user_id,
+                        &access.role,
+                        &access.granted_by,
+                        &access.granted_at,
+                    ],
+                )
+                .await
+            {
+                Ok(_) => {}
+                Err(err) if is_unique_violation(&err) => {
+                    return Err(StoreError::Conflict(format!(
+                        "user {} has access to submission {} already",
+                        access.user_id, access.submission_id
+                    )));
+                }
+                Err(err) if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+                    return Err(StoreError::NotFound(format!(
+                        "submission {} or user {}",
+                        access.submission_id, access.user_id
+                    )));
+                }
+                Err(err) => return Err(err.into()),
+            }
+            audit_in(&tx, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn submission_access(&self, submission_id: i64) -> Result<Vec<SubmissionAccess>> {
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            client
+                .query(
+                    "SELECT submission_id, user_id, role, granted_by, granted_at
+                     FROM submission_access WHERE submission_id = $1
+                     ORDER BY granted_at, user_id",
+                    &[&submission_id],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(SubmissionAccess {
+                        submission_id: r.try_get(0)?,
+                        user_id: r.try_get(1)?,
+                        role: r.try_get(2)?,
+                        granted_by: r.try_get(3)?,
+                        granted_at: r.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn add_submission_event(
+        &self,
+        event: &NewSubmissionEvent,
+        audit: &AuditEntry,
+    ) -> Result<(Submission, SubmissionEvent)> {
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            let tx = client.transaction().await?;
+            let from = event.from_state.clone().unwrap_or_default();
+            // A row lock by the UPDATE: a concurrent transition waits and then finds the
+            // state moved (READ COMMITTED re-checks the WHERE clause).
+            let moved = if event.kind == "transition" {
+                tx.execute(
+                    "UPDATE submissions SET state = $1, updated_at = $2
+                     WHERE id = $3 AND state = $4",
+                    &[&event.to_state, &event.at, &event.submission_id, &from],
+                )
+                .await?
+            } else {
+                tx.execute(
+                    "UPDATE submissions SET updated_at = $1 WHERE id = $2 AND state = $3",
+                    &[&event.at, &event.submission_id, &from],
+                )
+                .await?
+            };
+            if moved != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "submission {} is no longer {from}; read it again",
+                    event.submission_id
+                )));
+            }
+            let ev = insert_event(&tx, event).await?;
+            audit_in(&tx, audit).await?;
+            let row = tx
+                .query_one(
+                    &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = $1"),
+                    &[&event.submission_id],
+                )
+                .await?;
+            let sub = submission_row(&row)?;
+            tx.commit().await?;
+            Ok((sub, ev))
+        })
+    }
+
+    fn submission_events(&self, submission_id: i64) -> Result<Vec<SubmissionEvent>> {
+        let mut lent = self.conn()?;
+        let client = lent.client();
+        self.block_on(async {
+            client
+                .query(
+                    &format!(
+                        "SELECT {EVENT_COLS} FROM submission_events WHERE submission_id = $1
+                         ORDER BY id"
+                    ),
+                    &[&submission_id],
+                )
+                .await?
+                .iter()
+                .map(event_row)
+                .collect()
         })
     }
 

@@ -78,10 +78,23 @@ pub enum Action {
     ListEvidence,
     ReadEvidence,
     DownloadEvidence,
+    SubmitModel,
+    ListSubmissions,
+    ReadSubmission,
+    GrantReviewAccess,
+    TransitionSubmission,
+    AttachFeedback,
+    ReadReviewDashboard,
+    ReadCheckpoint,
+    ProveLedgerEntry,
+    AssessCase,
+    ListPackages,
+    ReadPackage,
+    DownloadPackage,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 32] = [
         Action::Health,
         Action::ReadApiDocument,
         Action::ReadSelf,
@@ -101,6 +114,19 @@ impl Action {
         Action::ListEvidence,
         Action::ReadEvidence,
         Action::DownloadEvidence,
+        Action::SubmitModel,
+        Action::ListSubmissions,
+        Action::ReadSubmission,
+        Action::GrantReviewAccess,
+        Action::TransitionSubmission,
+        Action::AttachFeedback,
+        Action::ReadReviewDashboard,
+        Action::ReadCheckpoint,
+        Action::ProveLedgerEntry,
+        Action::AssessCase,
+        Action::ListPackages,
+        Action::ReadPackage,
+        Action::DownloadPackage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +150,19 @@ impl Action {
             Action::ListEvidence => "list-evidence",
             Action::ReadEvidence => "read-evidence",
             Action::DownloadEvidence => "download-evidence",
+            Action::SubmitModel => "submit-model",
+            Action::ListSubmissions => "list-submissions",
+            Action::ReadSubmission => "read-submission",
+            Action::GrantReviewAccess => "grant-review-access",
+            Action::TransitionSubmission => "transition-submission",
+            Action::AttachFeedback => "attach-feedback",
+            Action::ReadReviewDashboard => "read-review-dashboard",
+            Action::ReadCheckpoint => "read-checkpoint",
+            Action::ProveLedgerEntry => "prove-ledger-entry",
+            Action::AssessCase => "assess-case",
+            Action::ListPackages => "list-packages",
+            Action::ReadPackage => "read-package",
+            Action::DownloadPackage => "download-package",
         }
     }
 }
@@ -156,6 +195,7 @@ const TABLE: &[(Action, &[Role])] = {
     // Who reads an organisation's evidence (their own organisation's; admins any). Buyers and
     // trusted partners see evidence only once a manufacturer grants it (not built yet).
     const EVIDENCE_READERS: &[Role] = &[Admin, Developer, Manufacturer, Lab, Reviewer];
+    const REVIEW_READERS: &[Role] = &[Admin, Developer, Reviewer, TrustedPartner];
     &[
         (Action::Health, ANYONE),
         (Action::ReadApiDocument, ANYONE),
@@ -176,6 +216,27 @@ const TABLE: &[(Action, &[Role])] = {
         (Action::ListEvidence, EVIDENCE_READERS),
         (Action::ReadEvidence, EVIDENCE_READERS),
         (Action::DownloadEvidence, EVIDENCE_READERS),
+        // Pre-release review (issue #13 point 4). Developers submit their models and
+        // designate trusted partners; admins assign reviewers. Reviewers and trusted partners
+        // reach a submission only through a grant and only while its window is open: that
+        // narrowing is in `review.rs` (`Access`), never wider than these rows.
+        (Action::SubmitModel, &[Admin, Developer]),
+        (Action::ListSubmissions, REVIEW_READERS),
+        (Action::ReadSubmission, REVIEW_READERS),
+        (Action::GrantReviewAccess, &[Admin, Developer]),
+        (Action::TransitionSubmission, &[Admin, Developer, Reviewer]),
+        (Action::AttachFeedback, &[Admin, Reviewer]),
+        (Action::ReadReviewDashboard, &[Admin, Developer, Reviewer]),
+        // The server ledger's signed checkpoint is public (anyone may witness it); proofs
+        // name only hashes, for any signed-in caller.
+        (Action::ReadCheckpoint, ANYONE),
+        (Action::ProveLedgerEntry, SIGNED_IN),
+        // Case upload runs `assess` in the organisation's workspace: who writes evidence;
+        // its packages are read like its evidence (own organisation; admins any).
+        (Action::AssessCase, EVIDENCE_WRITERS),
+        (Action::ListPackages, EVIDENCE_READERS),
+        (Action::ReadPackage, EVIDENCE_READERS),
+        (Action::DownloadPackage, EVIDENCE_READERS),
     ]
 };
 

@@ -17,6 +17,10 @@ use crate::store::{
     AuditEntry, AuditRecord, Bootstrap, EvidenceInfo, EvidencePart, NewEvidence, Organisation,
     Result, ServerStore, StoreError, TokenInfo, TokenRecord, TrustedIssuer, User,
 };
+use crate::store::{
+    NewSubmission, NewSubmissionEvent, Submission, SubmissionAccess, SubmissionEvent,
+    SubmissionScope,
+};
 
 /// One versioned migration. Versions are dense from 1; each is applied in its own transaction
 /// together with its `schema_migrations` row.
@@ -104,6 +108,59 @@ CREATE TABLE evidence (
     blob BLOB NOT NULL,
     UNIQUE (organisation_id, envelope_sha256)
 );
+",
+    },
+    Migration {
+        version: 3,
+        name: "pre-release review windows",
+        sql: "
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    organisation_id BIGINT NOT NULL REFERENCES organisations(id),
+    submitted_by BIGINT REFERENCES users(id),
+    model TEXT NOT NULL,
+    model_digest TEXT,
+    planned_release TEXT NOT NULL,
+    manifest_json TEXT NOT NULL,
+    evidence_ids TEXT NOT NULL,
+    qualification TEXT NOT NULL,
+    window_days BIGINT NOT NULL,
+    opens_at BIGINT NOT NULL,
+    closes_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('submitted','under-review','feedback','closed')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX submissions_organisation ON submissions(organisation_id);
+CREATE TABLE submission_access (
+    submission_id BIGINT NOT NULL REFERENCES submissions(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL CHECK (role IN ('reviewer','trusted-partner')),
+    granted_by BIGINT REFERENCES users(id),
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (submission_id, user_id)
+);
+CREATE INDEX submission_access_user ON submission_access(user_id);
+CREATE TABLE submission_events (
+    id INTEGER PRIMARY KEY,
+    submission_id BIGINT NOT NULL REFERENCES submissions(id),
+    kind TEXT NOT NULL CHECK (kind IN ('transition','feedback')),
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    actor_user_id BIGINT REFERENCES users(id),
+    detail TEXT NOT NULL,
+    ledger_index BIGINT
+);
+CREATE INDEX submission_events_submission ON submission_events(submission_id);
+",
+    },
+    Migration {
+        version: 4,
+        name: "evidence proofs",
+        sql: "
+ALTER TABLE evidence ADD COLUMN inclusion_proof BLOB;
+ALTER TABLE evidence ADD COLUMN checkpoint BLOB;
 ",
     },
 ];
@@ -239,6 +296,86 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
             if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                 || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
     )
+}
+
+/// The columns of a submission, in [`submission_row`]'s order (PostgreSQL uses them too).
+pub(crate) const SUBMISSION_COLS: &str = "id, organisation_id, submitted_by, model, model_digest, \
+    planned_release, manifest_json, evidence_ids, qualification, window_days, opens_at, \
+    closes_at, state, created_at, updated_at";
+
+pub(crate) const EVENT_COLS: &str =
+    "id, submission_id, kind, from_state, to_state, at, actor_user_id, detail, ledger_index";
+
+/// Evidence ids are kept as a JSON array of integers.
+pub(crate) fn ids_from_json(text: &str) -> std::result::Result<Vec<i64>, String> {
+    serde_json::from_str(text).map_err(|e| format!("evidence_ids is not a list of ids: {e}"))
+}
+
+pub(crate) fn ids_to_json(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+    let ids: String = r.get(7)?;
+    Ok(Submission {
+        id: r.get(0)?,
+        organisation_id: r.get(1)?,
+        submitted_by: r.get(2)?,
+        model: r.get(3)?,
+        model_digest: r.get(4)?,
+        planned_release: r.get(5)?,
+        manifest_json: r.get(6)?,
+        evidence_ids: ids_from_json(&ids).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
+        })?,
+        qualification: r.get(8)?,
+        window_days: r.get(9)?,
+        opens_at: r.get(10)?,
+        closes_at: r.get(11)?,
+        state: r.get(12)?,
+        created_at: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionEvent> {
+    Ok(SubmissionEvent {
+        id: r.get(0)?,
+        submission_id: r.get(1)?,
+        kind: r.get(2)?,
+        from_state: r.get(3)?,
+        to_state: r.get(4)?,
+        at: r.get(5)?,
+        actor_user_id: r.get(6)?,
+        detail: r.get(7)?,
+        ledger_index: r.get(8)?,
+    })
+}
+
+fn insert_event(tx: &Transaction<'_>, e: &NewSubmissionEvent) -> Result<SubmissionEvent> {
+    Ok(tx.query_row(
+        &format!(
+            "INSERT INTO submission_events (submission_id, kind, from_state, to_state, at,
+                 actor_user_id, detail, ledger_index)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING {EVENT_COLS}"
+        ),
+        params![
+            e.submission_id,
+            e.kind,
+            e.from_state,
+            e.to_state,
+            e.at,
+            e.actor_user_id,
+            e.detail,
+            e.ledger_index
+        ],
+        event_row,
+    )?)
+}
+
+fn is_fk_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
 }
 
 fn audit_in(tx: &Transaction<'_>, e: &AuditEntry) -> Result<()> {
@@ -470,9 +607,10 @@ impl ServerStore for SqliteStore {
         let inserted = tx.execute(
             "INSERT INTO evidence (organisation_id, envelope_sha256, kind, subject, blob_sha256,
                  file_name, size, signed_at, meta_json, signer_key_id, issuer_id, log_origin,
-                 log_index, tree_size, log_root, uploaded_by, uploaded_at, envelope, blob)
+                 log_index, tree_size, log_root, uploaded_by, uploaded_at, envelope, blob,
+                 inclusion_proof, checkpoint)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19)
+                 ?18, ?19, ?20, ?21)
              ON CONFLICT (organisation_id, envelope_sha256) DO NOTHING",
             params![
                 e.organisation_id,
@@ -493,7 +631,9 @@ impl ServerStore for SqliteStore {
                 e.uploaded_by,
                 e.uploaded_at,
                 e.envelope,
-                e.blob
+                e.blob,
+                e.inclusion_proof,
+                e.checkpoint
             ],
         ).map_err(|err| {
             if matches!(&err, rusqlite::Error::SqliteFailure(f, _)
@@ -553,18 +693,16 @@ impl ServerStore for SqliteStore {
     }
 
     fn evidence_bytes(&self, id: i64, part: EvidencePart) -> Result<Option<Vec<u8>>> {
-        let column = match part {
-            EvidencePart::File => "blob",
-            EvidencePart::Envelope => "envelope",
-        };
+        let column = part.column();
         Ok(self
             .lock()
             .query_row(
                 &format!("SELECT {column} FROM evidence WHERE id = ?1"),
                 [id],
-                |r| r.get(0),
+                |r| r.get::<_, Option<Vec<u8>>>(0),
             )
-            .optional()?)
+            .optional()?
+            .flatten())
     }
 
     fn schema_version(&self) -> Result<i64> {
@@ -858,6 +996,195 @@ impl ServerStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(true)
+    }
+
+    fn create_submission(
+        &self,
+        s: &NewSubmission,
+        first: &NewSubmissionEvent,
+        audit: &AuditEntry,
+    ) -> Result<Submission> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let sub = tx
+            .query_row(
+                &format!(
+                    "INSERT INTO submissions (organisation_id, submitted_by, model, model_digest,
+                         planned_release, manifest_json, evidence_ids, qualification,
+                         window_days, opens_at, closes_at, state, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'submitted', ?12, ?12)
+                     RETURNING {SUBMISSION_COLS}"
+                ),
+                params![
+                    s.organisation_id,
+                    s.submitted_by,
+                    s.model,
+                    s.model_digest,
+                    s.planned_release,
+                    s.manifest_json,
+                    ids_to_json(&s.evidence_ids),
+                    s.qualification,
+                    s.window_days,
+                    s.opens_at,
+                    s.closes_at,
+                    s.created_at
+                ],
+                submission_row,
+            )
+            .map_err(|err| {
+                if is_fk_violation(&err) {
+                    StoreError::NotFound(format!("organisation {}", s.organisation_id))
+                } else {
+                    err.into()
+                }
+            })?;
+        insert_event(
+            &tx,
+            &NewSubmissionEvent {
+                submission_id: sub.id,
+                ..first.clone()
+            },
+        )?;
+        audit_in(
+            &tx,
+            &AuditEntry {
+                target: format!("submission:{}", sub.id),
+                ..audit.clone()
+            },
+        )?;
+        tx.commit()?;
+        Ok(sub)
+    }
+
+    fn submission(&self, id: i64) -> Result<Option<Submission>> {
+        Ok(self
+            .lock()
+            .query_row(
+                &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = ?1"),
+                [id],
+                submission_row,
+            )
+            .optional()?)
+    }
+
+    fn list_submissions(
+        &self,
+        scope: SubmissionScope,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Submission>> {
+        let conn = self.lock();
+        let (filter, key) = match scope {
+            SubmissionScope::All => ("?3 = 0", 0),
+            SubmissionScope::Organisation(o) => ("organisation_id = ?3", o),
+            SubmissionScope::GrantedTo(u) => (
+                "id IN (SELECT submission_id FROM submission_access WHERE user_id = ?3)",
+                u,
+            ),
+        };
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {SUBMISSION_COLS} FROM submissions WHERE id > ?1 AND {filter}
+             ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![after_id, limit, key], submission_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn grant_submission_access(&self, access: &SubmissionAccess, audit: &AuditEntry) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO submission_access (submission_id, user_id, role, granted_by, granted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                access.submission_id,
+                access.user_id,
+                access.role,
+                access.granted_by,
+                access.granted_at
+            ],
+        )
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                StoreError::Conflict(format!(
+                    "user {} has access to submission {} already",
+                    access.user_id, access.submission_id
+                ))
+            } else if is_fk_violation(&err) {
+                StoreError::NotFound(format!(
+                    "submission {} or user {}",
+                    access.submission_id, access.user_id
+                ))
+            } else {
+                err.into()
+            }
+        })?;
+        audit_in(&tx, audit)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn submission_access(&self, submission_id: i64) -> Result<Vec<SubmissionAccess>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(
+            "SELECT submission_id, user_id, role, granted_by, granted_at FROM submission_access
+             WHERE submission_id = ?1 ORDER BY granted_at, user_id",
+        )?;
+        let rows = st.query_map([submission_id], |r| {
+            Ok(SubmissionAccess {
+                submission_id: r.get(0)?,
+                user_id: r.get(1)?,
+                role: r.get(2)?,
+                granted_by: r.get(3)?,
+                granted_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_submission_event(
+        &self,
+        event: &NewSubmissionEvent,
+        audit: &AuditEntry,
+    ) -> Result<(Submission, SubmissionEvent)> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let from = event.from_state.as_deref().unwrap_or("");
+        let moved = if event.kind == "transition" {
+            tx.execute(
+                "UPDATE submissions SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = ?4",
+                params![event.to_state, event.at, event.submission_id, from],
+            )?
+        } else {
+            tx.execute(
+                "UPDATE submissions SET updated_at = ?1 WHERE id = ?2 AND state = ?3",
+                params![event.at, event.submission_id, from],
+            )?
+        };
+        if moved != 1 {
+            return Err(StoreError::Conflict(format!(
+                "submission {} is no longer {from}; read it again",
+                event.submission_id
+            )));
+        }
+        let ev = insert_event(&tx, event)?;
+        audit_in(&tx, audit)?;
+        let sub = tx.query_row(
+            &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = ?1"),
+            [event.submission_id],
+            submission_row,
+        )?;
+        tx.commit()?;
+        Ok((sub, ev))
+    }
+
+    fn submission_events(&self, submission_id: i64) -> Result<Vec<SubmissionEvent>> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLS} FROM submission_events WHERE submission_id = ?1 ORDER BY id"
+        ))?;
+        let rows = st.query_map([submission_id], event_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> Result<()> {

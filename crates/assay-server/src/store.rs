@@ -203,6 +203,10 @@ pub struct NewEvidence {
     pub uploaded_at: i64,
     pub envelope: Vec<u8>,
     pub blob: Vec<u8>,
+    /// The bundle's `inclusion-proof.json` and `checkpoint.txt` as uploaded (both verified:
+    /// the proof reaches the checkpoint's root, signed by a trusted key).
+    pub inclusion_proof: Vec<u8>,
+    pub checkpoint: Vec<u8>,
 }
 
 /// What the server shows of a stored bundle (never the bytes; those are downloads).
@@ -235,6 +239,115 @@ pub struct EvidenceInfo {
 pub enum EvidencePart {
     File,
     Envelope,
+    /// The issuer log's inclusion proof (absent for records stored before schema version 4).
+    InclusionProof,
+    /// The issuer log's signed checkpoint the proof reaches (same).
+    Checkpoint,
+}
+
+impl EvidencePart {
+    /// The column that holds this part.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            EvidencePart::File => "blob",
+            EvidencePart::Envelope => "envelope",
+            EvidencePart::InclusionProof => "inclusion_proof",
+            EvidencePart::Checkpoint => "checkpoint",
+        }
+    }
+}
+
+/// A pre-release review submission's state (issue #13 point 4):
+/// `submitted -> under-review -> feedback -> closed`.
+pub const SUBMISSION_STATES: [&str; 4] = ["submitted", "under-review", "feedback", "closed"];
+
+/// A model submitted for pre-release review, to store. `evidence_ids` are the organisation's
+/// verified eval evidence; `qualification` was read from their signed meta.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSubmission {
+    pub organisation_id: i64,
+    pub submitted_by: Option<i64>,
+    pub model: String,
+    pub model_digest: Option<String>,
+    /// The planned public release day (`YYYY-MM-DD`).
+    pub planned_release: String,
+    /// The manifest as given (a JSON object), bounded by the request limit.
+    pub manifest_json: String,
+    pub evidence_ids: Vec<i64>,
+    pub qualification: String,
+    pub window_days: i64,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub created_at: i64,
+}
+
+/// A stored submission with its current state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub submitted_by: Option<i64>,
+    pub model: String,
+    pub model_digest: Option<String>,
+    pub planned_release: String,
+    pub manifest_json: String,
+    pub evidence_ids: Vec<i64>,
+    pub qualification: String,
+    pub window_days: i64,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub state: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A user given access to a submission for its review window (a grant).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubmissionAccess {
+    pub submission_id: i64,
+    pub user_id: i64,
+    /// The user's role when granted: `reviewer` or `trusted-partner`.
+    pub role: String,
+    pub granted_by: Option<i64>,
+    pub granted_at: i64,
+}
+
+/// Something that happened to a submission: `kind` is `transition` (the state moved from
+/// `from_state` to `to_state`; the first one, `submitted`, has no `from_state`) or `feedback`
+/// (a report attached; `detail` holds it as JSON; the state stays).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSubmissionEvent {
+    pub submission_id: i64,
+    pub kind: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub at: i64,
+    pub actor_user_id: Option<i64>,
+    pub detail: String,
+    /// Where the server's ledger holds the signed record of this event.
+    pub ledger_index: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmissionEvent {
+    pub id: i64,
+    pub submission_id: i64,
+    pub kind: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub at: i64,
+    pub actor_user_id: Option<i64>,
+    pub detail: String,
+    pub ledger_index: Option<i64>,
+}
+
+/// Which submissions a listing covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmissionScope {
+    All,
+    Organisation(i64),
+    /// Those this user was granted access to (their windows are checked by the caller).
+    GrantedTo(i64),
 }
 
 /// The storage the server needs. See the module documentation for the contract.
@@ -308,6 +421,37 @@ pub trait ServerStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<EvidenceInfo>>;
     fn evidence_bytes(&self, id: i64, part: EvidencePart) -> Result<Option<Vec<u8>>>;
+
+    /// Stores a submission and its first event (`submitted`) with the audit row, in one
+    /// transaction.
+    fn create_submission(
+        &self,
+        s: &NewSubmission,
+        first: &NewSubmissionEvent,
+        audit: &AuditEntry,
+    ) -> Result<Submission>;
+    fn submission(&self, id: i64) -> Result<Option<Submission>>;
+    /// Submissions with id greater than `after_id` in `scope`, oldest first.
+    fn list_submissions(
+        &self,
+        scope: SubmissionScope,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Submission>>;
+    /// Grants a user access to a submission (with its audit row). `Conflict` when the user
+    /// has access already; `NotFound` when the submission does not exist.
+    fn grant_submission_access(&self, access: &SubmissionAccess, audit: &AuditEntry) -> Result<()>;
+    fn submission_access(&self, submission_id: i64) -> Result<Vec<SubmissionAccess>>;
+    /// Records an event with its audit row. A `transition` moves the state from
+    /// `from_state` to `to_state` only if the submission is still in `from_state`
+    /// (`Conflict` otherwise: someone else moved it); a `feedback` event requires the
+    /// submission to be in `from_state` too and leaves the state as it is.
+    fn add_submission_event(
+        &self,
+        event: &NewSubmissionEvent,
+        audit: &AuditEntry,
+    ) -> Result<(Submission, SubmissionEvent)>;
+    fn submission_events(&self, submission_id: i64) -> Result<Vec<SubmissionEvent>>;
 
     fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Audit rows with id greater than `after_id`, oldest first, at most `limit`.

@@ -37,9 +37,16 @@ on_both_stores!(
     roles_without_the_right_and_other_organisations_see_no_evidence,
     a_hostile_file_name_in_a_signed_statement_never_reaches_a_path,
     trusted_issuers_are_added_by_admins_audited_and_unique,
+    a_review_window_walks_every_role_inside_and_after_the_window,
+    review_submissions_refuse_bad_requests_naming_the_field,
+    overdue_windows_are_flagged_on_the_dashboard,
+    an_uploaded_case_is_assessed_and_its_package_kept_and_verifiable,
+    a_bad_case_upload_is_refused_naming_the_file_and_keeps_nothing,
 );
 
 struct Server {
+    /// Seconds added to the real clock (tests move past a review window with it).
+    clock: Arc<std::sync::atomic::AtomicI64>,
     base: String,
     admin: String,
     admin_id: i64,
@@ -77,7 +84,16 @@ fn start_with(backend: &Backend, limits: Limits) -> Server {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), Arc::new(assay_core::Silent));
+    // The workspace's ledger is the server's ledger (review transitions are signed into it).
+    let ledger = Ledger::init(dir.path()).unwrap();
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let offset = clock.clone();
+    let state = AppState::new(store.clone(), Arc::new(assay_core::Silent))
+        .with_ledger(ledger)
+        .with_case_root(dir.path().join("organisations"))
+        .with_clock(Arc::new(move || {
+            chrono::Utc::now().timestamp() + offset.load(std::sync::atomic::Ordering::SeqCst)
+        }));
     rt.spawn(serve(listener, state, limits, async {
         let _ = rx.await;
     }));
@@ -90,6 +106,7 @@ fn start_with(backend: &Backend, limits: Limits) -> Server {
         .build()
         .into();
     Server {
+        clock,
         base: format!("http://{addr}"),
         admin,
         admin_id: boot.admin.id,
@@ -248,6 +265,28 @@ fn expected() -> HashMap<&'static str, &'static [&'static str]> {
         ("list-evidence", EVIDENCE_READERS),
         ("read-evidence", EVIDENCE_READERS),
         ("download-evidence", EVIDENCE_READERS),
+        ("submit-model", &["admin", "developer"]),
+        (
+            "list-submissions",
+            &["admin", "developer", "reviewer", "trusted-partner"],
+        ),
+        (
+            "read-submission",
+            &["admin", "developer", "reviewer", "trusted-partner"],
+        ),
+        ("grant-review-access", &["admin", "developer"]),
+        ("transition-submission", &["admin", "developer", "reviewer"]),
+        ("attach-feedback", &["admin", "reviewer"]),
+        ("read-review-dashboard", &["admin", "developer", "reviewer"]),
+        ("read-checkpoint", ALL),
+        ("prove-ledger-entry", SIGNED_IN),
+        (
+            "assess-case",
+            &["admin", "developer", "manufacturer", "lab"],
+        ),
+        ("list-packages", EVIDENCE_READERS),
+        ("read-package", EVIDENCE_READERS),
+        ("download-package", EVIDENCE_READERS),
     ])
 }
 
@@ -280,6 +319,42 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
     );
     assert_eq!(up.status, 201, "{}", up.body);
     let evidence = up.body["id"].as_i64().unwrap();
+    // Review: an eval report of the walkers' model, one submission per role (so each role's
+    // transition and feedback meet the state they need), the walking reviewer and trusted
+    // partner granted on all of them, and a fresh partner per role to grant.
+    let dev_lab = Lab::new();
+    s.trust_as(&dev_lab, "dev-eval", "developer");
+    let report = s.upload(
+        tokens[1].1.as_deref().unwrap(),
+        &dev_lab.eval_report("walk-model", "qualifies", None),
+    );
+    assert_eq!(report.status, 201, "{}", report.body);
+    let report = report.body["id"].as_i64().unwrap();
+    let (reviewer_id, partner_id) = (s.user_id(&tokens[4].1), s.user_id(&tokens[5].1));
+    let mut submission = HashMap::new();
+    let mut partners = HashMap::new();
+    for (n, (role, _)) in tokens.iter().enumerate() {
+        let sub = s.submit(&s.admin, org, "walk-model", &[report]);
+        for u in [reviewer_id, partner_id] {
+            let g = s.call(
+                "POST",
+                &format!("/api/v1/submissions/{sub}/access"),
+                Some(&s.admin),
+                Some(json!({"user_id": u})),
+            );
+            assert_eq!(g.status, 201, "{}", g.body);
+        }
+        submission.insert(*role, sub);
+        partners.insert(
+            *role,
+            s.create_user(org, &format!("partner-{n}"), "trusted-partner")
+                .0,
+        );
+    }
+    let case = upload_case(&example_case("iris-lock-non-autonomous"), Some(org));
+    let pkg = s.call("POST", "/api/v1/cases", Some(&s.admin), Some(case.clone()));
+    assert_eq!(pkg.status, 201, "{}", pkg.body);
+    let pkg = pkg.body["id"].as_str().unwrap().to_string();
     let expected = expected();
     let mut checked = 0;
     for route in ROUTES {
@@ -292,7 +367,17 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
                 .replace("/organisations/{id}", &format!("/organisations/{org}"))
                 .replace("/users/{id}", &format!("/users/{victim}"))
                 .replace("/tokens/{id}", "/tokens/00000000000000ff")
-                .replace("/evidence/{id}", &format!("/evidence/{evidence}"));
+                .replace("/evidence/{id}", &format!("/evidence/{evidence}"))
+                .replace(
+                    "/submissions/{id}",
+                    &format!("/submissions/{}", submission[role]),
+                )
+                .replace("/ledger/{index}", "/ledger/0")
+                .replace(
+                    "/packages/{id}/file",
+                    &format!("/packages/{pkg}/file?path=assessment.json"),
+                )
+                .replace("/packages/{id}", &format!("/packages/{pkg}"));
             assert!(!path.contains('{'), "fill the parameters of {route:?}");
             let body = route.request.map(|_| match route.action.as_str() {
                 "create-organisation" => json!({"name": format!("org-{role}-{n}")}),
@@ -306,6 +391,14 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
                 // Into the caller's own organisation: admin's is new there, the others' a
                 // repeat of the bundle already in `org` (200).
                 "upload-evidence" => upload_body(&bundle, None),
+                "submit-model" => json!({"model": "walk-model", "planned_release": "2099-01-01",
+                                         "evidence_ids": [report], "organisation_id": org}),
+                "grant-review-access" => json!({"user_id": partners[role]}),
+                // The owner (developer) closes its own; reviewers and admins start the review.
+                "transition-submission" if *role == "developer" => json!({"to": "closed"}),
+                "transition-submission" => json!({"to": "under-review"}),
+                "attach-feedback" => json!({"title": "gap", "body": "a finding"}),
+                "assess-case" => case.clone(),
                 other => panic!("give a body for {other}"),
             });
             let r = s.call(route.method.as_str(), &path, token.as_deref(), body);
@@ -349,6 +442,9 @@ fn every_role_against_every_route_matches_the_expected_table(backend: Backend) {
     assert!(denied("reviewer", "grant-role"));
     assert!(denied("buyer", "upload-evidence"));
     assert!(denied("trusted-partner", "download-evidence"));
+    assert!(denied("trusted-partner", "transition-submission"));
+    assert!(denied("buyer", "read-submission"));
+    assert!(denied("public", "submit-model"));
 }
 
 fn openapi_document_lists_every_route_of_the_router(backend: Backend) {
@@ -726,6 +822,49 @@ impl Lab {
         self.export(appended[0].index)
     }
 
+    /// An `eval-report` as `assay eval report --record` writes it (its meta keys: see
+    /// crates/assay-eval/src/evidence.rs), exported as a bundle.
+    fn eval_report(
+        &self,
+        model: &str,
+        qualification: &str,
+        digest: Option<&str>,
+    ) -> BTreeMap<String, Vec<u8>> {
+        let mut meta = BTreeMap::from([
+            ("model".to_string(), model.to_string()),
+            (
+                "suites".to_string(),
+                "cyber-offense,cyber-defense".to_string(),
+            ),
+            ("categories".to_string(), "defensive,offensive".to_string()),
+            ("offensive_score".to_string(), "0.4000".to_string()),
+            ("defensive_score".to_string(), "0.9000".to_string()),
+            ("samples".to_string(), "200".to_string()),
+            ("run_date".to_string(), "2026-11-20".to_string()),
+            ("qualification".to_string(), qualification.to_string()),
+            ("run_log_digest".to_string(), "ab".repeat(32)),
+        ]);
+        if let Some(d) = digest {
+            meta.insert("model_digest".into(), d.into());
+            meta.insert("firmware_digest".into(), d.into());
+        }
+        let appended = self
+            .ledger
+            .add(
+                &[EvidenceInput {
+                    kind: EvidenceKind::EvalReport,
+                    subject: model.into(),
+                    file_name: "run.eval-report.json".into(),
+                    bytes: format!("{{\"model\": {model:?}, \"q\": {qualification:?}}}")
+                        .into_bytes(),
+                    meta,
+                }],
+                DEFAULT_KEY,
+            )
+            .unwrap();
+        self.export(appended[0].index)
+    }
+
     fn export(&self, index: u64) -> BTreeMap<String, Vec<u8>> {
         let out = self.dir.path().join(format!("bundle-{index}"));
         self.ledger.export(index, &out).unwrap();
@@ -851,6 +990,42 @@ impl Server {
         )
     }
 
+    fn trust_as(&self, lab: &Lab, name: &str, role: &str) -> Value {
+        let r = self.call(
+            "POST",
+            "/api/v1/issuers",
+            Some(&self.admin),
+            Some(json!({"name": name, "role": role, "public_key": lab.public_key()})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+
+    fn user_id(&self, token: &Option<String>) -> i64 {
+        let r = self.call("GET", "/api/v1/me", token.as_deref(), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["user"]["id"].as_i64().unwrap()
+    }
+
+    /// Submits `model` with `evidence` for review (as `token`, for `org`); its id.
+    fn submit(&self, token: &str, org: i64, model: &str, evidence: &[i64]) -> i64 {
+        let r = self.call(
+            "POST",
+            "/api/v1/submissions",
+            Some(token),
+            Some(json!({"model": model, "planned_release": "2099-01-01",
+                        "evidence_ids": evidence, "organisation_id": org})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_i64().unwrap()
+    }
+
+    /// Moves the server's clock forward.
+    fn advance_days(&self, days: i64) {
+        self.clock
+            .fetch_add(days * 86_400, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Every evidence record in the store, whoever's.
     fn stored_evidence(&self) -> usize {
         self.store.list_evidence(None, 0, 1000).unwrap().len()
@@ -936,6 +1111,38 @@ fn a_valid_bundle_is_accepted_listed_read_and_downloaded(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(ct, "application/json");
     assert_eq!(bytes, files["envelope.dsse.json"]);
+    // The issuer log's proof and checkpoint, as uploaded, served: the proof still verifies
+    // and reaches the checkpoint's root, which the lab's log key signed.
+    let proof = s.call(
+        "GET",
+        &format!("/api/v1/evidence/{id}/proof"),
+        Some(&dev),
+        None,
+    );
+    assert_eq!(proof.status, 200, "{}", proof.body);
+    let uploaded: Value = serde_json::from_slice(&files["inclusion-proof.json"]).unwrap();
+    assert_eq!(proof.body["inclusion_proof"], uploaded);
+    assert_eq!(
+        proof.body["checkpoint"].as_str().unwrap().as_bytes(),
+        &files["checkpoint.txt"][..]
+    );
+    let parsed: assay_ledger::InclusionProof =
+        serde_json::from_value(proof.body["inclusion_proof"].clone()).unwrap();
+    assert!(parsed.verify());
+    assert_eq!(
+        hex::encode(parsed.root),
+        proof.body["log"]["root"].as_str().unwrap()
+    );
+    let cp = assay_ledger::note::open_checkpoint(
+        proof.body["checkpoint"].as_str().unwrap(),
+        DEFAULT_KEY,
+        &lab.ledger.log_key().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        hex::encode(cp.root),
+        proof.body["log"]["root"].as_str().unwrap()
+    );
     // The upload is in the audit log, stored with its digest.
     assert!(s.audit().iter().any(|e| e["action"] == "upload-evidence"
         && e["target"] == format!("evidence:{id}")
@@ -1316,4 +1523,774 @@ fn trusted_issuers_are_added_by_admins_audited_and_unique(backend: Backend) {
         assert_eq!(r.body["field"], field, "{}", r.body);
     }
     assert_eq!(s.store.list_issuers().unwrap().len(), 1);
+}
+
+/// The review set-up: a developer organisation with an uploaded eval report, an agency with
+/// reviewers, partners with their own organisation, and one user of every other role.
+struct Review {
+    s: Server,
+    dev_org: i64,
+    dev: String,
+    report: i64,
+    /// role name -> (user id, token)
+    users: HashMap<&'static str, (i64, String)>,
+}
+
+fn review_setup(backend: &Backend) -> Review {
+    let s = start(backend);
+    let dev_org = s.create_org("model-dev");
+    let agency = s.create_org("agency");
+    let partners = s.create_org("partners");
+    let (_, dev) = s.create_user(dev_org, "dev", "developer");
+    let mut users = HashMap::new();
+    for (name, org, role) in [
+        ("reviewer", agency, "reviewer"),
+        ("other-reviewer", agency, "reviewer"),
+        ("partner", partners, "trusted-partner"),
+        ("other-partner", partners, "trusted-partner"),
+        ("buyer", partners, "buyer"),
+        ("lab", partners, "lab"),
+        ("manufacturer", partners, "manufacturer"),
+        ("other-developer", partners, "developer"),
+    ] {
+        users.insert(name, s.create_user(org, name, role));
+    }
+    let lab = Lab::new();
+    s.trust_as(&lab, "dev-key", "developer");
+    let digest = "c0".repeat(32);
+    let up = s.upload(
+        &dev,
+        &lab.eval_report("acme/frontier-1", "qualifies", Some(&digest)),
+    );
+    assert_eq!(up.status, 201, "{}", up.body);
+    let report = up.body["id"].as_i64().unwrap();
+    Review {
+        s,
+        dev_org,
+        dev,
+        report,
+        users,
+    }
+}
+
+impl Review {
+    fn token(&self, who: &str) -> Option<String> {
+        match who {
+            "admin" => Some(self.s.admin.clone()),
+            "dev" => Some(self.dev.clone()),
+            "public" => None,
+            other => Some(self.users[other].1.clone()),
+        }
+    }
+
+    fn get(&self, who: &str, path: &str) -> Reply {
+        self.s.call("GET", path, self.token(who).as_deref(), None)
+    }
+
+    fn post(&self, who: &str, path: &str, body: Value) -> Reply {
+        self.s
+            .call("POST", path, self.token(who).as_deref(), Some(body))
+    }
+}
+
+const REVIEW_CALLERS: [&str; 11] = [
+    "admin",
+    "dev",
+    "reviewer",
+    "other-reviewer",
+    "partner",
+    "other-partner",
+    "buyer",
+    "lab",
+    "manufacturer",
+    "other-developer",
+    "public",
+];
+
+fn a_review_window_walks_every_role_inside_and_after_the_window(backend: Backend) {
+    let r = review_setup(&backend);
+    let digest = "c0".repeat(32);
+    let sub = r.post(
+        "dev",
+        "/api/v1/submissions",
+        json!({"model": "acme/frontier-1", "model_digest": format!("sha256:{digest}"),
+               "planned_release": "2099-03-01", "evidence_ids": [r.report],
+               "manifest": {"model": {"name": "acme/frontier-1"}}}),
+    );
+    assert_eq!(sub.status, 201, "{}", sub.body);
+    let id = sub.body["id"].as_i64().unwrap();
+    // Qualification from the signed eval-report meta; the window from the frontier pack.
+    assert_eq!(sub.body["qualification"], "qualifies");
+    assert_eq!(sub.body["state"], "submitted");
+    assert_eq!(sub.body["window_days"], 30);
+    assert_eq!(sub.body["deadlines"]["submission_due"], "2099-01-30");
+    assert_eq!(sub.body["deadlines"]["submitted_on_time"], true);
+    assert_eq!(sub.body["deadlines"]["days_left"], 30);
+    assert_eq!(sub.body["evidence"][0]["verified"]["kind"], "eval-report");
+    let path = format!("/api/v1/submissions/{id}");
+
+    // Grants: the admin assigns a reviewer, the developer designates a partner; a developer
+    // cannot assign a reviewer, and a buyer gets no review access.
+    let reviewer = r.users["reviewer"].0;
+    let partner = r.users["partner"].0;
+    let g = r.post(
+        "dev",
+        &format!("{path}/access"),
+        json!({"user_id": reviewer}),
+    );
+    assert_eq!(
+        (g.status, g.body["field"].as_str()),
+        (403, Some("user_id")),
+        "{}",
+        g.body
+    );
+    let g = r.post(
+        "admin",
+        &format!("{path}/access"),
+        json!({"user_id": reviewer}),
+    );
+    assert_eq!(g.status, 201, "{}", g.body);
+    let g = r.post(
+        "dev",
+        &format!("{path}/access"),
+        json!({"user_id": partner}),
+    );
+    assert_eq!(g.status, 201, "{}", g.body);
+    let g = r.post(
+        "dev",
+        &format!("{path}/access"),
+        json!({"user_id": partner}),
+    );
+    assert_eq!((g.status, g.body["field"].as_str()), (409, Some("user_id")));
+    let g = r.post(
+        "dev",
+        &format!("{path}/access"),
+        json!({"user_id": r.users["buyer"].0}),
+    );
+    assert_eq!((g.status, g.body["field"].as_str()), (422, Some("user_id")));
+    let g = r.post(
+        "other-developer",
+        &format!("{path}/access"),
+        json!({"user_id": partner}),
+    );
+    assert_eq!(
+        g.status, 404,
+        "another organisation's developer: {}",
+        g.body
+    );
+
+    // Inside the window: who reads the submission, who lists it.
+    let inside: HashMap<&str, u16> = HashMap::from([
+        ("admin", 200),
+        ("dev", 200),
+        ("reviewer", 200),
+        ("other-reviewer", 404),
+        ("partner", 200),
+        ("other-partner", 404),
+        ("buyer", 403),
+        ("lab", 403),
+        ("manufacturer", 403),
+        ("other-developer", 404),
+        ("public", 401),
+    ]);
+    for who in REVIEW_CALLERS {
+        let got = r.get(who, &path);
+        assert_eq!(
+            got.status, inside[who],
+            "{who} inside the window: {}",
+            got.body
+        );
+        let list = r.get(who, "/api/v1/submissions");
+        if inside[who] == 200 {
+            assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "{who}");
+        } else if list.status == 200 {
+            assert!(
+                list.body["items"].as_array().unwrap().is_empty(),
+                "{who} lists {}",
+                list.body
+            );
+        }
+    }
+
+    // The review: a partner cannot move it; the reviewer starts it, attaches feedback and
+    // moves it to feedback; only then.
+    let t = r.post(
+        "partner",
+        &format!("{path}/transition"),
+        json!({"to": "under-review"}),
+    );
+    assert_eq!(t.status, 403);
+    let t = r.post(
+        "reviewer",
+        &format!("{path}/transition"),
+        json!({"to": "under-review"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.body["state"], "under-review");
+    let t = r.post(
+        "reviewer",
+        &format!("{path}/transition"),
+        json!({"to": "feedback"}),
+    );
+    assert_eq!(
+        (t.status, t.body["field"].as_str()),
+        (409, Some("to")),
+        "{}",
+        t.body
+    );
+    let f = r.post(
+        "partner",
+        &format!("{path}/feedback"),
+        json!({"title": "x", "body": "y"}),
+    );
+    assert_eq!(f.status, 403);
+    let f = r.post(
+        "reviewer",
+        &format!("{path}/feedback"),
+        json!({"title": "Prompt-injection gap", "body": "The model follows injected tool output.",
+               "severity": "high", "mitigations": ["filter tool output"]}),
+    );
+    assert_eq!(f.status, 201, "{}", f.body);
+    let t = r.post(
+        "reviewer",
+        &format!("{path}/transition"),
+        json!({"to": "feedback"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.body["state"], "feedback");
+    let events = t.body["events"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("transition", "submitted"),
+            ("transition", "under-review"),
+            ("feedback", "under-review"),
+            ("transition", "feedback"),
+        ]
+    );
+    assert_eq!(events[2]["feedback"]["severity"], "high");
+
+    // Each event is a signed filing-receipt in the server's ledger, provable against the
+    // served checkpoint.
+    let cp = r.get("public", "/api/v1/checkpoint");
+    assert_eq!(cp.status, 200, "{}", cp.body);
+    assert_eq!(cp.body["size"], 4);
+    let ledger = Ledger::open(r.s.dir.path()).unwrap();
+    for e in events {
+        let index = e["ledger_index"]
+            .as_u64()
+            .expect("every event is in the ledger");
+        let p = r.get("reviewer", &format!("/api/v1/ledger/{index}/proof"));
+        assert_eq!(p.status, 200, "{}", p.body);
+        let proof: assay_ledger::InclusionProof =
+            serde_json::from_value(p.body["proof"].clone()).unwrap();
+        assert!(proof.verify());
+        assert_eq!(hex::encode(proof.root), cp.body["root"].as_str().unwrap());
+        let entry = ledger.entry(index).unwrap();
+        assert_eq!(entry.statement.subject[0].name, "acme/frontier-1");
+        let meta = &entry.statement.predicate.meta;
+        assert_eq!(meta["receipt_for"], "pre-release-review");
+        assert_eq!(meta["review_state"], e["to"].as_str().unwrap());
+        assert_eq!(meta["firmware_digest"], digest);
+        let want = id.to_string();
+        assert_eq!(
+            meta.get("submission_id").map(String::as_str),
+            if index == 0 {
+                None
+            } else {
+                Some(want.as_str())
+            }
+        );
+    }
+    assert_eq!(
+        r.get("reviewer", "/api/v1/ledger/99/proof").body["field"],
+        "index"
+    );
+    // ... and in the audit log.
+    let audit = r.s.audit();
+    for (action, detail) in [
+        ("transition-submission", "submitted -> under-review"),
+        ("transition-submission", "under-review -> feedback"),
+        ("grant-review-access", "as reviewer"),
+        ("grant-review-access", "as trusted-partner"),
+    ] {
+        assert!(
+            audit.iter().any(|e| e["action"] == action
+                && e["allowed"] == true
+                && e["target"] == format!("submission:{id}")
+                && e["detail"].as_str().unwrap().contains(detail)),
+            "no audit row {action} {detail}"
+        );
+    }
+
+    // After the window: the grants end (403 saying so, audited); owners and admins keep it.
+    r.s.advance_days(31);
+    let after: HashMap<&str, u16> = HashMap::from([
+        ("admin", 200),
+        ("dev", 200),
+        ("reviewer", 403),
+        ("other-reviewer", 404),
+        ("partner", 403),
+        ("other-partner", 404),
+        ("buyer", 403),
+        ("lab", 403),
+        ("manufacturer", 403),
+        ("other-developer", 404),
+        ("public", 401),
+    ]);
+    for who in REVIEW_CALLERS {
+        let got = r.get(who, &path);
+        assert_eq!(
+            got.status, after[who],
+            "{who} after the window: {}",
+            got.body
+        );
+        if matches!(who, "reviewer" | "partner") {
+            assert!(
+                got.body["detail"].as_str().unwrap().contains("ended"),
+                "{}",
+                got.body
+            );
+            let list = r.get(who, "/api/v1/submissions");
+            assert!(
+                list.body["items"].as_array().unwrap().is_empty(),
+                "{who}: {}",
+                list.body
+            );
+            let f = r.post(
+                who,
+                &format!("{path}/feedback"),
+                json!({"title": "late", "body": "x"}),
+            );
+            assert_eq!(f.status, 403, "{who} late feedback: {}", f.body);
+        }
+    }
+    let audit = r.s.audit();
+    assert!(audit.iter().any(|e| e["allowed"] == false
+        && e["target"] == format!("submission:{id}")
+        && e["detail"] == "review access outside the window"));
+
+    // The owner closes it; nothing moves a closed submission.
+    let t = r.post(
+        "dev",
+        &format!("{path}/transition"),
+        json!({"to": "closed"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.body["state"], "closed");
+    let t = r.post(
+        "admin",
+        &format!("{path}/transition"),
+        json!({"to": "under-review"}),
+    );
+    assert_eq!((t.status, t.body["field"].as_str()), (409, Some("to")));
+    assert_eq!(r.get("public", "/api/v1/checkpoint").body["size"], 5);
+}
+
+fn review_submissions_refuse_bad_requests_naming_the_field(backend: Backend) {
+    let r = review_setup(&backend);
+    let lab = Lab::new();
+    r.s.trust_as(&lab, "lab-key", "lab");
+    let pad =
+        r.s.upload(&r.dev, &lab.bundle("acme/frontier-1", "pad.json", "{}"));
+    assert_eq!(pad.status, 201, "{}", pad.body);
+    let pad = pad.body["id"].as_i64().unwrap();
+    let other_org = r.s.create_org("elsewhere");
+    let elsewhere = r.s.call(
+        "POST",
+        "/api/v1/evidence",
+        Some(&r.s.admin),
+        Some(upload_body(
+            &lab.bundle("acme/frontier-1", "x.json", "{}"),
+            Some(other_org),
+        )),
+    );
+    let elsewhere = elsewhere.body["id"].as_i64().unwrap();
+    let good = json!({"model": "acme/frontier-1", "planned_release": "2099-01-01",
+                      "evidence_ids": [r.report]});
+    let with = |key: &str, v: Value| {
+        let mut b = good.clone();
+        b[key] = v;
+        b
+    };
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (
+            with("planned_release", json!("next spring")),
+            400,
+            "planned_release",
+        ),
+        (
+            with("planned_release", json!("2001-01-01")),
+            400,
+            "planned_release",
+        ),
+        (with("model", json!("")), 400, "model"),
+        (
+            with("model_digest", json!("sha256:xyz")),
+            400,
+            "model_digest",
+        ),
+        (with("window_days", json!(90)), 400, "window_days"),
+        (with("manifest", json!([1])), 400, "manifest"),
+        (with("evidence_ids", json!([])), 400, "evidence_ids"),
+        (
+            with("evidence_ids", json!([r.report, r.report])),
+            400,
+            "evidence_ids[1]",
+        ),
+        (
+            with("evidence_ids", json!([r.report, pad])),
+            422,
+            "evidence_ids[1]",
+        ),
+        (
+            with("evidence_ids", json!([elsewhere])),
+            422,
+            "evidence_ids[0]",
+        ),
+        (with("model", json!("acme/other")), 422, "evidence_ids[0]"),
+        (
+            with("model_digest", json!("d1".repeat(32))),
+            422,
+            "evidence_ids[0]",
+        ),
+        (with("colour", json!("red")), 400, "colour"),
+        (
+            with("organisation_id", json!(other_org)),
+            403,
+            "organisation_id",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let got = r.post("dev", "/api/v1/submissions", body.clone());
+        assert_eq!(got.status, status, "{body}: {}", got.body);
+        assert_eq!(got.content_type, "application/problem+json");
+        assert_eq!(got.body["field"], field, "{body}: {}", got.body);
+    }
+    // Nothing was submitted by any of them.
+    assert!(
+        r.get("dev", "/api/v1/submissions").body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let id =
+        r.s.submit(&r.dev, r.dev_org, "acme/frontier-1", &[r.report]);
+    let path = format!("/api/v1/submissions/{id}");
+    for (body, status, field) in [
+        (json!({"to": "published"}), 400, "to"),
+        (json!({"to": "feedback"}), 409, "to"),
+        (
+            json!({"to": "closed", "note": "x".repeat(5000)}),
+            400,
+            "note",
+        ),
+    ] {
+        let got = r.post("admin", &format!("{path}/transition"), body.clone());
+        assert_eq!(
+            (got.status, got.body["field"].as_str()),
+            (status, Some(field)),
+            "{body}: {}",
+            got.body
+        );
+    }
+    let got = r.post(
+        "admin",
+        &format!("{path}/feedback"),
+        json!({"title": "t", "body": "b"}),
+    );
+    assert_eq!(
+        got.status, 409,
+        "feedback before the review started: {}",
+        got.body
+    );
+    let got = r.post(
+        "admin",
+        &format!("{path}/access"),
+        json!({"user_id": 999_999}),
+    );
+    assert_eq!(
+        (got.status, got.body["field"].as_str()),
+        (400, Some("user_id"))
+    );
+    assert_eq!(r.get("admin", "/api/v1/submissions/x").body["field"], "id");
+}
+
+fn overdue_windows_are_flagged_on_the_dashboard(backend: Backend) {
+    let r = review_setup(&backend);
+    let late =
+        r.s.submit(&r.dev, r.dev_org, "acme/frontier-1", &[r.report]);
+    let done =
+        r.s.submit(&r.dev, r.dev_org, "acme/frontier-1", &[r.report]);
+    let long = r.post(
+        "dev",
+        "/api/v1/submissions",
+        json!({"model": "acme/frontier-1", "planned_release": "2099-01-01",
+               "evidence_ids": [r.report], "window_days": 60}),
+    );
+    let long = long.body["id"].as_i64().unwrap();
+    // `done` gets its feedback in time.
+    let t = r.post(
+        "admin",
+        &format!("/api/v1/submissions/{done}/transition"),
+        json!({"to": "under-review"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    let f = r.post(
+        "admin",
+        &format!("/api/v1/submissions/{done}/feedback"),
+        json!({"title": "ok", "body": "no gaps found"}),
+    );
+    assert_eq!(f.status, 201, "{}", f.body);
+    assert_eq!(
+        r.post(
+            "admin",
+            &format!("/api/v1/submissions/{done}/transition"),
+            json!({"to": "feedback"})
+        )
+        .status,
+        200
+    );
+    let d = r.get("dev", "/api/v1/reviews/dashboard");
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert!(
+        d.body["overdue"].as_array().unwrap().is_empty(),
+        "{}",
+        d.body
+    );
+    assert_eq!(d.body["open"].as_array().unwrap().len(), 3);
+    assert_eq!(d.body["window_rule"]["window_days"], 30);
+    r.s.advance_days(31);
+    for who in ["admin", "dev"] {
+        let d = r.get(who, "/api/v1/reviews/dashboard");
+        let overdue: Vec<i64> = d.body["overdue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(overdue, [late], "{who}: {}", d.body);
+        assert_eq!(d.body["overdue"][0]["overdue"], true);
+        let open: Vec<i64> = d.body["open"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(open, [done, long], "{who}: {}", d.body);
+        assert_eq!(d.body["counts"]["submitted"], 2);
+    }
+    // Another organisation's developer sees none of it; a buyer may not ask.
+    let d = r.get("other-developer", "/api/v1/reviews/dashboard");
+    assert!(d.body["overdue"].as_array().unwrap().is_empty());
+    assert_eq!(r.get("buyer", "/api/v1/reviews/dashboard").status, 403);
+    assert_eq!(r.get("public", "/api/v1/reviews/dashboard").status, 401);
+}
+
+/// The files of an example case folder (`examples/NAME`), by relative path.
+fn example_case(name: &str) -> BTreeMap<String, Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
+    files_under(&root)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(root.join(&rel)).unwrap();
+            (rel.to_string_lossy().replace('\\', "/"), bytes)
+        })
+        .collect()
+}
+
+fn upload_case(files: &BTreeMap<String, Vec<u8>>, org: Option<i64>) -> Value {
+    let mut body = upload_body(files, org);
+    body["date"] = json!("2026-11-29");
+    body
+}
+
+fn an_uploaded_case_is_assessed_and_its_package_kept_and_verifiable(backend: Backend) {
+    let s = start(&backend);
+    let org = s.create_org("maker");
+    let (_, maker) = s.create_user(org, "maker", "manufacturer");
+    let other = s.create_org("rival");
+    let (_, rival) = s.create_user(other, "rival", "manufacturer");
+    let case = example_case("iris-lock-non-autonomous");
+    let r = s.call(
+        "POST",
+        "/api/v1/cases",
+        Some(&maker),
+        Some(upload_case(&case, None)),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with(&format!("{org}-")), "{id}");
+    assert_eq!(r.body["date"], "2026-11-29");
+    let paths: Vec<&str> = r.body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for want in [
+        "assessment.json",
+        "dossier.html",
+        "attestation/envelope.dsse.json",
+    ] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+    // Kept: listed, read back with its attestation verified against the organisation
+    // workspace's key, and downloadable byte for byte.
+    let list = s.call("GET", "/api/v1/packages", Some(&maker), None);
+    assert_eq!(list.body["items"][0]["id"], id.as_str(), "{}", list.body);
+    let read = s.call("GET", &format!("/api/v1/packages/{id}"), Some(&maker), None);
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["attestation"]["verified"], true, "{}", read.body);
+    let (status, _, _, bytes) = s.bytes(
+        &format!("/api/v1/packages/{id}/file?path=assessment.json"),
+        Some(&maker),
+    );
+    assert_eq!(status, 200);
+    let listed = r.body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "assessment.json")
+        .unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        listed["sha256"].as_str().unwrap()
+    );
+    let assessment: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(assessment["subject"]["id"], r.body["subject"]);
+    // The same package read back as a folder passes `assay assess --check`'s recomputation.
+    let mut package = assay_assess::Package::default();
+    for p in &paths {
+        let (st, _, _, b) = s.bytes(
+            &format!("/api/v1/packages/{id}/file?path={p}"),
+            Some(&maker),
+        );
+        assert_eq!(st, 200, "{p}");
+        package.files.insert(p.to_string(), b);
+    }
+    let report = assay_assess::check(&package).unwrap();
+    assert!(report.is_valid(), "{report:?}");
+    // Stored where documented, the organisation's own workspace holding the evidence.
+    let org_dir = s.dir.path().join("organisations").join(org.to_string());
+    assert!(org_dir.join("workspace").join("assay.db").is_file());
+    assert!(
+        org_dir
+            .join("packages")
+            .join(&id[id.find('-').unwrap() + 1..])
+            .join("record.json")
+            .is_file()
+    );
+    // Another organisation sees nothing of it; a path the record does not list is refused.
+    for path in [
+        format!("/api/v1/packages/{id}"),
+        format!("/api/v1/packages/{id}/file?path=assessment.json"),
+    ] {
+        assert_eq!(
+            s.call("GET", &path, Some(&rival), None).status,
+            404,
+            "{path}"
+        );
+    }
+    assert!(
+        s.call("GET", "/api/v1/packages", Some(&rival), None).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let r = s.call(
+        "GET",
+        &format!("/api/v1/packages/{id}/file?path=../workspace/assay.db"),
+        Some(&maker),
+        None,
+    );
+    assert_eq!((r.status, r.body["field"].as_str()), (404, Some("path")));
+    assert_eq!(
+        s.call("GET", "/api/v1/packages/../etc", Some(&maker), None)
+            .status,
+        404
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/packages/1-zz", Some(&maker), None)
+            .body["field"],
+        "id"
+    );
+    // The audit log has it.
+    assert!(
+        s.audit()
+            .iter()
+            .any(|e| e["action"] == "assess-case" && e["target"] == format!("package:{id}"))
+    );
+}
+
+fn a_bad_case_upload_is_refused_naming_the_file_and_keeps_nothing(backend: Backend) {
+    let s = start(&backend);
+    let org = s.create_org("maker");
+    let (_, maker) = s.create_user(org, "maker", "manufacturer");
+    let case = example_case("iris-lock-non-autonomous");
+    let mut hostile = case.clone();
+    hostile.insert("../escape.txt".into(), b"x".to_vec());
+    let mut packs = case.clone();
+    packs.insert("case.toml".into(), b"packs = [\"/etc/passwd\"]\n".to_vec());
+    let mut no_subject = case.clone();
+    no_subject.remove("subject.toml");
+    let mut bad_b64 = upload_case(&case, None);
+    bad_b64["files"]["subject.toml"] = json!("***");
+    for (body, status, field) in [
+        (upload_case(&hostile, None), 422, "files[\"../escape.txt\"]"),
+        (upload_case(&packs, None), 422, "files[\"case.toml\"]"),
+        (bad_b64, 400, "files[\"subject.toml\"]"),
+        (with_date(upload_case(&case, None), "soon"), 400, "date"),
+    ] {
+        let r = s.call("POST", "/api/v1/cases", Some(&maker), Some(body));
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (status, Some(field)),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    let r = s.call(
+        "POST",
+        "/api/v1/cases",
+        Some(&maker),
+        Some(upload_case(&no_subject, None)),
+    );
+    assert!(r.status == 422, "{}", r.body);
+    // Nothing kept.
+    let packages = s
+        .dir
+        .path()
+        .join("organisations")
+        .join(org.to_string())
+        .join("packages");
+    assert!(!packages.exists() || std::fs::read_dir(&packages).unwrap().next().is_none());
+    assert!(
+        s.call("GET", "/api/v1/packages", Some(&maker), None).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // An oversized body is refused before it is read.
+    let big = "A".repeat(Limits::default().evidence_bytes + 10);
+    let r = s.raw(
+        "POST",
+        "/api/v1/cases",
+        Some(&maker),
+        Some(format!("{{\"files\": {{\"subject.toml\": \"{big}\"}}}}").into_bytes()),
+        "application/json",
+    );
+    assert_eq!(r.status, 413);
+}
+
+fn with_date(mut body: Value, date: &str) -> Value {
+    body["date"] = json!(date);
+    body
 }

@@ -19,6 +19,7 @@ on_both_stores!(
     servers_starting_together_migrate_once,
     concurrent_bootstraps_make_exactly_one_admin,
     committed_writes_are_seen_by_a_new_store_on_the_same_database,
+    concurrent_transitions_from_one_state_let_exactly_one_through,
 );
 
 /// A fresh database for one test, as a `--database` value, and the directory it lives in.
@@ -310,4 +311,75 @@ fn postgres_a_missing_database_is_named_without_the_password() {
     assert!(text.contains("/no_such_db"), "{text}");
     assert!(text.contains("does not exist"), "{text}");
     assert!(!text.contains("hunter22"), "{text}");
+}
+
+/// Two reviewers moving the same submission from the same state at once: one transition is
+/// recorded, the other is a `Conflict` and leaves no event and no audit row behind.
+fn concurrent_transitions_from_one_state_let_exactly_one_through(backend: Backend) {
+    use assay_server::store::{NewSubmission, NewSubmissionEvent};
+    let (url, dir) = fresh(&backend);
+    let s = open(&url, &dir);
+    let org = s
+        .create_organisation("dev", &audit("create-organisation"))
+        .unwrap();
+    let event = |to: &str, from: Option<&str>| NewSubmissionEvent {
+        submission_id: 0,
+        kind: "transition".into(),
+        from_state: from.map(str::to_string),
+        to_state: to.into(),
+        at: 1_700_000_000,
+        actor_user_id: None,
+        detail: "null".into(),
+        ledger_index: None,
+    };
+    let sub = s
+        .create_submission(
+            &NewSubmission {
+                organisation_id: org.id,
+                submitted_by: None,
+                model: "m".into(),
+                model_digest: None,
+                planned_release: "2099-01-01".into(),
+                manifest_json: "{}".into(),
+                evidence_ids: vec![3, 1],
+                qualification: "qualifies".into(),
+                window_days: 30,
+                opens_at: 1_700_000_000,
+                closes_at: 1_700_000_000 + 30 * 86_400,
+                created_at: 1_700_000_000,
+            },
+            &event("submitted", None),
+            &audit("submit-model"),
+        )
+        .unwrap();
+    assert_eq!(sub.state, "submitted");
+    assert_eq!(sub.evidence_ids, [3, 1]);
+    let audits_before = s.list_audit(0, 1000).unwrap().len();
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, barrier) = (s.clone(), barrier.clone());
+            let e = NewSubmissionEvent {
+                submission_id: sub.id,
+                ..event("under-review", Some("submitted"))
+            };
+            std::thread::spawn(move || {
+                barrier.wait();
+                s.add_submission_event(&e, &audit("transition-submission"))
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, StoreError::Conflict(_)))
+    );
+    let events = s.submission_events(sub.id).unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(s.submission(sub.id).unwrap().unwrap().state, "under-review");
+    assert_eq!(s.list_audit(0, 1000).unwrap().len(), audits_before + 1);
 }

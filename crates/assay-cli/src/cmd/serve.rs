@@ -72,7 +72,17 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
         let addr = listener.local_addr()?;
-        let state = assay_server::AppState::new(store, Arc::new(StderrLog));
+        let mut state = assay_server::AppState::new(store, Arc::new(StderrLog));
+        // The workspace's ledger is the server's ledger (review events are signed into it;
+        // /api/v1/checkpoint serves it). Without a workspace (a PostgreSQL server run
+        // elsewhere) the server keeps none and says so on those endpoints.
+        if ctx.workspace.join("assay.db").is_file() {
+            state = state.with_ledger(assay_ledger::Ledger::open(&ctx.workspace)?);
+        }
+        // Uploaded cases are assessed in per-organisation workspaces under the workspace.
+        if ctx.workspace.is_dir() {
+            state = state.with_case_root(ctx.workspace.join("organisations"));
+        }
         // The first line on stdout is the address (tests and scripts read it for port 0).
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
