@@ -23,6 +23,7 @@ mod error;
 pub mod evaluator;
 mod package;
 mod plan;
+mod retest;
 mod run;
 pub mod sidecar;
 
