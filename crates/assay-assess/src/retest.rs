@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use assay_core::{
     Day, EvidenceKind, IssuerRole, LabBooking, PriorValidation, TestSample, TestedConfig,
 };
-use assay_report::retest::{BookingRow, LabReportRow, PriorRow, SampleRow};
 use assay_report::RetestSection;
-use assay_rules::{EvidenceRecord, EvidenceVerdict, Evaluation, SubjectManifest};
+use assay_report::retest::{BookingRow, LabReportRow, PriorRow, SampleRow};
+use assay_rules::{Evaluation, EvidenceRecord, EvidenceVerdict, SubjectManifest};
 
 /// The meta facts of a retest record read from the case folder, or why it is refused (named
 /// file, field and line; a booking whose dates have passed on the assessment day is refused
@@ -81,8 +81,14 @@ pub(crate) fn section(
     let mut r = RetestSection::default();
 
     let mut by_file: BTreeMap<String, Vec<&EvidenceRecord>> = BTreeMap::new();
-    for rec in records.iter().filter(|x| x.kind == EvidenceKind::TestSample) {
-        by_file.entry(rec.blob_digest.to_hex()).or_default().push(rec);
+    for rec in records
+        .iter()
+        .filter(|x| x.kind == EvidenceKind::TestSample)
+    {
+        by_file
+            .entry(rec.blob_digest.to_hex())
+            .or_default()
+            .push(rec);
     }
     for (digest, recs) in &by_file {
         let first = recs[0];
@@ -109,7 +115,10 @@ pub(crate) fn section(
         });
     }
 
-    for rec in records.iter().filter(|x| x.kind == EvidenceKind::LabBooking) {
+    for rec in records
+        .iter()
+        .filter(|x| x.kind == EvidenceKind::LabBooking)
+    {
         let day = |k: &str| Day::parse(get(rec, k));
         let (Some(sample_due), Some(test_start), Some(report_due)) =
             (day("sample_due"), day("test_start"), day("report_due"))
@@ -180,7 +189,10 @@ pub(crate) fn section(
             (Some(role), false) => format!("{role}: not a third party"),
             (None, false) => "a key this workspace does not trust".to_string(),
         };
-        let fw = rec.meta.get("firmware_digest").map(|d| short(d).to_string());
+        let fw = rec
+            .meta
+            .get("firmware_digest")
+            .map(|d| short(d).to_string());
         // Hardware: the samples the report's signer acknowledged.
         let acked: Vec<&SampleRow> = by_file
             .iter()
@@ -192,7 +204,9 @@ pub(crate) fn section(
             .collect();
         let covers = match (&fw, acked.as_slice()) {
             (None, _) => "no firmware (the report binds none)".to_string(),
-            (Some(f), []) => format!("firmware {f}; no samples acknowledged by its signer tie it to hardware"),
+            (Some(f), []) => {
+                format!("firmware {f}; no samples acknowledged by its signer tie it to hardware")
+            }
             (Some(f), samples) => format!(
                 "firmware {f} on hardware rev {} ({} units handed over {})",
                 samples
@@ -213,10 +227,14 @@ pub(crate) fn section(
             ),
         };
         let mut counts_in: Vec<String> = Vec::new();
+        let mut judged_in: Vec<String> = Vec::new();
         let mut not_counting = None;
         for pr in &evaluation.results {
             for o in &pr.obligations {
                 for t in o.evidence.iter().filter(|t| t.ledger_index == rec.index) {
+                    if !judged_in.iter().any(|m| **m == *pr.market) {
+                        judged_in.push(pr.market.to_string());
+                    }
                     match t.verdict {
                         EvidenceVerdict::Counts | EvidenceVerdict::Expiring => {
                             if !counts_in.iter().any(|m| **m == *pr.market) {
@@ -249,6 +267,7 @@ pub(crate) fn section(
             failed_schemes: get(rec, "failed_schemes").to_string(),
             covers,
             counts_in,
+            judged_in,
             not_counting: not_counting.map(|w| assay_core::quote(&w, 300)),
         });
     }
@@ -258,7 +277,9 @@ pub(crate) fn section(
 }
 
 /// The bookings the plan uses: not passed, each with the markets it serves (empty: all).
-pub(crate) fn booked_slots(section: Option<&RetestSection>) -> Vec<(Vec<String>, assay_plan::BookedSlot)> {
+pub(crate) fn booked_slots(
+    section: Option<&RetestSection>,
+) -> Vec<(Vec<String>, assay_plan::BookedSlot)> {
     let Some(s) = section else {
         return Vec::new();
     };

@@ -110,8 +110,14 @@ fn the_whole_retest_story() {
         .iter()
         .find(|l| l.issuer == "third-party lab")
         .expect("the lab's report is among the evidence");
-    assert!(lab_report.passed_schemes.contains("ibeta-l2"), "{lab_report:?}");
-    assert!(lab_report.covers.contains("hardware rev C"), "{lab_report:?}");
+    assert!(
+        lab_report.passed_schemes.contains("ibeta-l2"),
+        "{lab_report:?}"
+    );
+    assert!(
+        lab_report.covers.contains("hardware rev C"),
+        "{lab_report:?}"
+    );
     // Tested on rev C; rev D ships: the lab's report counts nowhere, and says why.
     assert!(lab_report.counts_in.is_empty(), "{lab_report:?}");
     assert!(
@@ -154,8 +160,18 @@ fn the_whole_retest_story() {
     );
     assert!(md.contains("tested on hardware rev C; rev D ships"), "{md}");
     assert!(md.contains("declared, not verified"), "{md}");
-    assert!(md.contains("### Requirements confirmed by a primary source"), "{md}");
-    assert!(md.contains("### Requirements expected (secondary sources only)"), "{md}");
+    assert!(
+        md.contains("### Requirements confirmed by a primary source"),
+        "{md}"
+    );
+    assert!(
+        md.contains("### Requirements expected (secondary sources only)"),
+        "{md}"
+    );
+    // RETEST_DUMP=dir writes the after package there for review.
+    if let Some(d) = std::env::var_os("RETEST_DUMP") {
+        pkg.write_into(Path::new(&d)).unwrap();
+    }
     let html = text(&pkg, "customer-statement.html");
     assert!(html.contains("Retest booked with"), "{html}");
 }
@@ -184,7 +200,10 @@ fn a_booking_in_the_past_and_a_sample_without_units_are_named_failed_inputs() {
     let booking = row("evidence/lab-booking/retest-rev-d.toml");
     assert_eq!(booking.status, InputStatus::Failed);
     let problem = booking.problem.unwrap();
-    assert!(problem.contains("`sample_due`") && problem.contains("in the past"), "{problem}");
+    assert!(
+        problem.contains("`sample_due`") && problem.contains("in the past"),
+        "{problem}"
+    );
     let empty = row("evidence/test-sample/empty.toml");
     assert_eq!(empty.status, InputStatus::Failed);
     let problem = empty.problem.unwrap();
@@ -256,9 +275,11 @@ fn regenerate_lab_bundles() {
     .unwrap();
     let campaign = assay_pad::read::read_bytes(&csv, "campaign.csv").unwrap();
     let digest = assay_core::Sha256Digest::of(&csv);
-    let schemes =
-        assay_pad::scheme::select(&assay_pad::Scheme::builtin(), &["ibeta-l2".into(), "ibeta-l1".into()])
-            .unwrap();
+    let schemes = assay_pad::scheme::select(
+        &assay_pad::Scheme::builtin(),
+        &["ibeta-l2".into(), "ibeta-l1".into()],
+    )
+    .unwrap();
     let options = assay_pad::PadOptions {
         campaign_digest: Some(digest.to_hex()),
         ..Default::default()
@@ -274,7 +295,11 @@ fn regenerate_lab_bundles() {
         &report,
         Some(&manifest),
     );
-    assert!(pad_report.meta["passed_schemes"].contains("ibeta-l2"), "{:?}", pad_report.meta);
+    assert!(
+        pad_report.meta["passed_schemes"].contains("ibeta-l2"),
+        "{:?}",
+        pad_report.meta
+    );
     let sample_bytes =
         std::fs::read(example().join("evidence/test-sample/units-rev-c.toml")).unwrap();
     let sample = assay_core::TestSample::from_toml(
@@ -289,7 +314,9 @@ fn regenerate_lab_bundles() {
         bytes: sample_bytes,
         meta: sample.meta(),
     };
-    let added = lab.add(&[ack, pad_report], assay_ledger::DEFAULT_KEY).unwrap();
+    let added = lab
+        .add(&[ack, pad_report], assay_ledger::DEFAULT_KEY)
+        .unwrap();
     // Export overwrites the files it writes by name; nothing else is touched.
     let ack_dir = example().join("evidence/lab-ack");
     lab.export(added[0].index, &ack_dir).unwrap();

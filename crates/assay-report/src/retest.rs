@@ -119,6 +119,9 @@ pub struct LabReportRow {
     pub covers: String,
     /// Markets where it counts for at least one obligation.
     pub counts_in: Vec<String>,
+    /// Markets where an obligation judged it (whether or not it counts there).
+    #[serde(default)]
+    pub judged_in: Vec<String>,
     /// Why it does not count, when it counts nowhere (the first reason given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_counting: Option<String>,
@@ -165,7 +168,11 @@ pub(crate) fn retest_html(h: &mut String, r: &RetestSection, markets: &[String])
                 escape(&s.serials),
                 escape(&s.hardware_revisions),
                 escape(&s.firmware),
-                escape(s.handed_over_by.as_deref().unwrap_or("no trusted signature")),
+                escape(
+                    s.handed_over_by
+                        .as_deref()
+                        .unwrap_or("no trusted signature")
+                ),
                 escape(
                     s.acknowledged_by
                         .as_deref()
@@ -284,6 +291,8 @@ fn parts(a: &Assessment) -> Vec<MarketPart> {
             };
             let counts = if l.counts_in.iter().any(|c| *c == market) {
                 "counts for this market's requirements".to_string()
+            } else if !l.judged_in.iter().any(|c| *c == market) {
+                "no requirement known for this market asks for it".to_string()
             } else {
                 format!(
                     "does not count for this market: {}",
@@ -419,11 +428,26 @@ pub fn customer_statement_md(a: &Assessment) -> String {
             }
             md.push('\n');
         };
-        list(&mut md, "Test evidence available", &p.evidence, "No test report among the evidence.");
+        list(
+            &mut md,
+            "Test evidence available",
+            &p.evidence,
+            "No test report among the evidence.",
+        );
         list(&mut md, "Retests planned", &p.retests, "No retest booked.");
         let _ = writeln!(md, "### Delivery\n\n{}\n", guard(&p.delivery));
-        list(&mut md, "Requirements confirmed by a primary source", &p.confirmed, "None known.");
-        list(&mut md, "Requirements expected (secondary sources only)", &p.expected, "None known.");
+        list(
+            &mut md,
+            "Requirements confirmed by a primary source",
+            &p.confirmed,
+            "None known.",
+        );
+        list(
+            &mut md,
+            "Requirements expected (secondary sources only)",
+            &p.expected,
+            "None known.",
+        );
     }
     md
 }
@@ -453,11 +477,26 @@ pub fn customer_statement_html(a: &Assessment) -> String {
             }
             h.push_str("</ul>");
         };
-        list(&mut h, "Test evidence available", &p.evidence, "No test report among the evidence.");
+        list(
+            &mut h,
+            "Test evidence available",
+            &p.evidence,
+            "No test report among the evidence.",
+        );
         list(&mut h, "Retests planned", &p.retests, "No retest booked.");
         let _ = write!(h, "<h3>Delivery</h3><p>{}</p>", escape(&guard(&p.delivery)));
-        list(&mut h, "Requirements confirmed by a primary source", &p.confirmed, "None known.");
-        list(&mut h, "Requirements expected (secondary sources only)", &p.expected, "None known.");
+        list(
+            &mut h,
+            "Requirements confirmed by a primary source",
+            &p.confirmed,
+            "None known.",
+        );
+        list(
+            &mut h,
+            "Requirements expected (secondary sources only)",
+            &p.expected,
+            "None known.",
+        );
     }
     h.push_str("</body></html>");
     h
