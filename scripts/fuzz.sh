@@ -125,6 +125,7 @@ seed rules_pack "$ROOT"/crates/assay-rules/packs/*.toml "$RULESFIX"/packs/*.toml
 seed rules_subject_manifest "$ROOT"/examples/*/subject.toml "$RULESFIX"/manifests/*.toml
 seed rules_consistency "$ROOT"/examples/*/docs/*.md "$RULESFIX"/docs/*
 seed assess_case_toml "$ROOT"/examples/*/case.toml
+seed core_retest_records "$ROOT"/examples/*/evidence/test-sample/*.toml "$ROOT"/examples/*/evidence/lab-booking/*.toml "$ROOT"/examples/*/evidence/prior-validation/*.toml
 
 mapfile -t go_osv < <(ls "$DATA"/advisories/go/*.json 2>/dev/null | sample 40 100)
 seed vuln_osv_json "${go_osv[@]}"
