@@ -173,3 +173,48 @@ fn ai_model_with_hardware_revision_is_a_named_error() {
     let err = SubjectManifest::from_toml(&text, "m.toml").unwrap_err();
     assert!(err.to_string().contains("hardware_revision"), "{err}");
 }
+
+/// A prior validation (facts typed in by hand) never meets a requirement that asks for a lab,
+/// even when a trusted lab key signed the record.
+#[test]
+fn prior_validation_never_satisfies_a_lab_requirement() {
+    let text = std::fs::read_to_string(fixture("packs/bad-kind.toml"))
+        .unwrap()
+        .replace(
+            "kind = \"pad-reprot\"",
+            "kind = \"prior-validation\"\nissuer_role = \"lab\"",
+        );
+    let pack = RulePack::from_toml(&text, "prior.toml").unwrap();
+    let prior = assay_core::PriorValidation::from_toml(
+        "lab = \"Old Lab\"\nscheme = \"iso30107-3-l2\"\nreport_date = 2026-05-01\nsource_file = \"old.pdf\"\nstated_outcome = \"pass\"\n",
+        "prior.toml",
+    )
+    .unwrap();
+    let rec = EvidenceRecord {
+        index: 1,
+        kind: assay_core::EvidenceKind::PriorValidation,
+        subject: "facegate-3d-200".into(),
+        blob_digest: Sha256Digest::of(b"prior"),
+        signer_name: Some("Shenzhen Biometric Test Lab".into()),
+        signer_key_id: "k-lab-01".into(),
+        signer_role: Some(IssuerRole::Lab),
+        signer_is_own: false,
+        recorded_at: "2026-05-02T08:00:00Z".into(),
+        meta: prior.meta(),
+    };
+    let ctx = EvalContext {
+        today: Day::parse("2026-11-22").unwrap(),
+        markets: Vec::new(),
+        consistency: None,
+    };
+    let e = evaluate(&manifest(""), &[pack], &[rec], &ctx);
+    let o = &e
+        .results
+        .iter()
+        .find(|r| &*r.market == "US")
+        .unwrap()
+        .obligations[0];
+    assert_eq!(o.status, Status::Unmet);
+    let why = o.evidence[0].why.join(" | ");
+    assert!(why.contains("declared, not verified"), "{why}");
+}
