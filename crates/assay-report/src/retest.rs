@@ -289,9 +289,9 @@ fn parts(a: &Assessment) -> Vec<MarketPart> {
                 ("", f) => format!("failed {f}"),
                 (p, f) => format!("passed {p}, failed {f}"),
             };
-            let counts = if l.counts_in.iter().any(|c| *c == market) {
+            let counts = if l.counts_in.contains(&market) {
                 "counts for this market's requirements".to_string()
-            } else if !l.judged_in.iter().any(|c| *c == market) {
+            } else if !l.judged_in.contains(&market) {
                 "no requirement known for this market asks for it".to_string()
             } else {
                 format!(
