@@ -78,6 +78,8 @@ fn the_whole_retest_story() {
     let pkg = assay_assess::build_package(&before, &ledger).unwrap();
     assert!(assay_assess::check(&pkg).unwrap().is_valid());
     let md = text(&pkg, "customer-statement.md");
+    // The statement before the lab's work, kept for review beside the one after.
+    insta::assert_snapshot!("customer_statement_before", md);
     assert!(md.contains("## US"), "{md}");
     assert!(
         md.contains("manufacturer's own test") && md.contains("failed ibeta-l2"),
@@ -154,6 +156,7 @@ fn the_whole_retest_story() {
     );
     assert!(dossier.contains("declared, not verified"));
     let md = text(&pkg, "customer-statement.md");
+    insta::assert_snapshot!("customer_statement_after", md);
     assert!(
         md.contains("Retest booked with Example Biometrics Test Lab under ibeta-l2 for 2027-01-18"),
         "{md}"
