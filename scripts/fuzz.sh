@@ -128,6 +128,7 @@ seed rules_consistency "$ROOT"/examples/*/docs/*.md "$RULESFIX"/docs/*
 seed assess_case_toml "$ROOT"/examples/*/case.toml
 seed eval_model_config "$ROOT"/examples/*/eval/model.toml
 seed eval_intercode_solutions "$ROOT"/suites/offensive/solutions.toml
+seed core_retest_records "$ROOT"/examples/*/evidence/test-sample/*.toml "$ROOT"/examples/*/evidence/lab-booking/*.toml "$ROOT"/examples/*/evidence/prior-validation/*.toml
 
 mapfile -t go_osv < <(ls "$DATA"/advisories/go/*.json 2>/dev/null | sample 40 100)
 seed vuln_osv_json "${go_osv[@]}"

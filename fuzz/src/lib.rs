@@ -570,3 +570,35 @@ pub fn eval_intercode_solutions(data: &[u8]) {
     let Some(t) = text(data) else { return };
     let _ = assay_eval::intercode::parse_solutions(t, "solutions.toml");
 }
+
+// ---------------------------------------------------------------------------------------
+// assay-core: retest records (docs/retest.md)
+
+/// The three retest record formats (test-sample, lab-booking, prior-validation) on the same
+/// input, then what assess does with a record that parsed: its meta, the tested configuration
+/// read back from that meta and compared with a shipped one, and the booking's past check.
+pub fn core_retest_records(data: &[u8]) {
+    let Some(t) = text(data) else { return };
+    let shipped = assay_core::ShippedConfig {
+        hardware_revision: Some("D".into()),
+        firmware_digest: Some("5b7143c45504d29f5ad18a864c89a2851f8e12b2cc8f8bbf46417b2d8f1cc979".into()),
+        components_digest: None,
+    };
+    if let Ok(s) = assay_core::TestSample::from_toml(t, "sample.toml") {
+        let meta = s.meta();
+        let tested = assay_core::TestedConfig::from_meta(&meta);
+        // The meta carries the same configuration as the record.
+        assert_eq!(tested, assay_core::TestedConfig::from(&s));
+        let _ = assay_core::coverage_gaps(&tested, &shipped);
+    }
+    if let Ok(b) = assay_core::LabBooking::from_toml(t, "booking.toml") {
+        let _ = b.meta();
+        assert!(b.sample_due <= b.test_start && b.test_start <= b.report_due);
+        let _ = b.past_as_of(Day::parse("2026-11-22").expect("date"));
+    }
+    if let Ok(p) = assay_core::PriorValidation::from_toml(t, "prior.toml") {
+        let meta = p.meta();
+        assert_eq!(meta.get("declared").map(String::as_str), Some("true"));
+        assert!(!meta.contains_key("firmware_digest"));
+    }
+}

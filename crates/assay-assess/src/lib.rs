@@ -26,6 +26,7 @@ mod package;
 mod pad_standing;
 mod plan;
 pub mod reuse;
+mod retest;
 mod run;
 pub mod sidecar;
 

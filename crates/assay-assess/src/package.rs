@@ -4,6 +4,8 @@
 //! assessment.json           the machine-readable result
 //! dossier.html              the self-contained dossier
 //! plan.json, plan.svg       the delivery plan
+//! customer-statement.md     for distributors, integrators and tender teams: test evidence,
+//! customer-statement.html   retests booked, delivery date, requirements (docs/retest.md)
 //! attestation/              the signed dossier attestation, as a bundle (verify-bundle)
 //! inputs/                   what the verdicts were computed from, for `check`
 //! filing/                   the CAC filing package (report, evidence, signatures, keys,
@@ -144,6 +146,14 @@ pub fn build_package(assessed: &Assessed, ledger: &Ledger) -> Result<Package, As
     p.put("assessment.json", assessment_json.clone());
     let dossier = assay_report::dossier_html(a);
     p.put("dossier.html", dossier.clone().into_bytes());
+    p.put(
+        "customer-statement.md",
+        assay_report::customer_statement_md(a).into_bytes(),
+    );
+    p.put(
+        "customer-statement.html",
+        assay_report::customer_statement_html(a).into_bytes(),
+    );
     if let Some(plan) = &a.plan {
         p.put(
             "plan.json",

@@ -15,6 +15,7 @@ pub(crate) fn plan(
     options: &AssessOptions,
     evaluation: &assay_rules::Evaluation,
     markets: &mut [MarketSummary],
+    booked: &[(Vec<String>, assay_plan::BookedSlot)],
 ) -> Result<Option<PlanSection>, AssessError> {
     let mut builder = assay_plan::PlanBuilder::new(day(&options.start)?);
     for m in markets.iter() {
@@ -62,6 +63,16 @@ pub(crate) fn plan(
                 advice: o.advice,
                 ..Default::default()
             };
+            // A lab booking serving the market gives a lab campaign its booked dates instead
+            // of the template's estimates (the first booking by report date).
+            let slot = booked
+                .iter()
+                .find(|(ms, _)| ms.is_empty() || ms.iter().any(|m| **m == *r.market));
+            if let Some((_, slot)) = slot
+                && builder.booked_obligation(&r.market, &r.pack_id, &o.id, slot, &options)?
+            {
+                continue;
+            }
             if !builder.obligation(&r.market, &r.pack_id, &o.id, &options)? {
                 let days = o.lead_time.as_ref().map(|l| l.max_days).unwrap_or(30);
                 let mut gap = assay_plan::single_step_gap(

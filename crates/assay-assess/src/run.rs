@@ -256,7 +256,7 @@ pub fn assess_with(
         }
     }
     let docs = collect_docs(case, &items);
-    read_evidence_files(case, &manifest, &mut inputs, &mut items);
+    read_evidence_files(case, &manifest, options.date, &mut inputs, &mut items);
     let imported = import_bundles(case, ledger, &mut inputs);
     for p in &case.unrecognised {
         inputs.push(InputRow {
@@ -313,7 +313,9 @@ pub fn assess_with(
     let gaps = assay_report::gaps(&evaluation);
     let mut markets = assay_report::market_summaries(&evaluation);
     reporter.start("planning", None);
-    let plan = crate::plan::plan(&manifest, options, &evaluation, &mut markets)?;
+    let retest = crate::retest::section(&records, &manifest, &evaluation, options.date);
+    let slots = crate::retest::booked_slots(retest.as_ref());
+    let plan = crate::plan::plan(&manifest, options, &evaluation, &mut markets, &slots)?;
     reporter.finish();
 
     // Evidence shown: the case's own (whether recorded now or by an earlier run), plus what
@@ -406,6 +408,7 @@ pub fn assess_with(
         inputs,
         packs: pack_refs,
         plan,
+        retest,
     };
     Ok(Assessed {
         held,
@@ -530,6 +533,7 @@ fn collect_docs(case: &CaseInputs, items: &[EvidenceInput]) -> Vec<(String, Stri
 fn read_evidence_files(
     case: &CaseInputs,
     manifest: &SubjectManifest,
+    today: Day,
     inputs: &mut Vec<InputRow>,
     items: &mut Vec<EvidenceInput>,
 ) {
@@ -596,6 +600,16 @@ fn read_evidence_files(
                     && let Some(d) = eval_report_model_digest(&bytes)
                 {
                     meta.insert("firmware_digest".to_string(), d);
+                }
+                // Retest records state their own facts (crate::retest); a bad one is named
+                // and not recorded.
+                match crate::retest::record_meta(kind, &rel, &bytes, today) {
+                    None => {}
+                    Some(Ok(facts)) => meta.extend(facts),
+                    Some(Err(e)) => {
+                        inputs.push(failed(rel, kind.as_str(), e));
+                        continue;
+                    }
                 }
                 inputs.push(read_ok(
                     rel.clone(),

@@ -50,6 +50,20 @@ fn assessment_of(example: &str) -> Value {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let tmp = tempfile::tempdir().unwrap();
     let ledger = Ledger::init(&tmp.path().join("ws")).unwrap();
+    // A lab's key shipped with its bundle is trusted first, as the example's README says.
+    let lab_key = repo
+        .join("examples")
+        .join(example)
+        .join("evidence/lab-report/lab-key.pub");
+    if let Ok(key) = std::fs::read_to_string(&lab_key) {
+        ledger
+            .trust(
+                "example-biometrics-test-lab",
+                key.trim(),
+                assay_core::IssuerRole::Lab,
+            )
+            .unwrap();
+    }
     let case = CaseInputs::discover(&repo.join("examples").join(example)).unwrap();
     let overrides = Overrides {
         date: assay_core::Day::parse("2026-11-22"),
@@ -98,4 +112,9 @@ fn intelligent_respirator() {
 #[test]
 fn iris_lock_non_autonomous() {
     insta::assert_json_snapshot!(assessment_of("iris-lock-non-autonomous"));
+}
+
+#[test]
+fn face_terminal_retest() {
+    insta::assert_json_snapshot!(assessment_of("face-terminal-retest"));
 }

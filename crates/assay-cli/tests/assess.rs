@@ -141,6 +141,8 @@ fn face_terminal_case_end_to_end() {
         "dossier.html",
         "plan.json",
         "plan.svg",
+        "customer-statement.md",
+        "customer-statement.html",
         "filing/security-assessment-report.html",
         "filing/MANIFEST.sha256",
         "attestation/bundle.json",

@@ -453,5 +453,80 @@ fn lab_report_with_campaign_travels_in_one_bundle() {
         mine.as_array().unwrap().len(),
         2,
         "importing twice appends nothing"
+
+/// `--samples`: the shipped configuration is compared with the units the lab tested on every
+/// dimension the sample record holds (issue #14 point 1), with the example's lab report.
+#[test]
+fn covers_compares_the_tested_samples_with_what_ships() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/face-terminal-retest/evidence"
+    );
+    let report = format!("{example}/lab-report/campaign.pad-report.json");
+    let samples = format!("{example}/test-sample/units-rev-c.toml");
+    let fw = "5b7143c45504d29f5ad18a864c89a2851f8e12b2cc8f8bbf46417b2d8f1cc979";
+    let comps = "3f2a1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a21";
+    let rev_d = assay(&[
+        "pad",
+        "covers",
+        &report,
+        "--firmware-digest",
+        fw,
+        "--samples",
+        &samples,
+        "--hardware-revision",
+        "D",
+        "--components-digest",
+        comps,
+    ]);
+    assert_eq!(rev_d.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&rev_d.stdout);
+    assert!(text.starts_with("NOT covered"), "{text}");
+    assert!(
+        text.contains("tested on hardware rev C; rev D ships"),
+        "{text}"
+    );
+    let rev_c = assay(&[
+        "--format",
+        "json",
+        "pad",
+        "covers",
+        &report,
+        "--firmware-digest",
+        fw,
+        "--samples",
+        &samples,
+        "--hardware-revision",
+        "C",
+        "--components-digest",
+        comps,
+    ]);
+    assert_eq!(
+        rev_c.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rev_c.stderr)
+    );
+    let v = json(&rev_c);
+    assert_eq!(v["covered"], true);
+    assert_eq!(v["sample_differences"], serde_json::json!([]));
+    // A sample record without units is a named error (exit 2), never "covered".
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("empty.toml");
+    std::fs::write(&bad, "lab = \"L\"\nhanded_over = 2026-08-24\n").unwrap();
+    let out = assay(&[
+        "pad",
+        "covers",
+        &report,
+        "--firmware-digest",
+        fw,
+        "--samples",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empty.toml") && err.contains("field `unit`"),
+        "{err}"
     );
 }

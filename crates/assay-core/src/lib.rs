@@ -18,5 +18,8 @@ pub use digest::{DigestParseError, Sha256Digest};
 pub use evidence::{EvidenceInput, EvidenceKind, EvidenceRecord, IssuerRole, UnknownName};
 pub use names::safe_file_name;
 pub use reporter::{Reporter, Silent};
-pub use sample::{LabBooking, PriorValidation, SampleError, TestSample};
+pub use sample::{
+    LabBooking, PriorValidation, SampleError, ShippedConfig, TestSample, TestedConfig,
+    coverage_gaps,
+};
 pub use text::quote;

@@ -589,6 +589,158 @@ impl PriorValidation {
     }
 }
 
+/// The configuration that ships, on the dimensions a sample record records. `None` means the
+/// manifest does not declare that dimension.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShippedConfig {
+    pub hardware_revision: Option<String>,
+    pub firmware_digest: Option<String>,
+    pub components_digest: Option<String>,
+}
+
+/// The configurations the units of a sample record were in (distinct values per dimension).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TestedConfig {
+    pub hardware_revisions: Vec<String>,
+    pub firmware_digests: Vec<String>,
+    pub components_digests: Vec<String>,
+}
+
+impl TestedConfig {
+    /// From a `test-sample` entry's meta (see [`TestSample::meta`]).
+    pub fn from_meta(meta: &BTreeMap<String, String>) -> TestedConfig {
+        let list = |k: &str| -> Vec<String> {
+            meta.get(k)
+                .map(|v| {
+                    v.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        TestedConfig {
+            hardware_revisions: list("hardware_revisions"),
+            firmware_digests: list("firmware_digests")
+                .into_iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
+            components_digests: list("components_digests")
+                .into_iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+}
+
+impl From<&TestSample> for TestedConfig {
+    fn from(s: &TestSample) -> TestedConfig {
+        TestedConfig {
+            hardware_revisions: s.hardware_revisions(),
+            firmware_digests: s.firmware_digests(),
+            components_digests: s.components_digests(),
+        }
+    }
+}
+
+fn short_hex(d: &str) -> &str {
+    let d = d.strip_prefix("sha256:").unwrap_or(d);
+    d.get(..12).unwrap_or(d)
+}
+
+fn same_revision(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Every dimension on which the shipped configuration is not one the samples were tested in,
+/// each named in one clause ("tested on hardware rev C; rev D ships"). Empty when the samples
+/// cover what ships. A dimension the samples record but the manifest does not declare is a
+/// difference too (it cannot be shown to match); one the samples do not record is not
+/// compared.
+pub fn coverage_gaps(tested: &TestedConfig, shipped: &ShippedConfig) -> Vec<String> {
+    let mut gaps = Vec::new();
+    let revs = tested.hardware_revisions.join(", ");
+    if !tested.hardware_revisions.is_empty() {
+        match &shipped.hardware_revision {
+            None => gaps.push(format!(
+                "tested on hardware rev {}; the manifest declares no hardware_revision to compare with",
+                crate::text::quote_short(&revs)
+            )),
+            Some(h)
+                if !tested
+                    .hardware_revisions
+                    .iter()
+                    .any(|t| same_revision(t, h)) =>
+            {
+                gaps.push(format!(
+                    "tested on hardware rev {}; rev {} ships",
+                    crate::text::quote_short(&revs),
+                    crate::text::quote_short(h.trim())
+                ))
+            }
+            _ => {}
+        }
+    }
+    let fw: Vec<&str> = tested
+        .firmware_digests
+        .iter()
+        .map(|d| short_hex(d))
+        .collect();
+    if !tested.firmware_digests.is_empty() {
+        match &shipped.firmware_digest {
+            None => gaps.push(format!(
+                "tested on firmware {}; the manifest declares no firmware_digest to compare with",
+                fw.join(", ")
+            )),
+            Some(d)
+                if !tested
+                    .firmware_digests
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(short_full(d))) =>
+            {
+                gaps.push(format!(
+                    "tested on firmware {}; firmware {} ships",
+                    fw.join(", "),
+                    short_hex(d)
+                ))
+            }
+            _ => {}
+        }
+    }
+    let comps: Vec<&str> = tested
+        .components_digests
+        .iter()
+        .map(|d| short_hex(d))
+        .collect();
+    if !tested.components_digests.is_empty() {
+        match &shipped.components_digest {
+            None => gaps.push(format!(
+                "tested with component list {}; the manifest declares no components_digest to compare with",
+                comps.join(", ")
+            )),
+            Some(d)
+                if !tested
+                    .components_digests
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(short_full(d))) =>
+            {
+                gaps.push(format!(
+                    "tested with component list {}; component list {} ships",
+                    comps.join(", "),
+                    short_hex(d)
+                ))
+            }
+            _ => {}
+        }
+    }
+    gaps
+}
+
+/// A digest without its `sha256:` prefix.
+fn short_full(d: &str) -> &str {
+    d.trim().strip_prefix("sha256:").unwrap_or(d.trim())
+}
+
 fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
     let mut v: Vec<String> = items.collect();
     v.sort();
@@ -746,5 +898,32 @@ bpcer = 0.02
         let text = "#".repeat(MAX_RECORD_BYTES + 1);
         let err = TestSample::from_toml(&text, "big.toml").unwrap_err();
         assert!(err.to_string().contains("bytes"), "{err}");
+    }
+
+    #[test]
+    fn coverage_names_each_difference() {
+        let s = TestSample::from_toml(&sample_text(), "s.toml").unwrap();
+        let tested = TestedConfig::from(&s);
+        assert_eq!(TestedConfig::from_meta(&s.meta()), tested);
+        let same = ShippedConfig {
+            hardware_revision: Some("c".into()),
+            firmware_digest: Some(format!("sha256:{FW_C}")),
+            components_digest: Some(FW_D.into()),
+        };
+        assert!(coverage_gaps(&tested, &same).is_empty());
+        let rev_d = ShippedConfig {
+            hardware_revision: Some("D".into()),
+            firmware_digest: Some(FW_D.into()),
+            components_digest: None,
+        };
+        let gaps = coverage_gaps(&tested, &rev_d);
+        assert_eq!(
+            gaps,
+            [
+                "tested on hardware rev C; rev D ships",
+                "tested on firmware 111111111111; firmware 222222222222 ships",
+                "tested with component list 222222222222; the manifest declares no components_digest to compare with",
+            ]
+        );
     }
 }

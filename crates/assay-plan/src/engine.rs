@@ -152,6 +152,9 @@ pub struct PlanSummary {
     pub shared_steps: usize,
     pub estimated_steps: usize,
     pub sourced_steps: usize,
+    /// Steps whose dates a lab booking fixes (absent from the JSON when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub booked_steps: usize,
     pub markets: usize,
     pub markets_missing_target: usize,
     pub constraints_violated: usize,
@@ -375,7 +378,7 @@ fn validate_step(step: &Step, at: &dyn Fn() -> String) -> Result<(), PlanError> 
             max: MAX_STEP_DAYS,
         });
     }
-    if step.duration.basis == Basis::Sourced
+    if matches!(step.duration.basis, Basis::Sourced | Basis::Booked)
         && step
             .duration
             .source
@@ -620,13 +623,18 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     // Per market: how many steps it waits for and whether any is an estimate.
     let mut step_count = vec![0usize; m];
     let mut estimated = vec![false; m];
+    let mut booked = vec![false; m];
     for v in 0..n {
         let markets_of_v = served.get(v);
         let est = g.nodes[v].step.duration.basis == Basis::Estimate;
+        let book = g.nodes[v].step.duration.basis == Basis::Booked;
         for &mi in markets_of_v {
             step_count[mi as usize] += 1;
             if est {
                 estimated[mi as usize] = true;
+            }
+            if book {
+                booked[mi as usize] = true;
             }
         }
     }
@@ -714,6 +722,8 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         };
         let basis = if estimated[mi] {
             Basis::Estimate
+        } else if booked[mi] {
+            Basis::Booked
         } else {
             Basis::Sourced
         };
@@ -732,6 +742,8 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             explanation.push_str(" (no open gaps)");
         } else if basis == Basis::Estimate {
             explanation.push_str(" (rests on estimated durations)");
+        } else if basis == Basis::Booked {
+            explanation.push_str(" (rests on dates booked with a lab)");
         }
         match (market.target, target_met) {
             (Some(t), Some(true)) => {
@@ -809,6 +821,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         match step.duration.basis {
             Basis::Estimate => summary.estimated_steps += 1,
             Basis::Sourced => summary.sourced_steps += 1,
+            Basis::Booked => summary.booked_steps += 1,
         }
         let started_by = match driver[v] {
             Some(d) => StartReason::Dependency {
@@ -879,4 +892,8 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         summary,
         notes,
     })
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

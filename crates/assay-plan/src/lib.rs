@@ -48,8 +48,8 @@ pub use model::{
 };
 pub use svg::{MAX_ROWS, render_svg};
 pub use template::{
-    ObligationOptions, ObligationTemplate, PlanBuilder, StepOptions, Template, TemplateLibrary,
-    TemplateScope, TemplateStep, last_step_ids, single_step_gap, steps_for,
+    BookedSlot, ObligationOptions, ObligationTemplate, PlanBuilder, StepOptions, Template,
+    TemplateLibrary, TemplateScope, TemplateStep, last_step_ids, single_step_gap, steps_for,
 };
 
 impl Plan {

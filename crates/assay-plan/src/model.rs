@@ -152,7 +152,7 @@ pub struct Duration {
     /// `estimate` unless a source states the duration; the sources state almost none.
     #[serde(default)]
     pub basis: Basis,
-    /// The source the duration rests on; required when `basis = sourced`.
+    /// The source the duration rests on; required when `basis = sourced` or `booked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// One line on where the number comes from (the rationale of an estimate).
@@ -183,6 +183,17 @@ impl Duration {
         }
     }
 
+    /// Days a lab booking fixes (`source` names the booking), in calendar days.
+    pub fn booked(days: i64, source: impl Into<String>) -> Duration {
+        Duration {
+            days,
+            unit: DayUnit::Calendar,
+            basis: Basis::Booked,
+            source: Some(source.into()),
+            note: None,
+        }
+    }
+
     pub fn working(mut self) -> Duration {
         self.unit = DayUnit::Working;
         self
@@ -207,6 +218,9 @@ pub enum Basis {
     /// Our estimate: no source states it. The default, and labelled as such in every output.
     #[default]
     Estimate,
+    /// Dates a lab confirmed in a booking (`lab-booking` evidence; `source` names it): not an
+    /// estimate, not a source's statement either.
+    Booked,
 }
 
 /// "Must end at least `days_before` days before `before`." The `days_before` days are also a

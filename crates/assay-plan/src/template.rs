@@ -355,6 +355,17 @@ pub struct ObligationOptions {
     pub advice: bool,
 }
 
+/// A test slot booked with a lab (from `lab-booking` evidence), in the terms the plan needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookedSlot {
+    pub lab: String,
+    pub scheme: String,
+    pub reference: Option<String>,
+    pub sample_due: Day,
+    pub test_start: Day,
+    pub report_due: Day,
+}
+
 /// Assembles a [`PlanInput`] from unmet obligations: maps each to its template, shares
 /// subject-scoped steps across markets and wires `after_template` links at the end.
 #[derive(Clone, Debug)]
@@ -470,6 +481,92 @@ impl<'a> PlanBuilder<'a> {
             })
             .collect();
         let (uses, steps): (Vec<Step>, Vec<Step>) = steps
+            .into_iter()
+            .partition(|s| defined.contains(s.id.as_str()));
+        self.market_mut(market).gaps.push(Gap {
+            obligation_id: obligation_id.to_owned(),
+            pack_id: pack_id.to_owned(),
+            market: Some(market.to_owned()),
+            steps,
+            uses: uses.into_iter().map(|s| s.id).collect(),
+            advice: options.advice,
+        });
+        Ok(true)
+    }
+
+    /// Adds the steps for an unmet obligation from a lab booking instead of the template's
+    /// estimates: the samples due at the lab on `sample_due`, then the lab's work from
+    /// `test_start` to `report_due`, both `booked` (the booking is their source). Applies only
+    /// to an obligation whose template holds a `lab-testing` step (a lab campaign); returns
+    /// `Ok(false)` otherwise, and the caller plans the obligation as usual. Steps are shared
+    /// like the template's (subject scope: one booking serves every market that needs it).
+    pub fn booked_obligation(
+        &mut self,
+        market: &str,
+        pack_id: &str,
+        obligation_id: &str,
+        booking: &BookedSlot,
+        options: &ObligationOptions,
+    ) -> Result<bool, PlanError> {
+        let Some(mapping) = self.library.template_for(pack_id, obligation_id).cloned() else {
+            return Ok(false);
+        };
+        let is_lab = self
+            .library
+            .get(&mapping.template)
+            .is_some_and(|t| t.steps.iter().any(|s| s.kind == StepKind::LabTesting));
+        if !is_lab {
+            return Ok(false);
+        }
+        let prefix = match mapping.scope {
+            TemplateScope::Subject => format!("{}/booked", mapping.template),
+            TemplateScope::Market => format!("{market}/{}/booked", mapping.template),
+        };
+        let source = format!(
+            "lab booking with {}{}",
+            booking.lab,
+            booking
+                .reference
+                .as_deref()
+                .map(|r| format!(" (ref. {r})"))
+                .unwrap_or_default()
+        );
+        let handover_id = format!("{prefix}/sample-handover");
+        let handover = Step::new(
+            handover_id.clone(),
+            format!(
+                "Samples due at {} (booked for {})",
+                booking.lab, booking.sample_due
+            ),
+            StepKind::Other,
+            Duration::booked(0, source.clone()),
+        )
+        .not_before(booking.sample_due);
+        let mut testing = Step::new(
+            format!("{prefix}/lab-testing"),
+            format!(
+                "Retest by {} under {} (booked: {} to report due {})",
+                booking.lab, booking.scheme, booking.test_start, booking.report_due
+            ),
+            StepKind::Retest,
+            Duration::booked(
+                booking.test_start.days_until(booking.report_due).max(0),
+                source,
+            ),
+        )
+        .after(&[handover_id.as_str()])
+        .not_before(booking.test_start);
+        testing.must_end = options.must_end.clone();
+        let defined: BTreeSet<&str> = self
+            .markets
+            .iter()
+            .flat_map(|m| {
+                m.gaps
+                    .iter()
+                    .flat_map(|g| g.steps.iter().map(|s| s.id.as_str()))
+            })
+            .collect();
+        let (uses, steps): (Vec<Step>, Vec<Step>) = vec![handover, testing]
             .into_iter()
             .partition(|s| defined.contains(s.id.as_str()));
         self.market_mut(market).gaps.push(Gap {

@@ -360,6 +360,11 @@ pub fn dossier_html(a: &Assessment) -> String {
         h.push_str("</table><p class=\"note\">Key: the signer's key fingerprint (SHA-256 of its public key, first 16 hex digits). A key that ships with the evidence it verifies only shows the files are unchanged since they were signed; compare each fingerprint with one the issuer gave you directly.</p>");
     }
 
+    if let Some(r) = a.retest.as_ref().filter(|r| !r.is_empty()) {
+        let markets: Vec<String> = a.markets.iter().map(|m| m.market.clone()).collect();
+        crate::retest::retest_html(&mut h, r, &markets);
+    }
+
     // 5. PAD.
     h.push_str("<h2 id=\"pad\">Presentation attack detection (ISO/IEC 30107-3)</h2>");
     if a.pad.is_empty() {

@@ -15,6 +15,7 @@
 
 mod html;
 mod model;
+pub mod retest;
 mod verdict;
 
 pub use html::{dossier_html, escape, filing_report_html};
@@ -22,6 +23,7 @@ pub use model::{
     Assessment, EvidenceRow, InputRow, InputStatus, PackRef, PadSection, PadStanding, PlanSection,
     SubjectInfo, VulnSection,
 };
+pub use retest::{RetestSection, customer_statement_html, customer_statement_md};
 pub use verdict::{
     Gap, MarketItem, MarketStatus, MarketSummary, gaps, market_summaries, recommended_action,
 };

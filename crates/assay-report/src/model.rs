@@ -24,6 +24,10 @@ pub struct Assessment {
     pub packs: Vec<PackRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanSection>,
+    /// Tested samples, lab bookings, prior validations and lab reports (absent when the case
+    /// has none of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retest: Option<crate::retest::RetestSection>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

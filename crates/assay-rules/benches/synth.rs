@@ -78,6 +78,8 @@ pub fn subjects(n: usize) -> Vec<SubjectManifest> {
                 category,
                 functions,
                 firmware_digest: (!is_model).then(|| digest("fw", i)),
+                hardware_revision: None,
+                components_digest: None,
                 model_digest: is_model.then(|| digest("fw", i)),
                 country_of_origin: Some(if rng.below(2) == 0 { "CN" } else { "US" }.to_string()),
                 versions: Vec::new(),

@@ -27,6 +27,14 @@ pub struct SubjectManifest {
     /// SHA-256 of the firmware that ships (devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firmware_digest: Option<Sha256Digest>,
+    /// The hardware revision that ships (devices), compared with the revisions of the units a
+    /// lab tested (`test-sample` evidence): "tested on hardware rev C; rev D ships".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware_revision: Option<String>,
+    /// SHA-256 of the build or component list (bill of materials) that ships (devices),
+    /// compared with the tested units' `components_digest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components_digest: Option<Sha256Digest>,
     /// SHA-256 of the model weights or release artefact (AI models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_digest: Option<Sha256Digest>,
@@ -129,6 +137,20 @@ impl SubjectManifest {
                 .any(|m| m.trim().eq_ignore_ascii_case(model))
     }
 
+    /// The configuration that ships, on the dimensions a `test-sample` record records.
+    pub fn shipped_config(&self) -> assay_core::ShippedConfig {
+        assay_core::ShippedConfig {
+            hardware_revision: self
+                .hardware_revision
+                .as_deref()
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_string),
+            firmware_digest: self.artefact_digest().map(|d| d.to_hex()),
+            components_digest: self.components_digest.map(|d| d.to_hex()),
+        }
+    }
+
     pub fn has_function(&self, function: Function) -> bool {
         self.functions.contains(&function)
     }
@@ -175,6 +197,20 @@ impl SubjectManifest {
             }
         }
         match self.kind {
+            SubjectKind::AiModel
+                if self.hardware_revision.is_some() || self.components_digest.is_some() =>
+            {
+                return Err(RulesError::invalid(
+                    file,
+                    if self.hardware_revision.is_some() {
+                        "hardware_revision"
+                    } else {
+                        "components_digest"
+                    },
+                    "an ai-model has no hardware",
+                    "remove it, or set kind = \"device\"",
+                ));
+            }
             SubjectKind::AiModel if self.firmware_digest.is_some() => {
                 return Err(RulesError::invalid(
                     file,

@@ -157,6 +157,11 @@ pub struct EvidenceRequirement {
     /// The evidence's `firmware_digest` meta must equal the manifest's firmware/model digest.
     #[serde(default)]
     pub same_digest: bool,
+    /// The evidence counts only for configurations its tested samples cover: a `test-sample`
+    /// record acknowledged by the evidence's own signer (the lab) must cover the manifest's
+    /// shipped hardware revision, firmware and component list (docs/retest.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tested_samples: bool,
     /// Meta key holding the evidence's own date (`test_date`, `scan_date`); the ledger's
     /// `recorded_at` when absent or missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]

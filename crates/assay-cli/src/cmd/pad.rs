@@ -131,6 +131,16 @@ pub struct CoversArgs {
     /// sha256 of the shipping SKU's firmware image.
     #[arg(long, value_name = "HEX")]
     pub firmware_digest: String,
+    /// The units the lab tested (a `test-sample` record, docs/retest.md): the shipped
+    /// configuration is then compared on every dimension they record, each difference named.
+    #[arg(long, value_name = "FILE")]
+    pub samples: Option<PathBuf>,
+    /// The hardware revision that ships (compared with the samples').
+    #[arg(long, value_name = "REV", requires = "samples")]
+    pub hardware_revision: Option<String>,
+    /// sha256 of the build or component list that ships (compared with the samples').
+    #[arg(long, value_name = "HEX", requires = "samples")]
+    pub components_digest: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, command: PadCommand) -> anyhow::Result<Outcome> {
@@ -474,9 +484,46 @@ fn covers(ctx: &Ctx, args: CoversArgs) -> anyhow::Result<Outcome> {
             args.report.display()
         )
     })?;
-    let coverage = assay_pad::covers(&report, &args.firmware_digest)?;
+    let mut coverage = assay_pad::covers(&report, &args.firmware_digest)?;
+    // The tested units, on every dimension their record holds (hardware revision, firmware,
+    // component list): "tested on hardware rev C; rev D ships".
+    let differences = match &args.samples {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read sample record {}", path.display()))?;
+            let sample = assay_core::TestSample::from_toml(&text, &path.display().to_string())?;
+            let components = match &args.components_digest {
+                None => None,
+                Some(d) => Some(
+                    d.parse::<assay_core::Sha256Digest>()
+                        .map_err(|e| anyhow::anyhow!("--components-digest: {e}"))?
+                        .to_hex(),
+                ),
+            };
+            let shipped = assay_core::ShippedConfig {
+                hardware_revision: args.hardware_revision.clone(),
+                firmware_digest: Some(coverage.shipped.clone()),
+                components_digest: components,
+            };
+            let gaps = assay_core::coverage_gaps(&(&sample).into(), &shipped);
+            if !gaps.is_empty() {
+                coverage.covered = false;
+                coverage.explanation = format!(
+                    "{}; the tested samples do not cover what ships: {}",
+                    coverage.explanation,
+                    gaps.join("; ")
+                );
+            }
+            Some(gaps)
+        }
+    };
     if format == Format::Json {
-        print_json(&coverage)?;
+        let mut v = serde_json::to_value(&coverage)?;
+        if let (Some(gaps), Some(obj)) = (differences, v.as_object_mut()) {
+            obj.insert("sample_differences".into(), serde_json::json!(gaps));
+        }
+        print_json(&v)?;
     } else {
         println!(
             "{}: {}",

@@ -75,6 +75,16 @@ pub(super) fn judge_requirement(
     let not_before = req.not_before.filter(|_| keep(req.not_before_basis));
     let max_age_days = req.max_age_days.filter(|_| keep(req.max_age_basis));
     let expected_digest = subject.artefact_digest().map(|d| d.to_hex());
+    // Tested samples are compared when the pack asks for it, and for a lab's evidence about
+    // the shipped artefact whenever the subject records its hardware revision or has sample
+    // records: a lab report then counts only for the configurations its samples cover.
+    let samples_apply = req.tested_samples
+        || (req.same_digest
+            && req.issuer_role == Some(assay_core::IssuerRole::Lab)
+            && (subject.hardware_revision.is_some()
+                || candidates
+                    .iter()
+                    .any(|c| c.kind == EvidenceKind::TestSample)));
     for rec in candidates {
         if rec.kind != req.kind {
             *other_kinds.entry(rec.kind).or_default() += 1;
@@ -123,6 +133,18 @@ pub(super) fn judge_requirement(
                 }
                 _ => {}
             }
+        }
+        if rec.kind == EvidenceKind::PriorValidation && req.issuer_role.is_some() {
+            why.push(
+                "is a prior validation record: declared, not verified (its facts were typed in by hand from a report assay never saw); a requirement that names an issuer role needs that issuer's own signed evidence"
+                    .to_string(),
+            );
+        }
+        if samples_apply
+            && why.is_empty()
+            && let Some(problem) = samples_problem(rec, subject, candidates)
+        {
+            why.push(problem);
         }
         let dated = req
             .dated_by
@@ -307,6 +329,79 @@ pub(super) fn judge_requirement(
         deciding_meta,
         fired,
     }
+}
+
+/// Why evidence does not count under `tested_samples`, or `None` when a `test-sample` record
+/// acknowledged by the evidence's own signer covers the shipped configuration on every
+/// dimension it records. When the evidence names its sample record (`test_sample_digest`
+/// meta), only that record is considered.
+fn samples_problem(
+    rec: &EvidenceRecord,
+    subject: &SubjectManifest,
+    candidates: &[&EvidenceRecord],
+) -> Option<String> {
+    let named = rec
+        .meta
+        .get("test_sample_digest")
+        .map(|d| d.trim().trim_start_matches("sha256:").to_ascii_lowercase());
+    let samples: Vec<&EvidenceRecord> = candidates
+        .iter()
+        .copied()
+        .filter(|c| c.kind == EvidenceKind::TestSample)
+        .filter(|c| named.as_ref().is_none_or(|d| c.blob_digest.to_hex() == *d))
+        .collect();
+    if samples.is_empty() {
+        return Some(match named {
+            Some(d) => format!(
+                "names tested-sample record {}, which is not in this subject's evidence",
+                short(&d)
+            ),
+            None => "no test-sample record shows which units were tested, so it covers no shipped configuration (record the units handed to the lab as test-sample evidence)".to_string(),
+        });
+    }
+    let mut acked: Vec<&EvidenceRecord> = samples
+        .iter()
+        .copied()
+        .filter(|s| {
+            s.signer_role == Some(assay_core::IssuerRole::Lab)
+                && !s.signer_is_own
+                && s.signer_key_id == rec.signer_key_id
+        })
+        .collect();
+    if acked.is_empty() {
+        let handed: Vec<String> = samples
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} to {}",
+                    s.meta.get("handed_over").map(String::as_str).unwrap_or("?"),
+                    assay_core::text::quote_short(
+                        s.meta.get("lab").map(String::as_str).unwrap_or("?")
+                    )
+                )
+            })
+            .collect();
+        return Some(format!(
+            "the samples handed over ({}) are not acknowledged by its signer: nothing shows the lab that signed it received them",
+            handed.join(", ")
+        ));
+    }
+    // Newest first: the gaps of the newest acknowledged record are named.
+    acked.sort_by_key(|s| std::cmp::Reverse(s.index));
+    let shipped = subject.shipped_config();
+    let mut first_gaps = None;
+    for s in acked {
+        let gaps =
+            assay_core::coverage_gaps(&assay_core::TestedConfig::from_meta(&s.meta), &shipped);
+        if gaps.is_empty() {
+            return None;
+        }
+        first_gaps.get_or_insert(gaps);
+    }
+    Some(format!(
+        "its tested samples do not cover what ships: {}",
+        first_gaps.unwrap_or_default().join("; ")
+    ))
 }
 
 fn trace(
