@@ -25,8 +25,8 @@ pub mod evaluator;
 mod package;
 mod pad_standing;
 mod plan;
-pub mod reuse;
 mod retest;
+pub mod reuse;
 mod run;
 pub mod sidecar;
 

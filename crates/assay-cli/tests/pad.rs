@@ -453,6 +453,8 @@ fn lab_report_with_campaign_travels_in_one_bundle() {
         mine.as_array().unwrap().len(),
         2,
         "importing twice appends nothing"
+    );
+}
 
 /// `--samples`: the shipped configuration is compared with the units the lab tested on every
 /// dimension the sample record holds (issue #14 point 1), with the example's lab report.
