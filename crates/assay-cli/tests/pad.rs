@@ -374,6 +374,12 @@ fn lab_report_with_campaign_travels_in_one_bundle() {
     assert_eq!(meta["accreditation"], "NVLAP 200000-0");
     assert_eq!(meta["sample_serials"], "X3F-C-0001,X3F-C-0002");
     assert_eq!(meta["report_date"], "2026-10-22");
+    // The one sample record the report is about, named by digest for the rules.
+    let sample_bytes = std::fs::read(fixture("sample.toml")).unwrap();
+    assert_eq!(
+        meta["test_sample_digest"],
+        assay_core::Sha256Digest::of(&sample_bytes).to_hex()
+    );
 
     // One bundle, both entries.
     let bundle = tmp.path().join("bundle");

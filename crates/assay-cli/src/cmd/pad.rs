@@ -203,8 +203,13 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
     let mut samples = Vec::new();
+    // The one sample record the report is about, by digest: the rules then judge the report
+    // against that record only (docs/retest.md). Several records: linked by the signer's key.
+    let mut sample_digest = None;
     for path in &args.samples {
         let text = read_small(path, assay_core::sample::MAX_RECORD_BYTES, "sample record")?;
+        sample_digest = (args.samples.len() == 1)
+            .then(|| assay_core::Sha256Digest::of(text.as_bytes()).to_hex());
         let record = assay_core::TestSample::from_toml(&text, &path.display().to_string())?;
         let name = path
             .file_name()
@@ -279,7 +284,14 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
 
     if args.record {
         let manifest = manifest.as_ref().context("--record needs --manifest")?;
-        record_report(ctx, &args.campaign, manifest, &report, &digest)?;
+        record_report(
+            ctx,
+            &args.campaign,
+            manifest,
+            &report,
+            &digest,
+            sample_digest.as_deref(),
+        )?;
     }
 
     match format {
@@ -357,6 +369,7 @@ fn record_report(
     manifest: &Manifest,
     report: &PadReport,
     campaign_digest: &str,
+    sample_digest: Option<&str>,
 ) -> anyhow::Result<()> {
     let campaign_bytes = std::fs::read(campaign_path)
         .with_context(|| format!("cannot read {}", campaign_path.display()))?;
@@ -376,7 +389,7 @@ fn record_report(
         None => manifest.device.name.clone(),
     };
     // The same evidence builder and recording function as `assay assess`.
-    let items = assay_assess::pad_evidence(
+    let mut items = assay_assess::pad_evidence(
         &subject,
         &file_name,
         campaign_bytes,
@@ -384,6 +397,11 @@ fn record_report(
         report,
         Some(manifest),
     );
+    if let Some(d) = sample_digest {
+        items[1]
+            .meta
+            .insert("test_sample_digest".into(), d.to_string());
+    }
     let recorded = record(ctx, &items)?;
     if !ctx.quiet {
         for r in &recorded {
