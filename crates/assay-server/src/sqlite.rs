@@ -6,6 +6,7 @@
 //! PostgreSQL implementation runs the same statements with `$n` placeholders and
 //! `GENERATED ALWAYS AS IDENTITY` ids in its own migration list.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -173,6 +174,24 @@ pub fn latest_version() -> i64 {
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Audit rows waiting for the next commit (see [`SqliteStore::append_audit`]).
+    audit: Mutex<AuditQueue>,
+}
+
+/// Group commit of audit rows: every authorised read appends one, and a synced commit per
+/// request would cap reads at the disk's sync rate. A caller queues its row, then takes the
+/// connection; whoever holds it writes every queued row in one transaction (one sync), and a
+/// caller whose row a previous holder already wrote returns at once. Each row is acknowledged
+/// only after the commit that holds it, as before; a failed commit fails every row in it.
+#[derive(Default)]
+struct AuditQueue {
+    /// Sequence number of the last row queued.
+    queued: u64,
+    /// Every row up to this number has been written, or its failure recorded in `failed`.
+    done: u64,
+    pending: Vec<(u64, AuditEntry)>,
+    /// Rows whose commit failed, with the reason; taken by their callers.
+    failed: BTreeMap<u64, String>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -194,6 +213,7 @@ impl SqliteStore {
         let store = SqliteStore {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            audit: Mutex::new(AuditQueue::default()),
         };
         store.migrate()?;
         Ok(store)
@@ -1188,11 +1208,47 @@ impl ServerStore for SqliteStore {
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
+        let queue = || self.audit.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = {
+            let mut q = queue();
+            q.queued += 1;
+            let seq = q.queued;
+            q.pending.push((seq, entry.clone()));
+            seq
+        };
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        audit_in(&tx, entry)?;
-        tx.commit()?;
-        Ok(())
+        let batch = {
+            let mut q = queue();
+            if q.done >= seq {
+                // An earlier holder of the connection committed (or failed) this row.
+                return match q.failed.remove(&seq) {
+                    None => Ok(()),
+                    Some(why) => Err(StoreError::Refused(format!(
+                        "the audit row could not be written: {why}"
+                    ))),
+                };
+            }
+            std::mem::take(&mut q.pending)
+        };
+        let last = batch.last().map_or(seq, |(s, _)| *s);
+        let written = (|| -> Result<()> {
+            let tx = conn.transaction()?;
+            for (_, e) in &batch {
+                audit_in(&tx, e)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        let mut q = queue();
+        q.done = q.done.max(last);
+        if let Err(e) = &written {
+            for (s, _) in &batch {
+                if *s != seq {
+                    q.failed.insert(*s, e.to_string());
+                }
+            }
+        }
+        written
     }
 
     fn list_audit(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>> {
